@@ -1,0 +1,1 @@
+"""Authentication: password hashing (Argon2id) and access tokens (JWT)."""

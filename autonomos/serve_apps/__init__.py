@@ -1,0 +1,1 @@
+"""Ray Serve deployments: the HTTP API (FastAPI ingress); later the embedder and LLM."""

@@ -1,0 +1,1 @@
+"""The HTTP API: a FastAPI app (``app.create_app``) deployed as a Ray Serve ingress."""

@@ -1,0 +1,54 @@
+"""The API as a Ray Serve ingress deployment.
+
+Serve's defaults (5 ongoing requests per replica, access log on every request) collapse
+under load; the replica count, ``max_ongoing_requests`` and logging come from Settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray import serve
+from ray.serve.config import HTTPOptions
+
+from autonomos.config import Settings
+
+APP_NAME = "api"
+
+
+def serve_env(settings: Settings) -> dict[str, str]:
+    """RAY_SERVE_* variables to set in the environment of the process that starts Ray."""
+    return {}
+
+
+def build_ingress(settings: Settings) -> Any:
+    from autonomos.serve_apps.api.app import create_app
+
+    app = create_app(settings)
+
+    @serve.deployment(
+        name="ApiIngress",
+        num_replicas=settings.serve_replicas,
+        max_ongoing_requests=settings.serve_max_ongoing_requests,
+        ray_actor_options={"num_cpus": 0},
+        logging_config={
+            "enable_access_log": settings.serve_access_log,
+            "log_level": settings.log_level.upper(),
+        },
+        health_check_period_s=10,
+    )
+    @serve.ingress(app)
+    class ApiIngress:
+        """The FastAPI app; state (engine, keys) is built by its lifespan in each replica."""
+
+    return ApiIngress.bind()
+
+
+def http_options(settings: Settings) -> HTTPOptions:
+    return HTTPOptions(host=settings.serve_host, port=settings.serve_port)
+
+
+def deploy(settings: Settings, *, blocking: bool = False) -> None:
+    """Start Serve on the connected Ray cluster and deploy the API at ``/``."""
+    serve.start(http_options=http_options(settings))
+    serve.run(build_ingress(settings), name=APP_NAME, route_prefix="/", blocking=blocking)

@@ -1,0 +1,101 @@
+"""/api/v1/auth: register, login (JSON or OAuth2 form), refresh, logout, me."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from pydantic import ValidationError
+
+from autonomos.auth.service import TokenPair
+from autonomos.serve_apps.api.deps import AuthDep, CurrentPrincipal, DbDep
+from autonomos.serve_apps.api.errors import ApiError, _clean_validation
+from autonomos.serve_apps.api.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
+from autonomos.store.errors import NotFound
+from autonomos.store.models import User
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+def _tokens(pair: TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+    )
+
+
+@router.post("/register", operation_id="register", status_code=status.HTTP_201_CREATED)
+async def register(body: RegisterIn, auth: AuthDep) -> TokenOut:
+    """Create a tenant and its first admin; answer with that admin's tokens."""
+    await auth.register(body.tenant_name, body.email, body.password, body.full_name)
+    _, pair = await auth.login(body.email, body.password)
+    return _tokens(pair)
+
+
+_LOGIN_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": LoginIn.model_json_schema()},
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "username": {"type": "string", "description": "E-mail"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+async def _login_input(request: Request) -> LoginIn:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if ctype == "application/x-www-form-urlencoded":
+            form = await request.form()
+            data: Any = {"email": form.get("username"), "password": form.get("password")}
+        elif ctype == "application/json":
+            data = json.loads(await request.body())
+        else:
+            raise ApiError(415, "unsupported_media_type",
+                           "send JSON or an OAuth2 password form")
+        return LoginIn.model_validate(data)
+    except json.JSONDecodeError:
+        raise ApiError(422, "validation_error", "body is not valid JSON") from None
+    except ValidationError as e:
+        raise ApiError(422, "validation_error", "request is invalid",
+                       _clean_validation(e.errors())) from None
+
+
+@router.post("/login", operation_id="login", openapi_extra=_LOGIN_BODY)
+async def login(request: Request, auth: AuthDep) -> TokenOut:
+    """Exchange e-mail and password for tokens. Repeated failures lock the account (429)."""
+    body = await _login_input(request)
+    _, pair = await auth.login(body.email, body.password)
+    return _tokens(pair)
+
+
+@router.post("/refresh", operation_id="refresh")
+async def refresh(body: RefreshIn, auth: AuthDep) -> TokenOut:
+    """Rotate a refresh token. Re-using a rotated token revokes its whole family."""
+    return _tokens(await auth.refresh(body.refresh_token))
+
+
+@router.post("/logout", operation_id="logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshIn, auth: AuthDep) -> None:
+    """Revoke the refresh token's family."""
+    await auth.logout(body.refresh_token)
+
+
+@router.get("/me", operation_id="me")
+async def me(principal: CurrentPrincipal, db: DbDep) -> UserOut:
+    """The calling user."""
+    async with db.tenant_session(principal.tenant_id) as s:
+        user = await s.get(User, principal.user_id)
+        if user is None:
+            raise NotFound("user not found")
+        return UserOut.model_validate(user)

@@ -1,0 +1,95 @@
+"""Request and response models of the platform routes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from autonomos.store.models import Role
+
+Password = Field(min_length=12, max_length=256, description="At least 12 characters.")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RegisterIn(Strict):
+    tenant_name: str = Field(min_length=2, max_length=200)
+    email: EmailStr
+    password: str = Password
+    full_name: str = Field("", max_length=200)
+
+
+class LoginIn(Strict):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshIn(Strict):
+    refresh_token: str = Field(min_length=10, max_length=512)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    email: str
+    full_name: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+
+
+class UserCreate(Strict):
+    email: EmailStr
+    password: str = Password
+    role: Role = Role.VIEWER
+    full_name: str = Field("", max_length=200)
+
+
+class UserUpdate(Strict):
+    full_name: str | None = Field(None, max_length=200)
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserList(BaseModel):
+    users: list[UserOut]
+    total: int
+
+
+class TenantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    at: datetime
+    actor_id: uuid.UUID | None
+    action: str
+    target_type: str
+    target_id: str | None
+    request_id: str | None
+    details: dict[str, Any]
+
+
+class AuditList(BaseModel):
+    entries: list[AuditOut]
