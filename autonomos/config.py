@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     ray_dashboard_port: int = Field(8265, ge=1, le=65_535)
     ray_namespace: str = Field("autonomos")
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, v: Path) -> Path:
+        # Settings travel to Ray workers whose working directory differs.
+        return v.expanduser().resolve()
+
     @field_validator("ray_port")
     @classmethod
     def _not_redis_port(cls, v: int) -> int:

@@ -48,9 +48,6 @@ ME_PATH = "/api/v1/auth/me"
 REGISTER_PATH = "/api/v1/auth/register"
 GOAL_RATIO = 0.5
 GOAL_P99_MS = 100.0
-# Direct ingress (RAY_SERVE_ENABLE_DIRECT_INGRESS=1 without HAProxy): each ingress
-# replica serves HTTP itself on a port from this range (Ray's defaults).
-DIRECT_INGRESS_PORTS = range(30000, 31000)
 
 LUA_SCRIPT = r"""
 -- Adds the bearer token and prints a machine-readable summary (latencies in us).
@@ -298,7 +295,9 @@ def child_serve(args: argparse.Namespace) -> None:
     stop = {"flag": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("flag", True))
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    # address="local": always a private instance, never one that `ray start` left
+    # running on this machine (ray.init() with no address would join it).
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              namespace="autonomos-bench")
     try:
         access_log = args.access_log
@@ -335,29 +334,26 @@ def child_serve(args: argparse.Namespace) -> None:
 
 
 def find_direct_ingress_urls(expected: int, deadline_s: float = 180) -> list[str]:
-    """Direct ingress without HAProxy: each replica listens on its own port."""
+    """Direct ingress without HAProxy: each replica serves HTTP on its own port; the
+    controller's target groups say which (other Ray clusters on this machine may hold
+    ports of the same 30000+ range, so the ports are asked for, not probed)."""
+    import ray
+    from ray.serve._private.common import RequestProtocol
+    from ray.serve._private.constants import SERVE_CONTROLLER_NAME, SERVE_NAMESPACE
+
+    controller = ray.get_actor(SERVE_CONTROLLER_NAME, namespace=SERVE_NAMESPACE)
     end = time.monotonic() + deadline_s
-    found: list[str] = []
+    urls: list[str] = []
     while time.monotonic() < end:
-        found = []
-        for port in DIRECT_INGRESS_PORTS[:64]:
-            with socket.socket() as s:
-                s.settimeout(0.05)
-                if s.connect_ex(("127.0.0.1", port)) != 0:
-                    continue
-            url = f"http://127.0.0.1:{port}"
-            try:
-                code, _ = http("GET", url + "/-/healthz", timeout=2)
-            except OSError:
-                continue
-            if code == 200:
-                found.append(url)
-        if len(found) >= expected:
-            return found
+        groups = ray.get(controller.get_target_groups.remote("api"))
+        urls = sorted({f"http://127.0.0.1:{t.port}" for g in groups
+                       if g.protocol == RequestProtocol.HTTP for t in g.targets})
+        if len(urls) >= expected:
+            return urls
         time.sleep(0.5)
-    if found:
-        return found
-    raise TimeoutError("no direct-ingress replica port answered")
+    if urls:
+        return urls
+    raise TimeoutError("no direct-ingress replica target")
 
 
 # --------------------------------------------------------------------------------------
@@ -382,6 +378,56 @@ def serve_settings_env(args: argparse.Namespace) -> tuple[dict[str, str], int]:
             raise SystemExit(f"--serve-env wants KEY=VALUE, got {kv!r}")
         env[k] = v
     return env, replicas
+
+
+def isolation_env(ray_env: dict[str, str], workdir: Path) -> dict[str, str]:
+    """HAProxy mode's fixed files (/tmp/haproxy-serve) and ports (8404, 9101, 8500, 9500)
+    moved to this run's own, so that another Serve on the machine does not clash."""
+    if ray_env.get("RAY_SERVE_ENABLE_HA_PROXY") != "1":
+        return {}
+    # HAProxy caps unix socket paths at 97 bytes and Ray adds a 56-char node id
+    # directory: keep the base short.
+    d = Path(tempfile.mkdtemp(prefix="hx", dir="/tmp"))
+    (workdir / "haproxy-dir").write_text(str(d))
+    return {
+        "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(d / "haproxy.cfg"),
+        "RAY_SERVE_HAPROXY_SOCKET_PATH": str(d / "admin.sock"),
+        "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(d / "metrics.sock"),
+        "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(d),
+        "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(d / "server-state"),
+        "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
+        "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
+        "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": str(free_port()),
+        "RAY_SERVE_FALLBACK_PROXY_GRPC_PORT": str(free_port()),
+    }
+
+
+def kill_processes_mentioning(marker: str, grace_s: float = 10.0) -> None:
+    """Ray 2.60 leaves the HAProxy it started running after ray.shutdown() (it is not in
+    the actor's process group): end the ones whose command line names this run's own
+    HAProxy directory, by pid."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker.encode() in cmdline.read_bytes():
+                pids.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    pids = [p for p in pids if p != os.getpid()]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    end = time.monotonic() + grace_s
+    while pids and time.monotonic() < end:
+        pids = [p for p in pids if Path(f"/proc/{p}").exists()]
+        time.sleep(0.2)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -412,7 +458,7 @@ def measure_uvicorn(args, base_env, workdir, lua) -> WrkResult:
 
 def measure_serve(args, base_env, workdir, lua) -> tuple[WrkResult, dict[str, str]]:
     ray_env, replicas = serve_settings_env(args)
-    env = {**base_env, **ray_env}
+    env = {**base_env, **isolation_env(ray_env, workdir), **ray_env}
     ready = workdir / "serve.ready"
     argv = ["--_child", "serve", "--app", args.app, "--port", str(args.serve_port),
             "--ready-file", str(ready), "--replicas", str(args.replicas),
@@ -443,6 +489,10 @@ def measure_serve(args, base_env, workdir, lua) -> tuple[WrkResult, dict[str, st
         raise
     finally:
         stop_process(proc, grace_s=90)
+        hx = workdir / "haproxy-dir"
+        if hx.exists():
+            kill_processes_mentioning(hx.read_text())
+            shutil.rmtree(hx.read_text(), ignore_errors=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -461,7 +511,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="with direct ingress and no HAProxy, load the head proxy port "
                         "instead of the replicas' own ports")
     p.add_argument("--serve-port", type=int, default=None,
-                   help="Serve HTTP port (default: AUTONOMOS_SERVE_PORT or 8000)")
+                   help="Serve HTTP port (default: a free port)")
     p.add_argument("--replicas", type=int, default=1, help="stand-in only")
     p.add_argument("--max-ongoing", type=int, default=128, help="stand-in only")
     p.add_argument("--access-log", action="store_true", help="stand-in only")
@@ -488,7 +538,8 @@ def main() -> int:
               "(apt-get install -y wrk) and try again.", file=sys.stderr)
         return 2
     if args.serve_port is None:
-        args.serve_port = int(os.environ.get("AUTONOMOS_SERVE_PORT", "8000"))
+        # A free port, not 8000: other Serve instances may share this machine.
+        args.serve_port = free_port()
     if args.serve_port == 6379:
         raise SystemExit("6379 is Redis's port")
 

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autonomos.auth.passwords import PasswordService
+from autonomos.auth.keys import build_key_ring
+from autonomos.auth.passwords import Argon2Params, PasswordService
 from autonomos.auth.tokens import KeyRing
+from autonomos.config import Settings
 from autonomos.store.base import utcnow
 from autonomos.store.errors import Conflict
 from autonomos.store.models import AuditLog, LoginDirectory, RefreshToken, Role, Tenant, User
@@ -104,6 +107,27 @@ class AuthService:
         self.refresh_ttl_s = refresh_ttl_s
         self.max_failures = max_failures
         self.lockout_s = lockout_s
+
+    @classmethod
+    def from_settings(cls, settings: Settings, db: Database) -> AuthService:
+        passwords = PasswordService(
+            Argon2Params(
+                time_cost=settings.argon2_time_cost,
+                memory_cost_kib=settings.argon2_memory_kib,
+                parallelism=settings.argon2_parallelism,
+            ),
+            # Each hash holds ~memory_cost of RAM: bound concurrent hashes per process.
+            limiter=anyio.CapacityLimiter(4),
+        )
+        return cls(
+            db,
+            passwords,
+            build_key_ring(settings),
+            access_ttl_s=settings.access_token_ttl_s,
+            refresh_ttl_s=settings.refresh_token_ttl_s,
+            max_failures=settings.login_max_failures,
+            lockout_s=settings.login_lockout_s,
+        )
 
     # -- tenants and users ------------------------------------------------------------
 
@@ -198,24 +222,25 @@ class AuthService:
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         tenant_id = _parse_refresh(refresh_token)
-        reused = False
         async with self.db.tenant_session(tenant_id) as s:
             row = await self._token_row(s, refresh_token)
             now = utcnow()
-            if row.used_at is not None or row.revoked_at is not None:
-                reused = True
+            if row.used_at is not None:  # a rotated token again: it leaked
                 await self._revoke_family(s, row.family_id, now)
-                await audit(s, "auth.refresh_reused", "user", row.user_id, family=str(row.family_id))
-            elif row.expires_at > now:
+                await audit(s, "auth.refresh_reused", "user", row.user_id,
+                            family=str(row.family_id))
+                failure = "refresh token was already used; every session of it is revoked"
+            elif row.revoked_at is not None:
+                failure = "refresh token revoked"
+            elif row.expires_at <= now:
+                failure = "refresh token expired"
+            else:
                 user = await s.get(User, row.user_id)
                 if user is None or not user.is_active:
                     raise AuthError("invalid refresh token")
                 row.used_at = now
                 return await self._issue(s, user, family_id=row.family_id)
-            # else: expired; nothing to change
-        if reused:
-            raise AuthError("refresh token was already used; every session of it is revoked")
-        raise AuthError("refresh token expired")
+        raise AuthError(failure)  # after the commit, so the revocation stays
 
     async def logout(self, refresh_token: str) -> None:
         """Revoke the token's family (this login on this device)."""

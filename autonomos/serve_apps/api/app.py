@@ -11,8 +11,6 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from autonomos import __version__
-from autonomos.auth.keys import build_key_ring
-from autonomos.auth.passwords import Argon2Params, PasswordService
 from autonomos.auth.service import AuthService
 from autonomos.config import Settings, get_settings
 from autonomos.serve_apps.api.errors import install_error_handlers
@@ -24,27 +22,6 @@ from autonomos.store.session import Database
 
 def _operation_id(route: APIRoute) -> str:
     return route.name
-
-
-def build_auth_service(settings: Settings, db: Database) -> AuthService:
-    passwords = PasswordService(
-        Argon2Params(
-            time_cost=settings.argon2_time_cost,
-            memory_cost_kib=settings.argon2_memory_kib,
-            parallelism=settings.argon2_parallelism,
-        ),
-        # Each hash holds ~memory_cost of RAM: bound concurrent hashes per process.
-        limiter=anyio.CapacityLimiter(4),
-    )
-    return AuthService(
-        db,
-        passwords,
-        build_key_ring(settings),
-        access_ttl_s=settings.access_token_ttl_s,
-        refresh_ttl_s=settings.refresh_token_ttl_s,
-        max_failures=settings.login_max_failures,
-        lockout_s=settings.login_lockout_s,
-    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.app_database_url)
         app.state.settings = settings
         app.state.db = db
-        app.state.auth = build_auth_service(settings, db)
+        app.state.auth = AuthService.from_settings(settings, db)
         try:
             yield
         finally:

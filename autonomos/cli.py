@@ -1,0 +1,344 @@
+"""The ``autonomos`` command: run the platform locally and administer it.
+
+Exit codes: 0 success, 1 operation failed (message printed), 2 bad usage or
+configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from autonomos.config import Settings, SettingsError
+
+app = typer.Typer(help="AutonomOS: multi-tenant data orchestration on Ray.", no_args_is_help=True)
+tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(users_app, name="users")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+DEMO_TENANT = "Demo Corp"
+DEMO_EMAIL = "demo@example.com"
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as e:
+        fail(f"invalid configuration: {e}", 2)
+
+
+def run_async(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine, turning domain errors into readable CLI errors."""
+    from autonomos.auth.service import AuthError
+    from autonomos.store.errors import StoreError
+
+    try:
+        return asyncio.run(fn())  # type: ignore[arg-type]
+    except (StoreError, AuthError, SettingsError) as e:
+        fail(str(e))
+    except (OSError, ConnectionError) as e:
+        fail(f"database unreachable: {e}")
+
+
+def _ray_env(settings: Settings) -> dict[str, str]:
+    from autonomos.serve_apps.api.deployment import serve_env
+
+    env = dict(os.environ)
+    # The local head binds 127.0.0.1 only; token auth is for multi-node clusters.
+    env.setdefault("RAY_AUTH_MODE", "disabled")
+    env.update(serve_env(settings))
+    return env
+
+
+def _ray_bin() -> str:
+    found = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    if not Path(found).exists():
+        fail("the `ray` command is not installed in this environment", 2)
+    return found
+
+
+def start_local_ray(settings: Settings) -> str:
+    """Start (or reuse) a local Ray head on ``ray_port``; returns its address."""
+    address = f"127.0.0.1:{settings.ray_port}"
+    env = _ray_env(settings)
+    probe = subprocess.run(  # noqa: S603
+        [_ray_bin(), "status", "--address", address], env=env, capture_output=True, timeout=60
+    )
+    if probe.returncode == 0:
+        out.print(f"[green]✓[/] Ray already running at {address}")
+        return address
+    with out.status(f"Starting Ray head on {address} (dashboard :{settings.ray_dashboard_port})"):
+        proc = subprocess.run(  # noqa: S603
+            [
+                _ray_bin(), "start", "--head",
+                "--port", str(settings.ray_port),
+                "--node-ip-address", "127.0.0.1",
+                "--dashboard-host", "127.0.0.1",
+                "--dashboard-port", str(settings.ray_dashboard_port),
+                "--disable-usage-stats",
+            ],
+            env=env, capture_output=True, text=True, timeout=180,
+        )
+    if proc.returncode != 0:
+        fail(f"`ray start` failed:\n{proc.stderr[-2000:]}")
+    out.print(f"[green]✓[/] Ray started at {address}; dashboard http://127.0.0.1:{settings.ray_dashboard_port}")
+    return address
+
+
+def do_migrate(settings: Settings, revision: str = "head") -> None:
+    from autonomos.store import migrate
+
+    try:
+        migrate.upgrade(settings.owner_database_url, revision, settings.app_database_url)
+    except Exception as e:  # alembic/driver errors: show the cause, not a traceback
+        fail(f"migration failed: {type(e).__name__}: {e}")
+
+
+async def _ensure_demo(settings: Settings) -> tuple[str, str] | None:
+    """Create the demo tenant once; returns (email, password) when it was created now."""
+    from autonomos.auth.service import AuthService
+    from autonomos.store.session import Database
+
+    creds_file = settings.data_dir / "demo_credentials.json"
+    db = Database(settings.app_database_url)
+    try:
+        auth = AuthService.from_settings(settings, db)
+        from sqlalchemy import select
+
+        from autonomos.store.models import Tenant
+
+        async with db.global_session() as s:
+            exists = await s.scalar(select(Tenant).where(Tenant.name == DEMO_TENANT))
+        if exists:
+            return None
+        password = secrets.token_urlsafe(12)
+        await auth.register(DEMO_TENANT, DEMO_EMAIL, password, "Demo Admin")
+        creds_file.write_text(json.dumps({"email": DEMO_EMAIL, "password": password}))
+        creds_file.chmod(0o600)
+        return DEMO_EMAIL, password
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def up(
+    foreground: Annotated[bool, typer.Option(help="Stay attached; Ctrl-C stops Serve.")] = False,
+) -> None:
+    """Start local Ray, migrate, deploy the API on Serve and (demo mode) a demo tenant."""
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    address = settings.ray_address or start_local_ray(settings)
+    with out.status("Migrating the database"):
+        do_migrate(settings)
+    out.print(f"[green]✓[/] Database at head ({settings.app_database_url.split('@')[-1]})")
+
+    import ray
+
+    os.environ.update({k: v for k, v in _ray_env(settings).items() if k.startswith("RAY_")})
+    with out.status("Deploying the API on Ray Serve"):
+        ray.init(address=address, namespace=settings.ray_namespace, log_to_driver=False,
+                 logging_level="WARNING")
+        from autonomos.serve_apps.api.deployment import deploy
+
+        deploy(settings)
+    base = f"http://{settings.serve_host}:{settings.serve_port}"
+    out.print(f"[green]✓[/] API ready at {base}  (docs {base}/docs)")
+    if settings.demo_mode:
+        created = run_async(lambda: _ensure_demo(settings))
+        creds = settings.data_dir / "demo_credentials.json"
+        if created:
+            out.print(f"[bold]Demo tenant[/] {DEMO_TENANT!r}: login {created[0]} / {created[1]}")
+        elif creds.exists():
+            saved = json.loads(creds.read_text())
+            out.print(f"[bold]Demo tenant[/] {DEMO_TENANT!r}: login {saved['email']} / {saved['password']}")
+    if foreground:
+        import time
+
+        from ray import serve
+
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            serve.shutdown()
+
+
+@app.command()
+def down() -> None:
+    """Stop the API and the local Ray started by `up`."""
+    settings = load_settings()
+    env = _ray_env(settings)
+    if settings.ray_address:
+        import ray
+        from ray import serve
+
+        ray.init(address=settings.ray_address, namespace=settings.ray_namespace,
+                 log_to_driver=False, logging_level="WARNING")
+        serve.delete("api")
+        out.print("[green]✓[/] API removed from the cluster")
+        return
+    proc = subprocess.run([_ray_bin(), "stop"], env=env, capture_output=True, text=True)  # noqa: S603
+    if proc.returncode != 0:
+        fail(f"`ray stop` failed: {proc.stderr[-500:]}")
+    out.print("[green]✓[/] Local Ray stopped")
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    downgrade: Annotated[bool, typer.Option(help="Downgrade to REVISION instead.")] = False,
+) -> None:
+    """Apply (or revert) database migrations."""
+    settings = load_settings()
+    if downgrade:
+        from autonomos.store import migrate as m
+
+        try:
+            m.downgrade(settings.owner_database_url, revision)
+        except Exception as e:
+            fail(f"downgrade failed: {type(e).__name__}: {e}")
+    else:
+        do_migrate(settings, revision)
+    out.print(f"[green]✓[/] database at {revision}")
+
+
+@tenants_app.command("create")
+def tenants_create(
+    name: str,
+    admin_email: Annotated[str, typer.Option(help="E-mail of the first admin.")],
+    admin_password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                          envvar="AUTONOMOS_ADMIN_PASSWORD")
+    ],
+) -> None:
+    """Create a tenant and its first admin."""
+    from autonomos.serve_apps.api.schemas import RegisterIn
+
+    try:
+        body = RegisterIn(tenant_name=name, email=admin_email, password=admin_password)
+    except ValidationError as e:
+        fail("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()), 2)
+    settings = load_settings()
+    do_migrate(settings)
+
+    async def _create() -> tuple[Any, Any]:
+        from autonomos.auth.service import AuthService
+        from autonomos.store.session import Database
+
+        db = Database(settings.app_database_url)
+        try:
+            return await AuthService.from_settings(settings, db).register(
+                body.tenant_name, body.email, body.password
+            )
+        finally:
+            await db.dispose()
+
+    tenant, user = run_async(_create)
+    out.print(f"[green]✓[/] tenant {tenant.name!r} id={tenant.id}; admin {user.email}")
+
+
+@tenants_app.command("list")
+def tenants_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List tenants."""
+    settings = load_settings()
+
+    async def _list() -> list[Any]:
+        from sqlalchemy import select
+
+        from autonomos.store.models import Tenant
+        from autonomos.store.session import Database
+
+        db = Database(settings.app_database_url)
+        try:
+            async with db.global_session() as s:
+                return list(await s.scalars(select(Tenant).order_by(Tenant.created_at)))
+        finally:
+            await db.dispose()
+
+    rows = run_async(_list)
+    if as_json:
+        out.print_json(json.dumps([{"id": str(t.id), "name": t.name,
+                                    "created_at": t.created_at.isoformat()} for t in rows]))
+        return
+    table = Table("id", "name", "created")
+    for t in rows:
+        table.add_row(str(t.id), t.name, t.created_at.isoformat(timespec="seconds"))
+    out.print(table)
+
+
+@users_app.command("create")
+def users_create(
+    tenant: Annotated[str, typer.Option(help="Tenant id or name.")],
+    email: Annotated[str, typer.Option()],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                          envvar="AUTONOMOS_USER_PASSWORD")
+    ],
+    role: Annotated[str, typer.Option(help="admin, operator or viewer.")] = "viewer",
+) -> None:
+    """Create a user in a tenant."""
+    from autonomos.serve_apps.api.schemas import UserCreate
+
+    try:
+        body = UserCreate(email=email, password=password, role=role)  # type: ignore[arg-type]
+    except ValidationError as e:
+        fail("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()), 2)
+    settings = load_settings()
+
+    async def _create() -> Any:
+        from sqlalchemy import select
+
+        from autonomos.auth.service import AuthService
+        from autonomos.store.errors import NotFound
+        from autonomos.store.models import Tenant
+        from autonomos.store.session import Database
+
+        db = Database(settings.app_database_url)
+        try:
+            async with db.global_session() as s:
+                try:
+                    found = await s.get(Tenant, uuid.UUID(tenant))
+                except ValueError:
+                    found = await s.scalar(select(Tenant).where(Tenant.name == tenant))
+            if found is None:
+                raise NotFound(f"no tenant {tenant!r}")
+            auth = AuthService.from_settings(settings, db)
+            async with db.tenant_session(found.id) as s:
+                return await auth.create_user(s, body.email, body.password, body.role)
+        finally:
+            await db.dispose()
+
+    user = run_async(_create)
+    out.print(f"[green]✓[/] user {user.email} ({user.role.value}) id={user.id}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
