@@ -146,3 +146,23 @@ async def tenant_a(api: httpx.AsyncClient) -> Tenant:
 @pytest.fixture
 async def tenant_b(api: httpx.AsyncClient) -> Tenant:
     return await register(api, "b")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[None]:
+    """One local Ray for the whole session (random GCS port, never Redis's 6379)."""
+    import ray
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, namespace="autonomos-test",
+             log_to_driver=False, logging_level="WARNING")
+    yield
+    ray.shutdown()

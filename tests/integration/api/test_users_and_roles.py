@@ -1,0 +1,112 @@
+"""Users API, role enforcement, and the cross-tenant matrix over every route."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.conftest import Tenant
+from tests.integration.api.test_auth import assert_error
+
+PUBLIC = {
+    ("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"), ("POST", "/api/v1/auth/logout"),
+}
+
+
+async def _user(api: httpx.AsyncClient, admin: Tenant, role: str) -> Tenant:
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    r = await api.post("/api/v1/users", headers=admin.headers,
+                       json={"email": email, "password": "long enough pw", "role": role})
+    assert r.status_code == 201, r.text
+    assert r.json()["role"] == role
+    login = await api.post("/api/v1/auth/login", json={"email": email, "password": "long enough pw"})
+    return Tenant(admin.name, email, "long enough pw", login.json())
+
+
+def _api_routes(api: httpx.AsyncClient) -> list[tuple[str, str]]:
+    """Every operation the app documents (the OpenAPI schema lists each route once)."""
+    paths = api.app.openapi()["paths"]  # type: ignore[attr-defined]
+    return [(m.upper(), path) for path, ops in paths.items() for m in ops]
+
+
+async def test_every_private_route_needs_a_token(api: httpx.AsyncClient) -> None:
+    private = [r for r in _api_routes(api) if r not in PUBLIC]
+    assert private, "no private routes found"
+    for method, path in private:
+        url = path.format(**{p: uuid.uuid4() for p in ("user_id",)})
+        r = await api.request(method, url, json={})
+        assert_error(r, 401, "unauthorized")
+
+
+async def test_admin_creates_and_edits_users(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
+    op = await _user(api, tenant_a, "operator")
+    users = (await api.get("/api/v1/users", headers=tenant_a.headers)).json()
+    assert users["total"] == 2 and {u["email"] for u in users["users"]} == {tenant_a.email, op.email}
+    op_id = (await api.get("/api/v1/auth/me", headers=op.headers)).json()["id"]
+    r = await api.patch(f"/api/v1/users/{op_id}", headers=tenant_a.headers, json={"role": "viewer"})
+    assert r.status_code == 200 and r.json()["role"] == "viewer"
+    audit = (await api.get("/api/v1/audit?action=user.update", headers=tenant_a.headers)).json()
+    assert audit["entries"][0]["details"]["after"] == {"role": "viewer"}
+    assert audit["entries"][0]["request_id"]
+    # deactivated users cannot log in any more
+    await api.patch(f"/api/v1/users/{op_id}", headers=tenant_a.headers, json={"is_active": False})
+    assert (await api.post("/api/v1/auth/login", json={"email": op.email, "password": op.password})).status_code == 401
+
+
+async def test_admin_cannot_demote_self(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
+    me = (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json()["id"]
+    r = await api.patch(f"/api/v1/users/{me}", headers=tenant_a.headers, json={"role": "viewer"})
+    assert_error(r, 409, "conflict")
+
+
+async def test_duplicate_user_email_conflicts(api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant) -> None:
+    r = await api.post("/api/v1/users", headers=tenant_a.headers,
+                       json={"email": tenant_b.email, "password": "long enough pw"})
+    assert_error(r, 409, "conflict")
+
+
+@pytest.mark.parametrize("role", ["operator", "viewer"])
+async def test_non_admins_are_forbidden_admin_routes(api: httpx.AsyncClient, tenant_a: Tenant, role: str) -> None:
+    user = await _user(api, tenant_a, role)
+    me = (await api.get("/api/v1/auth/me", headers=user.headers)).json()
+    assert me["role"] == role
+    assert (await api.get("/api/v1/tenant", headers=user.headers)).status_code == 200
+    for method, url, body in [
+        ("GET", "/api/v1/users", None),
+        ("POST", "/api/v1/users", {"email": "x@example.com", "password": "long enough pw"}),
+        ("GET", f"/api/v1/users/{me['id']}", None),
+        ("PATCH", f"/api/v1/users/{me['id']}", {"role": "admin"}),
+        ("GET", "/api/v1/audit", None),
+    ]:
+        assert_error(await api.request(method, url, headers=user.headers, json=body), 403, "forbidden")
+    assert (await api.get("/api/v1/auth/me", headers=user.headers)).json()["role"] == role
+
+
+async def test_cross_tenant_matrix(api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant) -> None:
+    """Tenant B's admin token on every route that takes one of tenant A's ids: 404, no change."""
+    a_user = (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json()
+    ids = {"user_id": a_user["id"]}
+    bodies = {"PATCH": {"full_name": "pwned", "role": "viewer"}, "POST": {}, "PUT": {}, "DELETE": None}
+    checked = 0
+    for method, path in _api_routes(api):
+        if "{" not in path:
+            continue
+        params = {name: ids[name] for name in ids if "{" + name + "}" in path}
+        assert "{" not in path.format(**params), f"add an object factory for {path}"
+        url = path.format(**params)
+        missing = await api.request(method, path.format(**{k: uuid.uuid4() for k in params}),
+                                    headers=tenant_b.headers, json=bodies.get(method))
+        other = await api.request(method, url, headers=tenant_b.headers, json=bodies.get(method))
+        assert_error(other, 404, "not_found")
+        assert other.json()["error"]["message"] == missing.json()["error"]["message"]
+        checked += 1
+    assert checked >= 2
+    after = (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json()
+    assert after == a_user
+    b_users = (await api.get("/api/v1/users", headers=tenant_b.headers)).json()
+    assert [u["email"] for u in b_users["users"]] == [tenant_b.email]
+    b_audit = (await api.get("/api/v1/audit", headers=tenant_b.headers)).json()["entries"]
+    assert all(e["target_id"] != a_user["id"] for e in b_audit)
