@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -53,6 +54,8 @@ def load_settings() -> Settings:
 
 def run_async(fn: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine, turning domain errors into readable CLI errors."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from autonomos.auth.service import AuthError
     from autonomos.store.errors import StoreError
 
@@ -60,6 +63,9 @@ def run_async(fn: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(fn())  # type: ignore[arg-type]
     except (StoreError, AuthError, SettingsError) as e:
         fail(str(e))
+    except SQLAlchemyError as e:
+        cause = getattr(e, "orig", None) or e
+        fail(f"database error: {type(cause).__name__}: {str(cause).splitlines()[0]}")
     except (OSError, ConnectionError) as e:
         fail(f"database unreachable: {e}")
 
@@ -94,18 +100,29 @@ def start_local_ray(settings: Settings) -> str:
     with out.status(f"Starting Ray head on {address} (dashboard :{settings.ray_dashboard_port})"):
         proc = subprocess.run(  # noqa: S603
             [
-                _ray_bin(), "start", "--head",
-                "--port", str(settings.ray_port),
-                "--node-ip-address", "127.0.0.1",
-                "--dashboard-host", "127.0.0.1",
-                "--dashboard-port", str(settings.ray_dashboard_port),
+                _ray_bin(),
+                "start",
+                "--head",
+                "--port",
+                str(settings.ray_port),
+                "--node-ip-address",
+                "127.0.0.1",
+                "--dashboard-host",
+                "127.0.0.1",
+                "--dashboard-port",
+                str(settings.ray_dashboard_port),
                 "--disable-usage-stats",
             ],
-            env=env, capture_output=True, text=True, timeout=180,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
     if proc.returncode != 0:
         fail(f"`ray start` failed:\n{proc.stderr[-2000:]}")
-    out.print(f"[green]✓[/] Ray started at {address}; dashboard http://127.0.0.1:{settings.ray_dashboard_port}")
+    out.print(
+        f"[green]✓[/] Ray started at {address}; dashboard http://127.0.0.1:{settings.ray_dashboard_port}"
+    )
     return address
 
 
@@ -118,8 +135,8 @@ def do_migrate(settings: Settings, revision: str = "head") -> None:
         fail(f"migration failed: {type(e).__name__}: {e}")
 
 
-async def _ensure_demo(settings: Settings) -> tuple[str, str] | None:
-    """Create the demo tenant once; returns (email, password) when it was created now."""
+async def _ensure_demo(settings: Settings) -> None:
+    """Create the demo tenant once; its credentials are kept (0600) in the data dir."""
     from autonomos.auth.service import AuthService
     from autonomos.store.session import Database
 
@@ -134,12 +151,11 @@ async def _ensure_demo(settings: Settings) -> tuple[str, str] | None:
         async with db.global_session() as s:
             exists = await s.scalar(select(Tenant).where(Tenant.name == DEMO_TENANT))
         if exists:
-            return None
+            return
         password = secrets.token_urlsafe(12)
         await auth.register(DEMO_TENANT, DEMO_EMAIL, password, "Demo Admin")
         creds_file.write_text(json.dumps({"email": DEMO_EMAIL, "password": password}))
         creds_file.chmod(0o600)
-        return DEMO_EMAIL, password
     finally:
         await db.dispose()
 
@@ -160,21 +176,22 @@ def up(
 
     os.environ.update({k: v for k, v in _ray_env(settings).items() if k.startswith("RAY_")})
     with out.status("Deploying the API on Ray Serve"):
-        ray.init(address=address, namespace=settings.ray_namespace, log_to_driver=False,
-                 logging_level="WARNING")
+        ray.init(
+            address=address,
+            namespace=settings.ray_namespace,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
         from autonomos.serve_apps.api.deployment import deploy
 
         deploy(settings)
     base = f"http://{settings.serve_host}:{settings.serve_port}"
     out.print(f"[green]✓[/] API ready at {base}  (docs {base}/docs)")
     if settings.demo_mode:
-        created = run_async(lambda: _ensure_demo(settings))
-        creds = settings.data_dir / "demo_credentials.json"
-        if created:
-            out.print(f"[bold]Demo tenant[/] {DEMO_TENANT!r}: login {created[0]} / {created[1]}")
-        elif creds.exists():
-            saved = json.loads(creds.read_text())
-            out.print(f"[bold]Demo tenant[/] {DEMO_TENANT!r}: login {saved['email']} / {saved['password']}")
+        run_async(lambda: _ensure_demo(settings))
+        saved = json.loads((settings.data_dir / "demo_credentials.json").read_text())
+        login = f"{saved['email']} / {saved['password']}"
+        out.print(f"[bold]Demo tenant[/] {DEMO_TENANT!r}: login {login}")
     if foreground:
         import time
 
@@ -196,8 +213,12 @@ def down() -> None:
         import ray
         from ray import serve
 
-        ray.init(address=settings.ray_address, namespace=settings.ray_namespace,
-                 log_to_driver=False, logging_level="WARNING")
+        ray.init(
+            address=settings.ray_address,
+            namespace=settings.ray_namespace,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
         serve.delete("api")
         out.print("[green]✓[/] API removed from the cluster")
         return
@@ -231,8 +252,13 @@ def tenants_create(
     name: str,
     admin_email: Annotated[str, typer.Option(help="E-mail of the first admin.")],
     admin_password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                          envvar="AUTONOMOS_ADMIN_PASSWORD")
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="AUTONOMOS_ADMIN_PASSWORD",
+        ),
     ],
 ) -> None:
     """Create a tenant and its first admin."""
@@ -265,6 +291,7 @@ def tenants_create(
 def tenants_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List tenants."""
     settings = load_settings()
+    do_migrate(settings)
 
     async def _list() -> list[Any]:
         from sqlalchemy import select
@@ -281,8 +308,14 @@ def tenants_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
 
     rows = run_async(_list)
     if as_json:
-        out.print_json(json.dumps([{"id": str(t.id), "name": t.name,
-                                    "created_at": t.created_at.isoformat()} for t in rows]))
+        out.print_json(
+            json.dumps(
+                [
+                    {"id": str(t.id), "name": t.name, "created_at": t.created_at.isoformat()}
+                    for t in rows
+                ]
+            )
+        )
         return
     table = Table("id", "name", "created")
     for t in rows:
@@ -295,8 +328,10 @@ def users_create(
     tenant: Annotated[str, typer.Option(help="Tenant id or name.")],
     email: Annotated[str, typer.Option()],
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                          envvar="AUTONOMOS_USER_PASSWORD")
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="AUTONOMOS_USER_PASSWORD"
+        ),
     ],
     role: Annotated[str, typer.Option(help="admin, operator or viewer.")] = "viewer",
 ) -> None:
@@ -304,10 +339,11 @@ def users_create(
     from autonomos.serve_apps.api.schemas import UserCreate
 
     try:
-        body = UserCreate(email=email, password=password, role=role)  # type: ignore[arg-type]
+        body = UserCreate(email=email, password=password, role=role)
     except ValidationError as e:
         fail("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()), 2)
     settings = load_settings()
+    do_migrate(settings)
 
     async def _create() -> Any:
         from sqlalchemy import select

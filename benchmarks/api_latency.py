@@ -101,8 +101,7 @@ def create_standin_app(settings: Any = None):  # noqa: ARG001 - same shape as cr
     async def register(body: Register) -> dict[str, str]:
         sub = uuid.uuid5(uuid.NAMESPACE_URL, body.email).hex
         users[sub] = {"id": sub, "email": body.email, "tenant": body.tenant_name}
-        return {"access_token": sign(sub), "refresh_token": sign("r" + sub),
-                "token_type": "bearer"}
+        return {"access_token": sign(sub), "refresh_token": sign("r" + sub), "token_type": "bearer"}
 
     async def current_user(
         cred: HTTPAuthorizationCredentials | None = Depends(bearer),
@@ -123,8 +122,7 @@ def create_standin_app(settings: Any = None):  # noqa: ARG001 - same shape as cr
     return app
 
 
-def standin_build_ingress(settings: Any, replicas: int, max_ongoing: int,
-                          access_log: bool):
+def standin_build_ingress(settings: Any, replicas: int, max_ongoing: int, access_log: bool):
     from ray import serve
 
     @serve.deployment(
@@ -151,8 +149,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http(method: str, url: str, body: dict | None = None, token: str | None = None,
-         timeout: float = 30.0) -> tuple[int, bytes]:
+def http(
+    method: str, url: str, body: dict | None = None, token: str | None = None, timeout: float = 30.0
+) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     if data is not None:
@@ -184,10 +183,16 @@ def wait_http(url: str, deadline_s: float, proc: subprocess.Popen | None = None)
 
 def register_token(base: str) -> str:
     email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
-    code, body = http("POST", base + REGISTER_PATH, {
-        "tenant_name": f"bench-{uuid.uuid4().hex[:8]}", "email": email,
-        "password": "Bench-" + uuid.uuid4().hex, "full_name": "Bench User",
-    })
+    code, body = http(
+        "POST",
+        base + REGISTER_PATH,
+        {
+            "tenant_name": f"bench-{uuid.uuid4().hex[:8]}",
+            "email": email,
+            "password": "Bench-" + uuid.uuid4().hex,
+            "full_name": "Bench User",
+        },
+    )
     if code != 201:
         raise RuntimeError(f"register returned {code}: {body[:300]!r}")
     token = json.loads(body)["access_token"]
@@ -210,14 +215,23 @@ class WrkResult:
     errors: int  # connect + read + write + non-2xx/3xx
 
     def line(self) -> str:
-        return (f"{self.label:<8} {self.rps:>9.1f} req/s   p50 {self.p50_ms:>7.1f} ms   "
-                f"p90 {self.p90_ms:>7.1f} ms   p99 {self.p99_ms:>7.1f} ms   "
-                f"max {self.max_ms:>7.1f} ms   timeouts {self.timeouts}   "
-                f"errors {self.errors}   ({self.requests} requests)")
+        return (
+            f"{self.label:<8} {self.rps:>9.1f} req/s   p50 {self.p50_ms:>7.1f} ms   "
+            f"p90 {self.p90_ms:>7.1f} ms   p99 {self.p99_ms:>7.1f} ms   "
+            f"max {self.max_ms:>7.1f} ms   timeouts {self.timeouts}   "
+            f"errors {self.errors}   ({self.requests} requests)"
+        )
 
 
-def run_wrk(label: str, urls: list[str], token: str, duration: int, connections: int,
-            threads: int, lua_path: Path) -> WrkResult:
+def run_wrk(
+    label: str,
+    urls: list[str],
+    token: str,
+    duration: int,
+    connections: int,
+    threads: int,
+    lua_path: Path,
+) -> WrkResult:
     """Runs wrk against each url at once, the connections split between them."""
     env = {**os.environ, "BENCH_TOKEN": token}
     procs = []
@@ -225,10 +239,22 @@ def run_wrk(label: str, urls: list[str], token: str, duration: int, connections:
     for i, url in enumerate(urls):
         conns = connections // n + (1 if i < connections % n else 0)
         thr = max(1, min(threads, conns))
-        cmd = ["wrk", f"-t{thr}", f"-c{conns}", f"-d{duration}s", "--timeout", "2s",
-               "-s", str(lua_path), url + ME_PATH]
-        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, text=True))
+        cmd = [
+            "wrk",
+            f"-t{thr}",
+            f"-c{conns}",
+            f"-d{duration}s",
+            "--timeout",
+            "2s",
+            "-s",
+            str(lua_path),
+            url + ME_PATH,
+        ]
+        procs.append(
+            subprocess.Popen(
+                cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        )
     parts = []
     for p in procs:
         out, _ = p.communicate(timeout=duration + 60)
@@ -242,10 +268,13 @@ def run_wrk(label: str, urls: list[str], token: str, duration: int, connections:
     # request count, and take the worst p90/p99/max (pessimistic).
     p50 = sum(d["p50_us"] * d["requests"] for d in parts) / max(reqs, 1)
     return WrkResult(
-        label=label, rps=reqs / secs, p50_ms=p50 / 1000,
+        label=label,
+        rps=reqs / secs,
+        p50_ms=p50 / 1000,
         p90_ms=max(d["p90_us"] for d in parts) / 1000,
         p99_ms=max(d["p99_us"] for d in parts) / 1000,
-        max_ms=max(d["max_us"] for d in parts) / 1000, requests=reqs,
+        max_ms=max(d["max_us"] for d in parts) / 1000,
+        requests=reqs,
         timeouts=sum(d["timeout"] for d in parts),
         errors=sum(d["connect"] + d["read"] + d["write"] + d["status"] for d in parts),
     )
@@ -282,8 +311,14 @@ def make_app(kind: str):
 def child_uvicorn(args: argparse.Namespace) -> None:
     import uvicorn
 
-    uvicorn.run(make_app(args.app), host="127.0.0.1", port=args.port, workers=1,
-                access_log=False, log_level="warning")
+    uvicorn.run(
+        make_app(args.app),
+        host="127.0.0.1",
+        port=args.port,
+        workers=1,
+        access_log=False,
+        log_level="warning",
+    )
 
 
 def child_serve(args: argparse.Namespace) -> None:
@@ -297,13 +332,17 @@ def child_serve(args: argparse.Namespace) -> None:
 
     # address="local": always a private instance, never one that `ray start` left
     # running on this machine (ray.init() with no address would join it).
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             namespace="autonomos-bench")
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        namespace="autonomos-bench",
+    )
     try:
         access_log = args.access_log
         http_opts = {"host": "127.0.0.1", "port": args.port}
-        serve.start(http_options=http_opts,
-                    logging_config={"enable_access_log": access_log})
+        serve.start(http_options=http_opts, logging_config={"enable_access_log": access_log})
         if args.app == "standin":
             app = standin_build_ingress(None, args.replicas, args.max_ongoing, access_log)
         else:
@@ -316,7 +355,8 @@ def child_serve(args: argparse.Namespace) -> None:
         haproxy = env.get("RAY_SERVE_ENABLE_HA_PROXY") == "1"
         direct = env.get("RAY_SERVE_ENABLE_DIRECT_INGRESS") == "1" or (
             env.get("RAY_SERVE_THROUGHPUT_OPTIMIZED") == "1"
-            and env.get("RAY_SERVE_ENABLE_DIRECT_INGRESS") != "0")
+            and env.get("RAY_SERVE_ENABLE_DIRECT_INGRESS") != "0"
+        )
         proxy_url = f"http://127.0.0.1:{args.port}"
         urls = [proxy_url]
         if direct and not haproxy and not args.via_proxy:
@@ -346,8 +386,14 @@ def find_direct_ingress_urls(expected: int, deadline_s: float = 180) -> list[str
     urls: list[str] = []
     while time.monotonic() < end:
         groups = ray.get(controller.get_target_groups.remote("api"))
-        urls = sorted({f"http://127.0.0.1:{t.port}" for g in groups
-                       if g.protocol == RequestProtocol.HTTP for t in g.targets})
+        urls = sorted(
+            {
+                f"http://127.0.0.1:{t.port}"
+                for g in groups
+                if g.protocol == RequestProtocol.HTTP
+                for t in g.targets
+            }
+        )
         if len(urls) >= expected:
             return urls
         time.sleep(0.5)
@@ -432,23 +478,30 @@ def kill_processes_mentioning(marker: str, grace_s: float = 10.0) -> None:
 
 def spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     fh = open(log, "wb")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([sys.executable, __file__, *argv], env=env, stdout=fh,
-                            stderr=subprocess.STDOUT, start_new_session=True,
-                            cwd=str(REPO_ROOT))
+    return subprocess.Popen(
+        [sys.executable, __file__, *argv],
+        env=env,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=str(REPO_ROOT),
+    )
 
 
 def measure_uvicorn(args, base_env, workdir, lua) -> WrkResult:
     port = free_port()
-    proc = spawn(["--_child", "uvicorn", "--app", args.app, "--port", str(port)],
-                 base_env, workdir / "uvicorn.log")
+    proc = spawn(
+        ["--_child", "uvicorn", "--app", args.app, "--port", str(port)],
+        base_env,
+        workdir / "uvicorn.log",
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_http(base + ME_PATH, 120, proc)
         token = register_token(base)
         if args.warmup:
             run_wrk("warmup", [base], token, args.warmup, args.connections, args.threads, lua)
-        return run_wrk("uvicorn", [base], token, args.duration, args.connections,
-                       args.threads, lua)
+        return run_wrk("uvicorn", [base], token, args.duration, args.connections, args.threads, lua)
     except Exception:
         print((workdir / "uvicorn.log").read_text()[-3000:], file=sys.stderr)
         raise
@@ -460,10 +513,22 @@ def measure_serve(args, base_env, workdir, lua) -> tuple[WrkResult, dict[str, st
     ray_env, replicas = serve_settings_env(args)
     env = {**base_env, **isolation_env(ray_env, workdir), **ray_env}
     ready = workdir / "serve.ready"
-    argv = ["--_child", "serve", "--app", args.app, "--port", str(args.serve_port),
-            "--ready-file", str(ready), "--replicas", str(args.replicas),
-            "--max-ongoing", str(args.max_ongoing),
-            "--replicas-expected", str(replicas)]
+    argv = [
+        "--_child",
+        "serve",
+        "--app",
+        args.app,
+        "--port",
+        str(args.serve_port),
+        "--ready-file",
+        str(ready),
+        "--replicas",
+        str(args.replicas),
+        "--max-ongoing",
+        str(args.max_ongoing),
+        "--replicas-expected",
+        str(replicas),
+    ]
     if args.access_log:
         argv.append("--access-log")
     if args.via_proxy:
@@ -481,8 +546,7 @@ def measure_serve(args, base_env, workdir, lua) -> tuple[WrkResult, dict[str, st
         token = register_token(urls[0])
         if args.warmup:
             run_wrk("warmup", urls, token, args.warmup, args.connections, args.threads, lua)
-        res = run_wrk("serve", urls, token, args.duration, args.connections, args.threads,
-                      lua)
+        res = run_wrk("serve", urls, token, args.duration, args.connections, args.threads, lua)
         return res, {**ray_env, "_urls": " ".join(urls)}
     except Exception:
         print((workdir / "serve.log").read_text()[-5000:], file=sys.stderr)
@@ -503,15 +567,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load first")
     p.add_argument("--app", choices=["project", "standin"], default="project")
     p.add_argument("--only", choices=["both", "serve", "uvicorn"], default="both")
-    p.add_argument("--serve-env", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra/overriding env for the process that starts Ray")
-    p.add_argument("--no-project-env", action="store_true",
-                   help="do not apply deployment.serve_env(settings)")
-    p.add_argument("--via-proxy", action="store_true",
-                   help="with direct ingress and no HAProxy, load the head proxy port "
-                        "instead of the replicas' own ports")
-    p.add_argument("--serve-port", type=int, default=None,
-                   help="Serve HTTP port (default: a free port)")
+    p.add_argument(
+        "--serve-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra/overriding env for the process that starts Ray",
+    )
+    p.add_argument(
+        "--no-project-env", action="store_true", help="do not apply deployment.serve_env(settings)"
+    )
+    p.add_argument(
+        "--via-proxy",
+        action="store_true",
+        help="with direct ingress and no HAProxy, load the head proxy port "
+        "instead of the replicas' own ports",
+    )
+    p.add_argument(
+        "--serve-port", type=int, default=None, help="Serve HTTP port (default: a free port)"
+    )
     p.add_argument("--replicas", type=int, default=1, help="stand-in only")
     p.add_argument("--max-ongoing", type=int, default=128, help="stand-in only")
     p.add_argument("--access-log", action="store_true", help="stand-in only")
@@ -534,8 +608,11 @@ def main() -> int:
         return 0
 
     if shutil.which("wrk") is None:
-        print("wrk is not installed: run `bash scripts/install-bench-tools.sh` "
-              "(apt-get install -y wrk) and try again.", file=sys.stderr)
+        print(
+            "wrk is not installed: run `bash scripts/install-bench-tools.sh` "
+            "(apt-get install -y wrk) and try again.",
+            file=sys.stderr,
+        )
         return 2
     if args.serve_port is None:
         # A free port, not 8000: other Serve instances may share this machine.
@@ -552,11 +629,14 @@ def main() -> int:
     base_env["AUTONOMOS_SERVE_PORT"] = str(args.serve_port)
     base_env["AUTONOMOS_SERVE_HOST"] = "127.0.0.1"
     base_env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+        [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
     base_env["PYTHONUNBUFFERED"] = "1"
 
-    print(f"api_latency: GET {ME_PATH} (bearer), app={args.app}, wrk -t{args.threads} "
-          f"-c{args.connections} -d{args.duration}s on 127.0.0.1 (+{args.warmup}s warm-up)")
+    print(
+        f"api_latency: GET {ME_PATH} (bearer), app={args.app}, wrk -t{args.threads} "
+        f"-c{args.connections} -d{args.duration}s on 127.0.0.1 (+{args.warmup}s warm-up)"
+    )
     uv = sv = None
     ray_env: dict[str, str] = {}
     try:
@@ -576,12 +656,20 @@ def main() -> int:
         ratio = sv.rps / uv.rps if uv.rps else 0.0
         ok = ratio >= GOAL_RATIO and sv.p99_ms < GOAL_P99_MS
         print(f"ratio serve/uvicorn: {ratio:.2f}")
-        print(f"goals (ratio >= {GOAL_RATIO}, serve p99 < {GOAL_P99_MS:.0f} ms): "
-              f"{'MET' if ok else 'NOT MET'} (ratio {ratio:.2f}, p99 {sv.p99_ms:.1f} ms)")
+        print(
+            f"goals (ratio >= {GOAL_RATIO}, serve p99 < {GOAL_P99_MS:.0f} ms): "
+            f"{'MET' if ok else 'NOT MET'} (ratio {ratio:.2f}, p99 {sv.p99_ms:.1f} ms)"
+        )
     if args.json:
-        print(json.dumps({"uvicorn": uv.__dict__ if uv else None,
-                          "serve": sv.__dict__ if sv else None,
-                          "serve_env": ray_env}))
+        print(
+            json.dumps(
+                {
+                    "uvicorn": uv.__dict__ if uv else None,
+                    "serve": sv.__dict__ if sv else None,
+                    "serve_env": ray_env,
+                }
+            )
+        )
     return 0 if ok else 1
 
 

@@ -95,7 +95,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     data_dir = tmp_path_factory.mktemp(f"data-{backend}")
     if backend == "sqlite":
         return make_settings(data_dir)
@@ -129,7 +131,11 @@ class Tenant:
 
 async def register(client: httpx.AsyncClient, prefix: str = "t") -> Tenant:
     suffix = uuid.uuid4().hex[:8]
-    name, email, password = f"{prefix}-{suffix}", f"admin-{suffix}@example.com", "correct horse battery"
+    name, email, password = (
+        f"{prefix}-{suffix}",
+        f"admin-{suffix}@example.com",
+        "correct horse battery",
+    )
     r = await client.post(
         "/api/v1/auth/register",
         json={"tenant_name": name, "email": email, "password": password, "full_name": "Ada"},
@@ -162,7 +168,13 @@ def ray_cluster() -> Iterator[None]:
     import ray
 
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, namespace="autonomos-test",
-             log_to_driver=False, logging_level="WARNING")
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        namespace="autonomos-test",
+        log_to_driver=False,
+        logging_level="WARNING",
+    )
     yield
     ray.shutdown()

@@ -46,6 +46,4 @@ def build_key_ring(settings: Settings) -> KeyRing:
                 retired.append(SigningKey.from_pem(kid, alg, None, pem))
     except ValueError as e:  # weak secret, bad PEM, duplicate kid...
         raise SettingsError(f"JWT keys: {e}") from None
-    return KeyRing(
-        active, retired, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-    )
+    return KeyRing(active, retired, issuer=settings.jwt_issuer, audience=settings.jwt_audience)

@@ -227,8 +227,9 @@ class AuthService:
             now = utcnow()
             if row.used_at is not None:  # a rotated token again: it leaked
                 await self._revoke_family(s, row.family_id, now)
-                await audit(s, "auth.refresh_reused", "user", row.user_id,
-                            family=str(row.family_id))
+                await audit(
+                    s, "auth.refresh_reused", "user", row.user_id, family=str(row.family_id)
+                )
                 failure = "refresh token was already used; every session of it is revoked"
             elif row.revoked_at is not None:
                 failure = "refresh token revoked"

@@ -91,10 +91,16 @@ async def _grant_app_role(owner_url: str, app_url: str) -> None:
             role = conn.dialect.identifier_preparer.quote(app.username)
             await conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
             await conn.execute(
-                text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+                text(
+                    f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+                )
             )
-            await conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+            await conn.execute(
+                text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+            )
             # The app never changes the schema, and never needs the version table.
-            await conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}"))
+            await conn.execute(
+                text(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}")
+            )
     finally:
         await engine.dispose()

@@ -63,8 +63,13 @@ class User(TenantOwned, Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(512))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="user_role", native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e])
+        Enum(
+            Role,
+            name="user_role",
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)

@@ -17,7 +17,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 
 from autonomos.store.base import TenantOwned
@@ -53,9 +58,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             "statement_cache_size": 0,
             "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__",
         }
-        return create_async_engine(
-            parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs
-        )
+        return create_async_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
     return create_async_engine(parsed, **kwargs)
 
 

@@ -32,8 +32,12 @@ def test_production_rs256_needs_key_files(tmp_path: Path) -> None:
 
 
 def test_production_accepts_strong_secret(tmp_path: Path) -> None:
-    s = make(tmp_path, environment="production", demo_mode=False,
-             jwt_secret="q7Lk2Pz9Xv4Rb8Nw1Hm6Tc3Yd5Gf0Js-Ua_Ee")
+    s = make(
+        tmp_path,
+        environment="production",
+        demo_mode=False,
+        jwt_secret="q7Lk2Pz9Xv4Rb8Nw1Hm6Tc3Yd5Gf0Js-Ua_Ee",
+    )
     assert build_key_ring(s).active_kid == "k1"
     assert not (tmp_path / "jwt_secret").exists()
 
@@ -62,3 +66,9 @@ def test_bad_retired_keys(tmp_path: Path) -> None:
         build_key_ring(make(tmp_path, jwt_retired_keys="{not json"))
     with pytest.raises(SettingsError, match="JWT keys"):
         build_key_ring(make(tmp_path, jwt_retired_keys='[{"kid": "old", "secret": "short"}]'))
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    missing = [n for n in Settings.model_fields if f"`AUTONOMOS_{n.upper()}`" not in readme]
+    assert missing == []

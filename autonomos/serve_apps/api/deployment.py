@@ -41,7 +41,7 @@ def build_ingress(settings: Settings) -> Any:
     class ApiIngress:
         """The FastAPI app; state (engine, keys) is built by its lifespan in each replica."""
 
-    return ApiIngress.bind()
+    return ApiIngress.bind()  # type: ignore[attr-defined]
 
 
 def http_options(settings: Settings) -> HTTPOptions:
@@ -52,3 +52,11 @@ def deploy(settings: Settings, *, blocking: bool = False) -> None:
     """Start Serve on the connected Ray cluster and deploy the API at ``/``."""
     serve.start(http_options=http_options(settings))
     serve.run(build_ingress(settings), name=APP_NAME, route_prefix="/", blocking=blocking)
+
+
+def app(args: dict[str, Any] | None = None) -> Any:
+    """Application builder for `serve run` / `serve deploy` (cluster/serve-config.yaml).
+
+    Settings come from the environment (AUTONOMOS_*); ``args`` override fields by name.
+    """
+    return build_ingress(Settings(**(args or {})))

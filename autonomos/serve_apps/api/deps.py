@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autonomos.auth.service import AuthService
 from autonomos.auth.tokens import TokenError
 from autonomos.config import Settings
+from autonomos.serve_apps.api.errors import ApiError
 from autonomos.store.models import Role
 from autonomos.store.session import Database
-from autonomos.serve_apps.api.errors import ApiError
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
@@ -35,15 +35,15 @@ def _state(request: Request) -> Any:
 
 
 def get_settings(request: Request) -> Settings:
-    return _state(request).settings  # type: ignore[no-any-return]
+    return _state(request).settings
 
 
 def get_db(request: Request) -> Database:
-    return _state(request).db  # type: ignore[no-any-return]
+    return _state(request).db
 
 
 def get_auth(request: Request) -> AuthService:
-    return _state(request).auth  # type: ignore[no-any-return]
+    return _state(request).auth
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -64,7 +64,9 @@ async def current_principal(
         claims = auth.keys.decode(token)
         role = Role(claims.role)
     except (TokenError, ValueError) as e:
-        raise _unauthorized(f"invalid token: {e}" if isinstance(e, TokenError) else "invalid token") from None
+        raise _unauthorized(
+            f"invalid token: {e}" if isinstance(e, TokenError) else "invalid token"
+        ) from None
     return Principal(uuid.UUID(claims.sub), uuid.UUID(claims.tid), role)
 
 

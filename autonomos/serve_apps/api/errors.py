@@ -7,6 +7,7 @@ only: no stack trace or exception text reaches a client.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,7 +29,7 @@ class ApiError(Exception):
         code: str,
         message: str,
         details: Any = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
@@ -46,13 +47,19 @@ def _respond(err: ApiError) -> JSONResponse:
 
 
 _HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 429: "too_many_requests",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
 }
 
 
-def _clean_validation(errors: list[Any]) -> list[dict[str, Any]]:
+def _clean_validation(errors: Sequence[Any]) -> list[dict[str, Any]]:
     # Drop the echoed input and pydantic's URLs: a body may hold a password.
     return [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
@@ -79,8 +86,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginLocked)
     async def _locked(_: Request, exc: LoginLocked) -> JSONResponse:
         return _respond(
-            ApiError(429, "too_many_requests", str(exc), {"retry_after_s": exc.retry_after_s},
-                     headers={"Retry-After": str(exc.retry_after_s)})
+            ApiError(
+                429,
+                "too_many_requests",
+                str(exc),
+                {"retry_after_s": exc.retry_after_s},
+                headers={"Retry-After": str(exc.retry_after_s)},
+            )
         )
 
     @app.exception_handler(AuthError)
@@ -104,6 +116,10 @@ def install_error_handlers(app: FastAPI) -> None:
         request_id = getattr(request.state, "request_id", None)
         log.exception("unhandled error (request_id=%s)", request_id, exc_info=exc)
         return _respond(
-            ApiError(500, "internal_error", "internal error; quote the request id",
-                     {"request_id": request_id})
+            ApiError(
+                500,
+                "internal_error",
+                "internal error; quote the request id",
+                {"request_id": request_id},
+            )
         )

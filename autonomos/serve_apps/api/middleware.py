@@ -67,7 +67,8 @@ class RequestContextMiddleware:
         limit = self.max_body_bytes
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _send_json(
-                send, 413,
+                send,
+                413,
                 error_body("payload_too_large", f"request body exceeds {limit} bytes"),
                 [id_header],
             )
@@ -97,7 +98,8 @@ class RequestContextMiddleware:
         except _TooLarge:
             if not started:
                 await _send_json(
-                    send, 413,
+                    send,
+                    413,
                     error_body("payload_too_large", f"request body exceeds {limit} bytes"),
                     [id_header],
                 )

@@ -36,7 +36,7 @@ class RefreshIn(Strict):
 class TokenOut(BaseModel):
     access_token: str
     refresh_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (OAuth2 token type, not a secret)
     expires_in: int
 
 

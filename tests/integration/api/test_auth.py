@@ -36,63 +36,115 @@ async def test_register_conflicts(api: httpx.AsyncClient, tenant_a: Tenant) -> N
 
 
 async def test_login_json_and_form(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    r = await api.post("/api/v1/auth/login", json={"email": tenant_a.email.upper(), "password": tenant_a.password})
+    r = await api.post(
+        "/api/v1/auth/login", json={"email": tenant_a.email.upper(), "password": tenant_a.password}
+    )
     assert r.status_code == 200 and r.json()["token_type"] == "bearer"
-    r = await api.post("/api/v1/auth/login", data={"username": tenant_a.email, "password": tenant_a.password})
+    r = await api.post(
+        "/api/v1/auth/login", data={"username": tenant_a.email, "password": tenant_a.password}
+    )
     assert r.status_code == 200
     token = r.json()["access_token"]
-    assert (await api.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    assert (
+        await api.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 200
 
 
-async def test_login_wrong_password_and_unknown_user(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
+async def test_login_wrong_password_and_unknown_user(
+    api: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
     wrong = await api.post("/api/v1/auth/login", json={"email": tenant_a.email, "password": "nope"})
-    unknown = await api.post("/api/v1/auth/login", json={"email": "ghost@example.com", "password": "nope"})
-    assert assert_error(wrong, 401, "unauthorized")["message"] == assert_error(unknown, 401, "unauthorized")["message"]
+    unknown = await api.post(
+        "/api/v1/auth/login", json={"email": "ghost@example.com", "password": "nope"}
+    )
+    assert (
+        assert_error(wrong, 401, "unauthorized")["message"]
+        == assert_error(unknown, 401, "unauthorized")["message"]
+    )
 
 
 async def test_repeated_failures_lock_with_retry_after(api: httpx.AsyncClient) -> None:
     t = await register(api, "lock")
     for _ in range(3):  # login_max_failures=3 in the test settings
-        assert (await api.post("/api/v1/auth/login", json={"email": t.email, "password": "bad"})).status_code == 401
+        assert (
+            await api.post("/api/v1/auth/login", json={"email": t.email, "password": "bad"})
+        ).status_code == 401
     r = await api.post("/api/v1/auth/login", json={"email": t.email, "password": t.password})
     err = assert_error(r, 429, "too_many_requests")
     assert 0 < int(r.headers["Retry-After"]) <= 61 and err["details"]["retry_after_s"] > 0
 
 
 async def test_refresh_rotates(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    r = await api.post("/api/v1/auth/refresh", json={"refresh_token": tenant_a.tokens["refresh_token"]})
+    r = await api.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tenant_a.tokens["refresh_token"]}
+    )
     assert r.status_code == 200
     new = r.json()
     assert new["refresh_token"] != tenant_a.tokens["refresh_token"]
-    assert (await api.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {new['access_token']}"})).status_code == 200
+    assert (
+        await api.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {new['access_token']}"})
+    ).status_code == 200
     r = await api.post("/api/v1/auth/refresh", json={"refresh_token": new["refresh_token"]})
     assert r.status_code == 200
 
 
 async def test_refresh_reuse_revokes_family(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
     first = tenant_a.tokens["refresh_token"]
-    second = (await api.post("/api/v1/auth/refresh", json={"refresh_token": first})).json()["refresh_token"]
+    second = (await api.post("/api/v1/auth/refresh", json={"refresh_token": first})).json()[
+        "refresh_token"
+    ]
     # an attacker replays the rotated token: refused, and the legitimate chain dies too
-    assert_error(await api.post("/api/v1/auth/refresh", json={"refresh_token": first}), 401, "unauthorized")
-    assert_error(await api.post("/api/v1/auth/refresh", json={"refresh_token": second}), 401, "unauthorized")
+    assert_error(
+        await api.post("/api/v1/auth/refresh", json={"refresh_token": first}), 401, "unauthorized"
+    )
+    assert_error(
+        await api.post("/api/v1/auth/refresh", json={"refresh_token": second}), 401, "unauthorized"
+    )
     # another login (another family) is unaffected
-    other = (await api.post("/api/v1/auth/login", json={"email": tenant_a.email, "password": tenant_a.password})).json()
-    assert (await api.post("/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})).status_code == 200
-    audit = (await api.get("/api/v1/audit?action=auth.refresh_reused", headers=tenant_a.headers)).json()
+    other = (
+        await api.post(
+            "/api/v1/auth/login", json={"email": tenant_a.email, "password": tenant_a.password}
+        )
+    ).json()
+    assert (
+        await api.post("/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    ).status_code == 200
+    audit = (
+        await api.get("/api/v1/audit?action=auth.refresh_reused", headers=tenant_a.headers)
+    ).json()
     assert len(audit["entries"]) == 1
 
 
 async def test_logout_revokes_refresh(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
     token = tenant_a.tokens["refresh_token"]
     assert (await api.post("/api/v1/auth/logout", json={"refresh_token": token})).status_code == 204
-    assert_error(await api.post("/api/v1/auth/refresh", json={"refresh_token": token}), 401, "unauthorized")
+    assert_error(
+        await api.post("/api/v1/auth/refresh", json={"refresh_token": token}), 401, "unauthorized"
+    )
 
 
 async def test_bad_refresh_tokens(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    tid = (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json()["tenant_id"].replace("-", "")
-    for token in ["garbage-token", f"rt.{tid}.forged-secret-value", "rt.nothex.whatever123", "rt." + "0" * 32 + ".abcdefgh"]:
-        assert_error(await api.post("/api/v1/auth/refresh", json={"refresh_token": token}), 401, "unauthorized")
-        assert_error(await api.post("/api/v1/auth/logout", json={"refresh_token": token}), 401, "unauthorized")
+    tid = (
+        (await api.get("/api/v1/auth/me", headers=tenant_a.headers))
+        .json()["tenant_id"]
+        .replace("-", "")
+    )
+    for token in [
+        "garbage-token",
+        f"rt.{tid}.forged-secret-value",
+        "rt.nothex.whatever123",
+        "rt." + "0" * 32 + ".abcdefgh",
+    ]:
+        assert_error(
+            await api.post("/api/v1/auth/refresh", json={"refresh_token": token}),
+            401,
+            "unauthorized",
+        )
+        assert_error(
+            await api.post("/api/v1/auth/logout", json={"refresh_token": token}),
+            401,
+            "unauthorized",
+        )
 
 
 async def test_me_requires_token(api: httpx.AsyncClient) -> None:

@@ -17,23 +17,33 @@ JUNK_BODIES: list[tuple[bytes, str]] = [
     (b"\xff\xfe\x00garbage", "application/json"),
     (b"a=1&b=2", "application/x-www-form-urlencoded"),
     (b"plain text", "text/plain"),
-    (b'{"role": "god", "email": "x@example.com", "password": "long enough pw"}', "application/json"),
+    (
+        b'{"role": "god", "email": "x@example.com", "password": "long enough pw"}',
+        "application/json",
+    ),
 ]
 
 
 async def test_malformed_json_is_422(api: httpx.AsyncClient) -> None:
-    r = await api.post("/api/v1/auth/register", content=b"{oops", headers={"content-type": "application/json"})
-    err = assert_error(r, 422, "validation_error")
+    r = await api.post(
+        "/api/v1/auth/register", content=b"{oops", headers={"content-type": "application/json"}
+    )
+    assert_error(r, 422, "validation_error")
     assert "Traceback" not in r.text
 
 
 async def test_wrong_types_and_extra_fields(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    r = await api.post("/api/v1/auth/register", json={"tenant_name": 5, "email": "nope", "password": 1})
+    r = await api.post(
+        "/api/v1/auth/register", json={"tenant_name": 5, "email": "nope", "password": 1}
+    )
     err = assert_error(r, 422, "validation_error")
     assert {tuple(d["loc"])[-1] for d in err["details"]} >= {"email", "password"}
     assert "input" not in str(err["details"])  # submitted values (passwords) never echoed
-    r = await api.post("/api/v1/users", headers=tenant_a.headers,
-                       json={"email": "x@example.com", "password": "long enough pw", "is_superuser": True})
+    r = await api.post(
+        "/api/v1/users",
+        headers=tenant_a.headers,
+        json={"email": "x@example.com", "password": "long enough pw", "is_superuser": True},
+    )
     assert_error(r, 422, "validation_error")
     r = await api.get("/api/v1/users/not-a-uuid", headers=tenant_a.headers)
     assert_error(r, 422, "validation_error")
@@ -48,7 +58,9 @@ async def test_login_unsupported_media_type(api: httpx.AsyncClient) -> None:
 
 async def test_oversized_body_declared(api: httpx.AsyncClient) -> None:
     big = b'{"tenant_name": "' + b"x" * 2_000_000 + b'"}'
-    r = await api.post("/api/v1/auth/register", content=big, headers={"content-type": "application/json"})
+    r = await api.post(
+        "/api/v1/auth/register", content=big, headers={"content-type": "application/json"}
+    )
     assert_error(r, 413, "payload_too_large")
     assert r.headers["x-request-id"]
 
@@ -58,7 +70,9 @@ async def test_oversized_body_streamed(api: httpx.AsyncClient) -> None:
         for _ in range(40):
             yield b"x" * 65_536
 
-    r = await api.post("/api/v1/auth/register", content=chunks(), headers={"content-type": "application/json"})
+    r = await api.post(
+        "/api/v1/auth/register", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert_error(r, 413, "payload_too_large")
 
 
@@ -75,12 +89,16 @@ async def test_request_id_echoed(api: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("body,ctype", JUNK_BODIES)
-async def test_no_route_answers_junk_with_500(api: httpx.AsyncClient, tenant_a: Tenant, body: bytes, ctype: str) -> None:
+async def test_no_route_answers_junk_with_500(
+    api: httpx.AsyncClient, tenant_a: Tenant, body: bytes, ctype: str
+) -> None:
     me = (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json()
     for method, path in _api_routes(api):
         url = path.format(user_id=me["id"])
         for headers in ({}, tenant_a.headers):
-            r = await api.request(method, url, content=body, headers={**headers, "content-type": ctype})
+            r = await api.request(
+                method, url, content=body, headers={**headers, "content-type": ctype}
+            )
             assert r.status_code < 500, (method, url, body, r.text)
             if r.status_code >= 400:
                 assert set(r.json()) == {"error"}, r.text

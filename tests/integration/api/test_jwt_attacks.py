@@ -15,8 +15,8 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from pydantic import SecretStr
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import SecretStr
 
 from autonomos.config import Settings
 from autonomos.serve_apps.api.app import create_app
@@ -42,20 +42,38 @@ def rsa_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     d = tmp_path_factory.mktemp("rsa")
     priv, pub = d / "jwt.key", d / "jwt.pub"
-    priv.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+    priv.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pub.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     return priv, pub
 
 
 @pytest.fixture(scope="module")
-async def rs_api(settings: Settings, rsa_files: tuple[Path, Path]) -> AsyncIterator[httpx.AsyncClient]:
-    rs = settings.model_copy(update={"jwt_algorithm": "RS256", "jwt_private_key_file": rsa_files[0],
-                                     "jwt_public_key_file": rsa_files[1], "jwt_kid": "rs1"})
+async def rs_api(
+    settings: Settings, rsa_files: tuple[Path, Path]
+) -> AsyncIterator[httpx.AsyncClient]:
+    rs = settings.model_copy(
+        update={
+            "jwt_algorithm": "RS256",
+            "jwt_private_key_file": rsa_files[0],
+            "jwt_public_key_file": rsa_files[1],
+            "jwt_kid": "rs1",
+        }
+    )
     app = create_app(rs)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rs") as c:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://rs"
+        ) as c:
             yield c
 
 
@@ -74,12 +92,19 @@ async def test_hs256_attacks(api: httpx.AsyncClient, settings: Settings, tenant_
     secret = settings.development_secret().encode()
     now = int(time.time())
     assert (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).status_code == 200
-    # control: a hand-forged token with the real secret is accepted, so refusals below are meaningful
-    assert (await api.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forge(header, claims, hs(secret))}"})).status_code == 200
+    # control: a hand-forged token with the real secret passes, so the refusals mean something
+    assert (
+        await api.get(
+            "/api/v1/auth/me",
+            headers={"Authorization": f"Bearer {forge(header, claims, hs(secret))}"},
+        )
+    ).status_code == 200
     attacks = {
         "alg none": forge({"alg": "none", "typ": "JWT", "kid": header["kid"]}, claims),
         "wrong signature": forge(header, claims, hs(b"w" * 40)),
-        "expired": forge(header, {**claims, "exp": now - 10, "iat": now - 1000, "nbf": now - 1000}, hs(secret)),
+        "expired": forge(
+            header, {**claims, "exp": now - 10, "iat": now - 1000, "nbf": now - 1000}, hs(secret)
+        ),
         "not yet valid": forge(header, {**claims, "nbf": now + 600}, hs(secret)),
         "wrong aud": forge(header, {**claims, "aud": "someone-else"}, hs(secret)),
         "wrong iss": forge(header, {**claims, "iss": "evil"}, hs(secret)),
@@ -98,7 +123,9 @@ async def test_hs256_attacks(api: httpx.AsyncClient, settings: Settings, tenant_
         assert r.status_code == 401, (name, r.text)
 
 
-async def test_rs256_login_and_confusion(rs_api: httpx.AsyncClient, rsa_files: tuple[Path, Path]) -> None:
+async def test_rs256_login_and_confusion(
+    rs_api: httpx.AsyncClient, rsa_files: tuple[Path, Path]
+) -> None:
     t = await register(rs_api, "rs")
     good = t.tokens["access_token"]
     header = jwt.get_unverified_header(good)
@@ -117,17 +144,27 @@ async def test_key_rotation_keeps_old_tokens_valid(
     settings: Settings, tenant_a: Tenant, tmp_path: Path
 ) -> None:
     old_secret = settings.development_secret()
-    rotated = settings.model_copy(update={
-        "jwt_secret": SecretStr(uuid.uuid4().hex + uuid.uuid4().hex),
-        "jwt_kid": "k2",
-        "jwt_retired_keys": json.dumps([{"kid": settings.jwt_kid, "secret": old_secret}]),
-    })
-    for retired, expected in ((rotated, 200), (rotated.model_copy(update={"jwt_retired_keys": "[]"}), 401)):
+    rotated = settings.model_copy(
+        update={
+            "jwt_secret": SecretStr(uuid.uuid4().hex + uuid.uuid4().hex),
+            "jwt_kid": "k2",
+            "jwt_retired_keys": json.dumps([{"kid": settings.jwt_kid, "secret": old_secret}]),
+        }
+    )
+    for retired, expected in (
+        (rotated, 200),
+        (rotated.model_copy(update={"jwt_retired_keys": "[]"}), 401),
+    ):
         app = create_app(retired)
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as c:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://r"
+            ) as c:
                 r = await c.get("/api/v1/auth/me", headers=tenant_a.headers)
                 assert r.status_code == expected, r.text
                 if expected == 200:
-                    login = await c.post("/api/v1/auth/login", json={"email": tenant_a.email, "password": tenant_a.password})
+                    login = await c.post(
+                        "/api/v1/auth/login",
+                        json={"email": tenant_a.email, "password": tenant_a.password},
+                    )
                     assert jwt.get_unverified_header(login.json()["access_token"])["kid"] == "k2"

@@ -11,18 +11,27 @@ from tests.conftest import Tenant
 from tests.integration.api.test_auth import assert_error
 
 PUBLIC = {
-    ("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/auth/register"),
-    ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"), ("POST", "/api/v1/auth/logout"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
 }
 
 
 async def _user(api: httpx.AsyncClient, admin: Tenant, role: str) -> Tenant:
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
-    r = await api.post("/api/v1/users", headers=admin.headers,
-                       json={"email": email, "password": "long enough pw", "role": role})
+    r = await api.post(
+        "/api/v1/users",
+        headers=admin.headers,
+        json={"email": email, "password": "long enough pw", "role": role},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["role"] == role
-    login = await api.post("/api/v1/auth/login", json={"email": email, "password": "long enough pw"})
+    login = await api.post(
+        "/api/v1/auth/login", json={"email": email, "password": "long enough pw"}
+    )
     return Tenant(admin.name, email, "long enough pw", login.json())
 
 
@@ -44,7 +53,10 @@ async def test_every_private_route_needs_a_token(api: httpx.AsyncClient) -> None
 async def test_admin_creates_and_edits_users(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
     op = await _user(api, tenant_a, "operator")
     users = (await api.get("/api/v1/users", headers=tenant_a.headers)).json()
-    assert users["total"] == 2 and {u["email"] for u in users["users"]} == {tenant_a.email, op.email}
+    assert users["total"] == 2 and {u["email"] for u in users["users"]} == {
+        tenant_a.email,
+        op.email,
+    }
     op_id = (await api.get("/api/v1/auth/me", headers=op.headers)).json()["id"]
     r = await api.patch(f"/api/v1/users/{op_id}", headers=tenant_a.headers, json={"role": "viewer"})
     assert r.status_code == 200 and r.json()["role"] == "viewer"
@@ -53,7 +65,9 @@ async def test_admin_creates_and_edits_users(api: httpx.AsyncClient, tenant_a: T
     assert audit["entries"][0]["request_id"]
     # deactivated users cannot log in any more
     await api.patch(f"/api/v1/users/{op_id}", headers=tenant_a.headers, json={"is_active": False})
-    assert (await api.post("/api/v1/auth/login", json={"email": op.email, "password": op.password})).status_code == 401
+    assert (
+        await api.post("/api/v1/auth/login", json={"email": op.email, "password": op.password})
+    ).status_code == 401
 
 
 async def test_admin_cannot_demote_self(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
@@ -62,14 +76,21 @@ async def test_admin_cannot_demote_self(api: httpx.AsyncClient, tenant_a: Tenant
     assert_error(r, 409, "conflict")
 
 
-async def test_duplicate_user_email_conflicts(api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant) -> None:
-    r = await api.post("/api/v1/users", headers=tenant_a.headers,
-                       json={"email": tenant_b.email, "password": "long enough pw"})
+async def test_duplicate_user_email_conflicts(
+    api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    r = await api.post(
+        "/api/v1/users",
+        headers=tenant_a.headers,
+        json={"email": tenant_b.email, "password": "long enough pw"},
+    )
     assert_error(r, 409, "conflict")
 
 
 @pytest.mark.parametrize("role", ["operator", "viewer"])
-async def test_non_admins_are_forbidden_admin_routes(api: httpx.AsyncClient, tenant_a: Tenant, role: str) -> None:
+async def test_non_admins_are_forbidden_admin_routes(
+    api: httpx.AsyncClient, tenant_a: Tenant, role: str
+) -> None:
     user = await _user(api, tenant_a, role)
     me = (await api.get("/api/v1/auth/me", headers=user.headers)).json()
     assert me["role"] == role
@@ -81,15 +102,24 @@ async def test_non_admins_are_forbidden_admin_routes(api: httpx.AsyncClient, ten
         ("PATCH", f"/api/v1/users/{me['id']}", {"role": "admin"}),
         ("GET", "/api/v1/audit", None),
     ]:
-        assert_error(await api.request(method, url, headers=user.headers, json=body), 403, "forbidden")
+        assert_error(
+            await api.request(method, url, headers=user.headers, json=body), 403, "forbidden"
+        )
     assert (await api.get("/api/v1/auth/me", headers=user.headers)).json()["role"] == role
 
 
-async def test_cross_tenant_matrix(api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant) -> None:
+async def test_cross_tenant_matrix(
+    api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     """Tenant B's admin token on every route that takes one of tenant A's ids: 404, no change."""
     a_user = (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json()
     ids = {"user_id": a_user["id"]}
-    bodies = {"PATCH": {"full_name": "pwned", "role": "viewer"}, "POST": {}, "PUT": {}, "DELETE": None}
+    bodies = {
+        "PATCH": {"full_name": "pwned", "role": "viewer"},
+        "POST": {},
+        "PUT": {},
+        "DELETE": None,
+    }
     checked = 0
     for method, path in _api_routes(api):
         if "{" not in path:
@@ -97,8 +127,12 @@ async def test_cross_tenant_matrix(api: httpx.AsyncClient, tenant_a: Tenant, ten
         params = {name: ids[name] for name in ids if "{" + name + "}" in path}
         assert "{" not in path.format(**params), f"add an object factory for {path}"
         url = path.format(**params)
-        missing = await api.request(method, path.format(**{k: uuid.uuid4() for k in params}),
-                                    headers=tenant_b.headers, json=bodies.get(method))
+        missing = await api.request(
+            method,
+            path.format(**{k: uuid.uuid4() for k in params}),
+            headers=tenant_b.headers,
+            json=bodies.get(method),
+        )
         other = await api.request(method, url, headers=tenant_b.headers, json=bodies.get(method))
         assert_error(other, 404, "not_found")
         assert other.json()["error"]["message"] == missing.json()["error"]["message"]

@@ -27,17 +27,30 @@ def test_register_login_me_over_serve(serve_url: str) -> None:
         assert c.get("/healthz").json() == {"status": "ok"}
         ready = c.get("/readyz")
         assert ready.status_code == 200, ready.text
-        r = c.post("/api/v1/auth/register", json={
-            "tenant_name": "serve-co", "email": "serve@example.com", "password": "serve password 1"})
+        r = c.post(
+            "/api/v1/auth/register",
+            json={
+                "tenant_name": "serve-co",
+                "email": "serve@example.com",
+                "password": "serve password 1",
+            },
+        )
         assert r.status_code == 201, r.text
-        r = c.post("/api/v1/auth/login", data={"username": "serve@example.com", "password": "serve password 1"})
+        r = c.post(
+            "/api/v1/auth/login",
+            data={"username": "serve@example.com", "password": "serve password 1"},
+        )
         assert r.status_code == 200
-        me = c.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+        me = c.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+        )
         assert me.status_code == 200 and me.json()["email"] == "serve@example.com"
         assert me.headers["x-request-id"]
         assert c.get("/docs").status_code == 200
         spec = c.get("/openapi.json").json()
         ops = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
         assert {"register", "login", "refresh", "logout", "me", "listUsers", "createUser"} <= ops
-        bad = c.post("/api/v1/auth/login", content=b"{", headers={"content-type": "application/json"})
+        bad = c.post(
+            "/api/v1/auth/login", content=b"{", headers={"content-type": "application/json"}
+        )
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"

@@ -80,5 +80,9 @@ def test_models_match_migrations(fresh_url: str) -> None:
         finally:
             await engine.dispose()
 
-    diff = [d for d in asyncio.run(_diff()) if not (isinstance(d, tuple) and d[0] in ("add_constraint", "remove_constraint"))]
+    diff = [
+        d
+        for d in asyncio.run(_diff())
+        if not (isinstance(d, tuple) and d[0] in ("add_constraint", "remove_constraint"))
+    ]
     assert diff == []

@@ -113,7 +113,9 @@ async def test_rls_raw_query_without_setting_sees_nothing(
 
 
 @POSTGRES_ONLY
-async def test_session_sets_context_per_transaction(settings: Settings, backend: str, db: Database) -> None:
+async def test_session_sets_context_per_transaction(
+    settings: Settings, backend: str, db: Database
+) -> None:
     tid = uuid.uuid4()
     async with db.tenant_session(tid) as s:
         assert await s.scalar(text("SELECT current_setting('app.tenant_id', true)")) == str(tid)

@@ -61,14 +61,14 @@ async def _login_input(request: Request) -> LoginIn:
         elif ctype == "application/json":
             data = json.loads(await request.body())
         else:
-            raise ApiError(415, "unsupported_media_type",
-                           "send JSON or an OAuth2 password form")
+            raise ApiError(415, "unsupported_media_type", "send JSON or an OAuth2 password form")
         return LoginIn.model_validate(data)
     except json.JSONDecodeError:
         raise ApiError(422, "validation_error", "body is not valid JSON") from None
     except ValidationError as e:
-        raise ApiError(422, "validation_error", "request is invalid",
-                       _clean_validation(e.errors())) from None
+        raise ApiError(
+            422, "validation_error", "request is invalid", _clean_validation(e.errors())
+        ) from None
 
 
 @router.post("/login", operation_id="login", openapi_extra=_LOGIN_BODY)

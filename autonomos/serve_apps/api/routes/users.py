@@ -40,8 +40,15 @@ async def create_user(
     body: UserCreate, admin: Admin, session: TenantSession, auth: AuthDep, rid: RequestId
 ) -> UserOut:
     user = await auth.create_user(session, body.email, body.password, body.role, body.full_name)
-    await audit(session, "user.create", "user", user.id, actor_id=admin.user_id, request_id=rid,
-                role=user.role.value)
+    await audit(
+        session,
+        "user.create",
+        "user",
+        user.id,
+        actor_id=admin.user_id,
+        request_id=rid,
+        role=user.role.value,
+    )
     return UserOut.model_validate(user)
 
 
@@ -64,7 +71,14 @@ async def update_user(
     for key, value in changes.items():
         setattr(user, key, value)
     await session.flush()
-    await audit(session, "user.update", "user", user.id, actor_id=admin.user_id, request_id=rid,
-                before={k: str(v) for k, v in before.items()},
-                after={k: str(v) for k, v in changes.items()})
+    await audit(
+        session,
+        "user.update",
+        "user",
+        user.id,
+        actor_id=admin.user_id,
+        request_id=rid,
+        before={k: str(v) for k, v in before.items()},
+        after={k: str(v) for k, v in changes.items()},
+    )
     return UserOut.model_validate(user)
