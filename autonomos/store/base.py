@@ -64,11 +64,20 @@ class TenantOwned:
 
     @declared_attr
     def tenant_id(cls) -> Mapped[uuid.UUID]:
-        return mapped_column(Uuid, nullable=False, index=True)
+        return mapped_column(Uuid, nullable=False, index=True, info={TENANT_KEY_INFO: True})
+
+
+TENANT_KEY_INFO = "tenant_key"
+
+
+def is_tenant_owned_table(table: Any) -> bool:
+    """True for a Table whose ``tenant_id`` column came from :class:`TenantOwned`."""
+    column = table.c.get("tenant_id") if hasattr(table, "c") else None
+    return column is not None and bool(column.info.get(TENANT_KEY_INFO))
 
 
 def tenant_owned_tables() -> list[str]:
-    """Names of every tenant-owned table (the RLS migration helper uses this)."""
+    """Names of every tenant-owned table among the imported models."""
     return sorted(
         m.local_table.name  # type: ignore[attr-defined]
         for m in Base.registry.mappers

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Join, Select, Table, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,8 +24,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+from sqlalchemy.sql import FromClause, visitors
 
-from autonomos.store.base import TenantOwned
+from autonomos.store.base import TenantOwned, is_tenant_owned_table
 from autonomos.store.errors import TenantContextError
 
 TENANT_KEY = "tenant_id"
@@ -94,22 +95,47 @@ def _is_tenant_owned(cls: Any) -> bool:
     return bool(getattr(cls, "__tenant_owned__", False))
 
 
+def _tenant_tables(statement: Any) -> set[Table]:
+    """Every tenant-owned table the statement reads or writes, however it is reached."""
+    return {
+        el
+        for el in visitors.iterate(statement)
+        if isinstance(el, Table) and is_tenant_owned_table(el)
+    }
+
+
+def _top_level_tables(from_: Any) -> list[FromClause]:
+    if isinstance(from_, Join):
+        return [*_top_level_tables(from_.left), *_top_level_tables(from_.right)]
+    return [from_]
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if not any(_is_tenant_owned(m.class_) for m in state.all_mappers):
+    tables = _tenant_tables(state.statement)
+    if not tables and not any(_is_tenant_owned(m.class_) for m in state.all_mappers):
         return
     tenant_id = state.session.info.get(TENANT_KEY)
     if tenant_id is None:
         raise TenantContextError("query on a tenant-owned table without a tenant context")
-    state.statement = state.statement.options(
+    statement = state.statement.options(
         with_loader_criteria(
             TenantOwned,
             lambda cls: cls.tenant_id == tenant_id,
             include_aliases=True,
         )
     )
+    if isinstance(statement, Select):
+        # with_loader_criteria covers ORM entities; a bare select_from(Model) (e.g. a
+        # count) is only a table to it, so filter top-level FROM tables explicitly too.
+        for from_ in statement.get_final_froms():
+            for part in _top_level_tables(from_):
+                base = getattr(part, "element", part)
+                if base in tables:
+                    statement = statement.where(part.c.tenant_id == tenant_id)
+    state.statement = statement
 
 
 @event.listens_for(Session, "before_flush")

@@ -121,3 +121,37 @@ async def test_session_sets_context_per_transaction(
         assert await s.scalar(text("SELECT current_setting('app.tenant_id', true)")) == str(tid)
     async with db.global_session() as s:
         assert await s.scalar(text("SELECT current_setting('app.tenant_id', true)")) in (None, "")
+
+
+async def test_guard_covers_bare_table_selects(
+    api: httpx.AsyncClient, db: Database, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    """select_from(Model), joins and aliases are scoped too, not only ORM entities."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import aliased
+
+    a = await _tenant_id(api, tenant_a)
+    async with db.global_session() as s:
+        with pytest.raises(TenantContextError):
+            await s.scalar(select(func.count()).select_from(User))
+        with pytest.raises(TenantContextError):
+            await s.execute(select(User.__table__.c.email))
+    async with db.tenant_session(a) as s:
+        assert await s.scalar(select(func.count()).select_from(User)) == 1
+        assert await s.scalar(select(func.count()).select_from(User.__table__)) == 1
+        emails = set(await s.scalars(select(User.__table__.c.email)))
+        assert emails == {tenant_a.email}
+        other = aliased(User)
+        pairs = (
+            await s.execute(select(User.email, other.email).join(other, other.id != User.id))
+        ).all()
+        assert pairs == []  # tenant A has one user: no cross-tenant pair appears
+        joined = await s.scalar(
+            select(func.count()).select_from(
+                AuditLog.__table__.join(User.__table__, AuditLog.actor_id == User.id)
+            )
+        )
+        own = await s.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.actor_id.is_not(None))
+        )
+        assert joined == own
