@@ -1,0 +1,96 @@
+"""The connector protocol: ``check``, ``discover``, ``read``.
+
+A connector is plain synchronous Python (no Ray import); the ConnectorActor runs it.
+``read`` yields Arrow record batches and, after each batch it is safe to resume from, a
+state message (the cursor). The caller persists the state in the same transaction as
+the rows it acknowledges, so a crash resumes exactly after the last acknowledged batch.
+
+Errors are data: every failure is a :class:`ConnectorError` with a failure type, and only
+transient ones are retried. Messages must never contain secrets (use :func:`redact`).
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from autonomos.connectors.schema import StreamSchema
+
+
+class FailureType(enum.StrEnum):
+    TERMINAL = "terminal"  # will fail again the same way (bad data, unsupported)
+    TRANSIENT = "transient"  # may succeed on retry (timeout, 5xx, rate limit, connection reset)
+    CONFIGURATION = "configuration"  # the user must fix something (credentials, path, URL)
+
+
+class ConnectorError(Exception):
+    def __init__(
+        self, message: str, failure: FailureType, *, retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.failure = failure
+        self.retry_after_s = retry_after_s
+
+    @property
+    def retryable(self) -> bool:
+        return self.failure is FailureType.TRANSIENT
+
+
+@dataclass(frozen=True)
+class RecordBatchMessage:
+    batch: pa.RecordBatch
+
+
+@dataclass(frozen=True)
+class StateMessage:
+    """Resume point after every batch yielded so far (JSON-serialisable)."""
+
+    state: dict[str, Any]
+
+
+ReadItem = RecordBatchMessage | StateMessage
+
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
+
+
+def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """Remove credentials from a message: URL userinfo and any known secret value."""
+    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+class Connector(abc.ABC):
+    """Base of every connector. ``config`` is already decrypted; keep it off logs."""
+
+    kind: ClassVar[str]
+    secret_fields: ClassVar[tuple[str, ...]] = ()  # config keys encrypted at rest
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = dict(config)
+
+    def secrets(self) -> list[str]:
+        return [str(self.config[k]) for k in self.secret_fields if self.config.get(k)]
+
+    @abc.abstractmethod
+    def check(self) -> None:
+        """Raise ConnectorError when the source cannot be reached or read."""
+
+    @abc.abstractmethod
+    def discover(self) -> list[StreamSchema]:
+        """Streams with their schema, primary key and cursor field."""
+
+    @abc.abstractmethod
+    def read(self, stream: str, state: Mapping[str, Any] | None) -> Iterator[ReadItem]:
+        """Batches of ``stream`` after ``state`` (None = from the start), with states."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

@@ -1,0 +1,62 @@
+"""What ``discover()`` returns: streams and their fields, in canonical types."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+
+class FieldType(enum.StrEnum):
+    """Canonical field types. Every source type maps onto one of these."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"  # float64
+    DECIMAL = "decimal"  # exact, e.g. money: decimal128(38, 9)
+    BOOLEAN = "boolean"
+    DATE = "date"
+    TIMESTAMP = "timestamp"  # always UTC
+    JSON = "json"  # nested values kept as JSON text
+    BINARY = "binary"
+
+    def arrow_type(self) -> pa.DataType:
+        return _ARROW[self]
+
+
+_ARROW: dict[FieldType, pa.DataType] = {
+    FieldType.STRING: pa.string(),
+    FieldType.INTEGER: pa.int64(),
+    FieldType.NUMBER: pa.float64(),
+    FieldType.DECIMAL: pa.decimal128(38, 9),
+    FieldType.BOOLEAN: pa.bool_(),
+    FieldType.DATE: pa.date32(),
+    FieldType.TIMESTAMP: pa.timestamp("us", tz="UTC"),
+    FieldType.JSON: pa.string(),
+    FieldType.BINARY: pa.binary(),
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a stream. Nested fields are flattened to dotted paths (``a.b.c``)."""
+
+    name: str
+    type: FieldType
+    nullable: bool = True
+    description: str | None = None
+    source_type: str | None = None  # the source's own type name, for evidence and drift
+
+
+@dataclass(frozen=True)
+class StreamSchema:
+    name: str
+    fields: tuple[FieldSpec, ...]
+    primary_key: tuple[str, ...] = ()
+    cursor_field: str | None = None
+    description: str | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
