@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
     )
     jwt_issuer: str = Field("autonomos", description="`iss` claim.")
     jwt_audience: str = Field("autonomos-api", description="`aud` claim.")
+    secrets_keys: SecretStr | None = Field(
+        None,
+        description="Comma-separated Fernet keys (newest first) encrypting connection "
+        "secrets at rest. Development generates one in the data dir.",
+    )
     access_token_ttl_s: int = Field(900, ge=60, le=86_400)
     refresh_token_ttl_s: int = Field(14 * 86_400, ge=3_600)
 
@@ -112,6 +118,8 @@ class Settings(BaseSettings):
                 f"{self.jwt_algorithm} needs AUTONOMOS_JWT_PRIVATE_KEY_FILE and "
                 "AUTONOMOS_JWT_PUBLIC_KEY_FILE"
             )
+        if self.secrets_keys is None:
+            raise SettingsError("AUTONOMOS_SECRETS_KEYS is required in production")
         return self
 
     # -- derived values ---------------------------------------------------------------
@@ -143,19 +151,32 @@ class Settings(BaseSettings):
         """The HS256 secret: configured, or generated once and kept in the data dir."""
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
-        path = self.data_dir / "jwt_secret"
+        return self._data_dir_secret("jwt_secret", lambda: secrets.token_urlsafe(48))
+
+    def secrets_keys_list(self) -> list[str]:
+        """Fernet keys for connection secrets: configured, or generated in the data dir."""
+        if self.secrets_keys is not None:
+            raw = self.secrets_keys.get_secret_value()
+        else:
+            from cryptography.fernet import Fernet
+
+            raw = self._data_dir_secret("secrets_key", lambda: Fernet.generate_key().decode())
+        return [k.strip() for k in raw.split(",") if k.strip()]
+
+    def _data_dir_secret(self, name: str, make: Callable[[], str]) -> str:
+        path = self.data_dir / name
         if path.exists():
             return path.read_text().strip()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(48)
-        # O_EXCL: two replicas starting together agree on whichever secret landed first.
+        value = make()
+        # O_EXCL: two replicas starting together agree on whichever value landed first.
         try:
             with open(path, "x") as f:
-                f.write(secret)
+                f.write(value)
             path.chmod(0o600)
         except FileExistsError:
             return path.read_text().strip()
-        return secret
+        return value
 
 
 @lru_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from autonomos.auth.keys import build_key_ring
@@ -37,6 +38,7 @@ def test_production_accepts_strong_secret(tmp_path: Path) -> None:
         environment="production",
         demo_mode=False,
         jwt_secret="q7Lk2Pz9Xv4Rb8Nw1Hm6Tc3Yd5Gf0Js-Ua_Ee",
+        secrets_keys=Fernet.generate_key().decode(),
     )
     assert build_key_ring(s).active_kid == "k1"
     assert not (tmp_path / "jwt_secret").exists()
