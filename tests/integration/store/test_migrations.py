@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from autonomos.store import migrate
+from autonomos.store import aam_models, migrate  # noqa: F401  (aam_models: all tables)
 from autonomos.store.base import tenant_owned_tables
 from autonomos.store.session import make_engine
 from tests.conftest import _pg_admin, pg_urls
 
-EXPECTED = {"tenants", "login_directory", "users", "refresh_tokens", "audit_log"}
+EXPECTED = {"tenants", "login_directory", *tenant_owned_tables()}
 
 
 async def _tables(url: str) -> dict[str, set[str]]:

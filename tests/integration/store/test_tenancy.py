@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from autonomos.config import Settings
+from autonomos.store import aam_models  # noqa: F401  (registers the AAM tables)
+from autonomos.store.base import tenant_owned_tables
 from autonomos.store.errors import TenantContextError
 from autonomos.store.models import AuditLog, RefreshToken, User
 from autonomos.store.session import Database
@@ -68,6 +70,7 @@ async def _raw_app_conn(settings: Settings) -> asyncpg.Connection:
     return await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=APP_ROLE, database=database)
 
 
+TENANT_TABLES = tenant_owned_tables()
 POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 
@@ -84,15 +87,15 @@ async def test_rls_raw_query_without_setting_sees_nothing(
         assert role["rolsuper"] is False and role["rolbypassrls"] is False
         owners = await conn.fetch(
             "SELECT tablename, tableowner FROM pg_tables WHERE tablename = ANY($1)",
-            ["users", "refresh_tokens", "audit_log"],
+            TENANT_TABLES,
         )
         assert owners and all(r["tableowner"] != APP_ROLE for r in owners)
         forced = await conn.fetch(
             "SELECT relname FROM pg_class WHERE relrowsecurity AND relforcerowsecurity"
         )
-        assert {"users", "refresh_tokens", "audit_log"} <= {r["relname"] for r in forced}
+        assert set(TENANT_TABLES) <= {r["relname"] for r in forced}
 
-        for table in ("users", "refresh_tokens", "audit_log"):
+        for table in TENANT_TABLES:
             assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table
         assert await conn.execute("UPDATE users SET full_name = 'x'") == "UPDATE 0"
         async with conn.transaction():

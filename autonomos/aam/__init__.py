@@ -1,0 +1,1 @@
+"""Adaptive API Mesh core: normalise, fingerprint, drift, sync runs (no Ray imports)."""

@@ -1,0 +1,7 @@
+"""Metadata store: SQLAlchemy tables, tenant-scoped sessions, migrations.
+
+Importing the package registers every table, so metadata-wide helpers (migrations,
+``tenant_owned_tables``) always see all of them.
+"""
+
+from autonomos.store import aam_models, models  # noqa: F401
