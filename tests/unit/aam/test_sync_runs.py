@@ -3,8 +3,12 @@ import pytest
 from autonomos.aam.sync_runs import InvalidTransition, SyncStatus, transition
 
 ALLOWED = {
-    ("queued", "running"), ("queued", "cancelled"), ("queued", "failed"),
-    ("running", "succeeded"), ("running", "failed"), ("running", "cancelled"),
+    ("queued", "running"),
+    ("queued", "cancelled"),
+    ("queued", "failed"),
+    ("running", "succeeded"),
+    ("running", "failed"),
+    ("running", "cancelled"),
 }
 
 
@@ -20,5 +24,7 @@ def test_transitions(current: SyncStatus, target: SyncStatus) -> None:
 
 def test_finished() -> None:
     assert {s for s in SyncStatus if s.finished} == {
-        SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.CANCELLED,
+        SyncStatus.SUCCEEDED,
+        SyncStatus.FAILED,
+        SyncStatus.CANCELLED,
     }

@@ -1,0 +1,286 @@
+"""Schema drift: what changed between two versions of a stream, and what to do about it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autonomos.aam._rename import name_similarity
+from autonomos.aam.normalize import normalize_name
+from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
+
+__all__ = [
+    "RENAME_THRESHOLD",
+    "ChangeKind",
+    "Direction",
+    "DriftChange",
+    "DriftEvent",
+    "DriftPolicy",
+    "PolicyDecision",
+    "Severity",
+    "change_severity",
+    "decide",
+    "detect_drift",
+    "overall_severity",
+    "type_direction",
+]
+
+ChangeKind = Literal[
+    "added",
+    "removed",
+    "type_changed",
+    "renamed",
+    "primary_key_changed",
+    "cursor_changed",
+    "nullability_changed",
+]
+Direction = Literal["widen", "narrow", "incompatible"]
+Severity = Literal["info", "warning", "breaking"]
+
+RENAME_THRESHOLD = 0.78  # below this a removed + added pair stays removed + added
+
+_T = FieldType
+_WIDEN: frozenset[tuple[FieldType, FieldType]] = frozenset(
+    {
+        (_T.INTEGER, _T.NUMBER),
+        (_T.INTEGER, _T.DECIMAL),
+        (_T.DATE, _T.TIMESTAMP),
+        *((t, _T.STRING) for t in _T if t not in (_T.STRING, _T.BINARY)),
+        *((t, _T.JSON) for t in _T if t is not _T.JSON),
+    }
+)
+
+
+def type_direction(old: FieldType, new: FieldType) -> Direction | None:
+    """Place a type change on the widening lattice; None when the type is unchanged."""
+    if old is new:
+        return None
+    if (old, new) in _WIDEN:
+        return "widen"
+    if (new, old) in _WIDEN:
+        return "narrow"
+    return "incompatible"
+
+
+class DriftChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: ChangeKind
+    path: str  # dotted; the new path for renames, "" for stream-level changes
+    old_type: FieldType | None = None
+    new_type: FieldType | None = None
+    old_source_type: str | None = None
+    new_source_type: str | None = None
+    direction: Direction | None = None  # type changes (and renames that also change type)
+    old_path: str | None = None  # renames
+    new_path: str | None = None
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)  # renames
+    old_value: str | None = None  # primary key / cursor / nullability, as text
+    new_value: str | None = None
+
+
+class DriftEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    connection_id: str
+    stream: str
+    old_fingerprint: str
+    new_fingerprint: str
+    changes: tuple[DriftChange, ...]
+    detected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    severity: Severity
+
+
+def _structure_changed(old: FieldSpec, new: FieldSpec) -> bool:
+    """JSON columns keep one canonical type; object <-> array is still a real change."""
+    return (
+        old.type is FieldType.JSON
+        and old.source_type is not None
+        and new.source_type is not None
+        and old.source_type.lower() != new.source_type.lower()
+    )
+
+
+def _type_change(path: str, old: FieldSpec, new: FieldSpec) -> DriftChange | None:
+    direction = type_direction(old.type, new.type)
+    if direction is None and _structure_changed(old, new):
+        direction = "incompatible"
+    if direction is None:
+        return None
+    return DriftChange(
+        kind="type_changed",
+        path=path,
+        old_type=old.type,
+        new_type=new.type,
+        old_source_type=old.source_type,
+        new_source_type=new.source_type,
+        direction=direction,
+    )
+
+
+def _renames(
+    removed: dict[str, FieldSpec], added: dict[str, FieldSpec]
+) -> list[tuple[float, str, str]]:
+    """One-to-one rename pairs above the threshold, greedy by confidence."""
+    scored = []
+    for old_path, old in removed.items():
+        for new_path, new in added.items():
+            if type_direction(old.type, new.type) == "incompatible":
+                continue
+            s = name_similarity(old_path, new_path)
+            if s >= RENAME_THRESHOLD:
+                scored.append((s, old_path, new_path))
+    scored.sort(key=lambda x: (-x[0], x[1], x[2]))
+    used_old: set[str] = set()
+    used_new: set[str] = set()
+    pairs = []
+    for s, o, n in scored:
+        if o not in used_old and n not in used_new:
+            used_old.add(o)
+            used_new.add(n)
+            pairs.append((round(s, 4), o, n))
+    return pairs
+
+
+def detect_drift(old: StreamSchema, new: StreamSchema) -> list[DriftChange]:
+    """Classify every difference between two schema versions (paths are normalised)."""
+    before = {normalize_name(f.name): f for f in old.fields}
+    after = {normalize_name(f.name): f for f in new.fields}
+    changes: list[DriftChange] = []
+    for path in sorted(before.keys() & after.keys()):
+        o, n = before[path], after[path]
+        if (tc := _type_change(path, o, n)) is not None:
+            changes.append(tc)
+        if o.nullable != n.nullable:
+            changes.append(
+                DriftChange(
+                    kind="nullability_changed",
+                    path=path,
+                    old_value=str(o.nullable).lower(),
+                    new_value=str(n.nullable).lower(),
+                    direction="widen" if n.nullable else "narrow",
+                )
+            )
+    removed = {p: before[p] for p in sorted(before.keys() - after.keys())}
+    added = {p: after[p] for p in sorted(after.keys() - before.keys())}
+    for conf, o_path, n_path in _renames(removed, added):
+        o, n = removed.pop(o_path), added.pop(n_path)
+        changes.append(
+            DriftChange(
+                kind="renamed",
+                path=n_path,
+                old_path=o_path,
+                new_path=n_path,
+                confidence=conf,
+                old_type=o.type,
+                new_type=n.type,
+                direction=type_direction(o.type, n.type),
+            )
+        )
+    changes += [DriftChange(kind="removed", path=p, old_type=f.type) for p, f in removed.items()]
+    changes += [DriftChange(kind="added", path=p, new_type=f.type) for p, f in added.items()]
+    old_pk = [normalize_name(k) for k in old.primary_key]
+    new_pk = [normalize_name(k) for k in new.primary_key]
+    if old_pk != new_pk:
+        changes.append(
+            DriftChange(
+                kind="primary_key_changed",
+                path="",
+                old_value=",".join(old_pk),
+                new_value=",".join(new_pk),
+            )
+        )
+    old_cur = normalize_name(old.cursor_field) if old.cursor_field else None
+    new_cur = normalize_name(new.cursor_field) if new.cursor_field else None
+    if old_cur != new_cur:
+        changes.append(
+            DriftChange(kind="cursor_changed", path="", old_value=old_cur, new_value=new_cur)
+        )
+    return changes
+
+
+# ---------------------------------------------------------------- policy
+
+
+class DriftPolicy(enum.StrEnum):
+    AUTO = "auto"  # apply safe changes, propose the rest
+    PROPOSE = "propose"  # apply nothing; every change is a proposal
+    BLOCK = "block"  # pause the stream on anything breaking; otherwise as AUTO
+    QUARANTINE = "quarantine"  # keep loading; hold aside fields with breaking changes
+
+
+def _is_safe(c: DriftChange) -> bool:
+    """Safe to apply without a human: nothing already loaded changes meaning."""
+    if c.kind == "added":
+        return True
+    return c.kind in ("type_changed", "nullability_changed") and c.direction == "widen"
+
+
+def change_severity(c: DriftChange) -> Severity:
+    if _is_safe(c):
+        return "info"
+    if c.kind in ("removed", "primary_key_changed") or (
+        c.kind in ("type_changed", "nullability_changed") and c.direction != "widen"
+    ):
+        return "breaking"
+    if c.kind == "renamed" and c.direction in ("narrow", "incompatible"):
+        return "breaking"
+    return "warning"  # renames, cursor changes
+
+
+def overall_severity(changes: Sequence[DriftChange]) -> Severity:
+    order: dict[Severity, int] = {"info": 0, "warning": 1, "breaking": 2}
+    return max((change_severity(c) for c in changes), key=order.__getitem__, default="info")
+
+
+class PolicyDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    policy: DriftPolicy
+    apply: tuple[DriftChange, ...] = ()  # applied automatically
+    propose: tuple[DriftChange, ...] = ()  # need a human (or the repair agent) to approve
+    quarantine_fields: tuple[str, ...] = ()  # source paths whose values are held aside
+    pause_stream: bool = False
+    reason: str = ""
+
+
+def _affected_paths(c: DriftChange) -> list[str]:
+    if c.kind == "renamed":
+        return [p for p in (c.old_path, c.new_path) if p]
+    return [c.path] if c.path else []
+
+
+def decide(policy: DriftPolicy, changes: Sequence[DriftChange]) -> PolicyDecision:
+    """Which changes apply on their own, which become proposals, and whether to pause.
+
+    Narrowing and incompatible changes are never applied silently under any policy.
+    """
+    safe = tuple(c for c in changes if _is_safe(c))
+    unsafe = tuple(c for c in changes if not _is_safe(c))
+    breaking = tuple(c for c in changes if change_severity(c) == "breaking")
+    if policy is DriftPolicy.PROPOSE:
+        return PolicyDecision(policy=policy, propose=tuple(changes), reason="all proposed")
+    if policy is DriftPolicy.BLOCK and breaking:
+        return PolicyDecision(
+            policy=policy,
+            propose=tuple(changes),
+            pause_stream=True,
+            reason=f"{len(breaking)} breaking change(s); stream paused",
+        )
+    if policy is DriftPolicy.QUARANTINE:
+        held = sorted({p for c in breaking for p in _affected_paths(c)})
+        return PolicyDecision(
+            policy=policy,
+            apply=safe,
+            propose=unsafe,
+            quarantine_fields=tuple(held),
+            reason=f"{len(held)} field(s) held aside" if held else "nothing held aside",
+        )
+    return PolicyDecision(
+        policy=policy, apply=safe, propose=unsafe, reason=f"{len(safe)} applied automatically"
+    )
