@@ -60,3 +60,42 @@ class StreamSchema:
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
+
+
+def schema_to_dict(schema: StreamSchema) -> dict[str, object]:
+    """JSON-serialisable form, stored with each fingerprint."""
+    return {
+        "name": schema.name,
+        "fields": [
+            {
+                "name": f.name,
+                "type": f.type.value,
+                "nullable": f.nullable,
+                "description": f.description,
+                "source_type": f.source_type,
+            }
+            for f in schema.fields
+        ],
+        "primary_key": list(schema.primary_key),
+        "cursor_field": schema.cursor_field,
+    }
+
+
+def schema_from_dict(data: dict[str, object]) -> StreamSchema:
+    fields = data.get("fields") or []
+    assert isinstance(fields, list)
+    return StreamSchema(
+        name=str(data["name"]),
+        fields=tuple(
+            FieldSpec(
+                name=f["name"],
+                type=FieldType(f["type"]),
+                nullable=bool(f.get("nullable", True)),
+                description=f.get("description"),
+                source_type=f.get("source_type"),
+            )
+            for f in fields
+        ),
+        primary_key=tuple(data.get("primary_key") or ()),  # type: ignore[arg-type]
+        cursor_field=data.get("cursor_field"),  # type: ignore[arg-type]
+    )
