@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from autonomos.store import aam_models, models  # noqa: F401  (registers the tables)
+from autonomos.store import aam_models, dcl_models, models  # noqa: F401  (registers the tables)
 from autonomos.store.base import Base
 from autonomos.store.session import make_engine
 
