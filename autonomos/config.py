@@ -80,7 +80,18 @@ class Settings(BaseSettings):
     serve_port: int = Field(8000, ge=1, le=65_535)
     serve_replicas: int = Field(1, ge=1, description="API replicas.")
     serve_max_ongoing_requests: int = Field(128, ge=1, description="Per API replica.")
+    serve_ingress: Literal["haproxy", "proxy"] = Field(
+        "haproxy",
+        description="`haproxy`: Serve's throughput preset (replicas serve HTTP directly) behind "
+        "the HAProxy that ships with ray[serve]; binds all interfaces. `proxy`: Serve's "
+        "classic Python proxy (slower).",
+    )
     serve_access_log: bool = Field(False, description="Per-request access log (slow).")
+    sync_executor: Literal["ray", "inline"] = Field(
+        "ray",
+        description="`ray`: syncs run in per-tenant supervised Ray actors. `inline`: as tasks "
+        "of the API process (no Ray; single-process deployments and tests).",
+    )
     max_body_bytes: int = Field(1_048_576, ge=1_024, description="Larger bodies get 413.")
     ray_address: str | None = Field(None, description="Existing cluster; else start one.")
     ray_port: int = Field(6390, ge=1, le=65_535, description="Local head GCS port (not 6379).")

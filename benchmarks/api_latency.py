@@ -47,6 +47,7 @@ if str(REPO_ROOT) not in sys.path:
 ME_PATH = "/api/v1/auth/me"
 REGISTER_PATH = "/api/v1/auth/register"
 GOAL_RATIO = 0.5
+EXTRA_HEADER = [""]  # --extra-header, sent on every loaded request (experiments)
 GOAL_P99_MS = 100.0
 
 LUA_SCRIPT = r"""
@@ -54,6 +55,11 @@ LUA_SCRIPT = r"""
 wrk.method = "GET"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 wrk.headers["Accept"] = "application/json"
+local extra = os.getenv("BENCH_EXTRA_HEADER")
+if extra and extra ~= "" then
+  local name, value = extra:match("^([^:]+):%s*(.*)$")
+  wrk.headers[name] = value
+end
 
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -73,7 +79,7 @@ end
 # --------------------------------------------------------------------------------------
 
 
-def create_standin_app(settings: Any = None):  # noqa: ARG001 - same shape as create_app
+def create_standin_app(settings: Any = None):  # same shape as create_app
     import hashlib
     import hmac
 
@@ -108,7 +114,7 @@ def create_standin_app(settings: Any = None):  # noqa: ARG001 - same shape as cr
     ) -> dict[str, str]:
         if cred is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing token")
-        sub, _, mac = cred.credentials.rpartition(".")
+        sub = cred.credentials.rpartition(".")[0]
         if not hmac.compare_digest(sign(sub), cred.credentials):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "bad token")
         # Stateless like a JWT: a replica that did not see the registration still
@@ -233,7 +239,7 @@ def run_wrk(
     lua_path: Path,
 ) -> WrkResult:
     """Runs wrk against each url at once, the connections split between them."""
-    env = {**os.environ, "BENCH_TOKEN": token}
+    env = {**os.environ, "BENCH_TOKEN": token, "BENCH_EXTRA_HEADER": EXTRA_HEADER[0]}
     procs = []
     n = len(urls)
     for i, url in enumerate(urls):
@@ -410,14 +416,18 @@ def find_direct_ingress_urls(expected: int, deadline_s: float = 180) -> list[str
 def serve_settings_env(args: argparse.Namespace) -> tuple[dict[str, str], int]:
     """RAY_SERVE_* env for the Serve process, and the replica count to expect."""
     env: dict[str, str] = {}
-    replicas = args.replicas
-    if args.app == "project" and not args.no_project_env:
+    replicas, max_ongoing = args.replicas, args.max_ongoing
+    if args.app == "project":
         from autonomos.config import Settings
-        from autonomos.serve_apps.api.deployment import serve_env
 
         settings = Settings()
-        env.update(serve_env(settings))
         replicas = settings.serve_replicas
+        max_ongoing = settings.serve_max_ongoing_requests
+        if not args.no_project_env:
+            from autonomos.serve_apps.api.deployment import serve_env
+
+            env.update(serve_env(settings))
+    args.shape = f"replicas={replicas} max_ongoing_requests={max_ongoing}"
     for kv in args.serve_env:
         k, sep, v = kv.partition("=")
         if not sep:
@@ -477,7 +487,7 @@ def kill_processes_mentioning(marker: str, grace_s: float = 10.0) -> None:
 
 
 def spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    fh = open(log, "wb")  # noqa: SIM115 - closed with the process
+    fh = open(log, "wb")  # the child inherits it; closed when this process exits
     return subprocess.Popen(
         [sys.executable, __file__, *argv],
         env=env,
@@ -590,6 +600,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-ongoing", type=int, default=128, help="stand-in only")
     p.add_argument("--access-log", action="store_true", help="stand-in only")
     p.add_argument("--json", action="store_true", help="also print one JSON line")
+    p.add_argument(
+        "--extra-header",
+        default="",
+        metavar="'Name: value'",
+        help="one more header on every loaded request, e.g. "
+        "'x-request-disconnect-disabled: ?1' (Serve skips its per-request "
+        "disconnect watcher)",
+    )
     # Internal: child processes.
     p.add_argument("--_child", choices=["uvicorn", "serve"], help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -620,6 +638,7 @@ def main() -> int:
     if args.serve_port == 6379:
         raise SystemExit("6379 is Redis's port")
 
+    EXTRA_HEADER[0] = args.extra_header
     workdir = Path(tempfile.mkdtemp(prefix="api-latency-"))
     lua = workdir / "auth.lua"
     lua.write_text(LUA_SCRIPT)
@@ -646,7 +665,7 @@ def main() -> int:
         if args.only in ("both", "serve"):
             sv, ray_env = measure_serve(args, base_env, workdir, lua)
             shown = {k: v for k, v in ray_env.items() if not k.startswith("_")}
-            print(f"serve env: {shown or '(defaults)'}  target: {ray_env['_urls']}")
+            print(f"serve env: {shown or '(defaults)'}  {args.shape}  target: {ray_env['_urls']}")
             print(sv.line(), flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

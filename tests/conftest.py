@@ -84,6 +84,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "login_max_failures": 3,
         "login_lockout_s": 60,
         "log_level": "WARNING",
+        "sync_executor": "inline",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -11,17 +11,32 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from autonomos import __version__
+from autonomos.aam.connections import ConnectionService, InlineSyncLauncher, SyncLauncher
+from autonomos.aam.landing import LandingZone
+from autonomos.aam.sync import SyncEngine
 from autonomos.auth.service import AuthService
 from autonomos.config import Settings, get_settings
 from autonomos.serve_apps.api.errors import install_error_handlers
 from autonomos.serve_apps.api.middleware import RequestContextMiddleware
-from autonomos.serve_apps.api.routes import auth, health, tenant, users
+from autonomos.serve_apps.api.routes import aam, auth, health, tenant, users
 from autonomos.store import migrate
+from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
 
 
 def _operation_id(route: APIRoute) -> str:
     return route.name
+
+
+def sync_launcher(settings: Settings, db: Database) -> SyncLauncher:
+    if settings.sync_executor == "inline":
+        engine = SyncEngine(
+            db, LandingZone(settings.data_dir / "landing"), SecretBox.from_settings(settings)
+        )
+        return InlineSyncLauncher(engine.run)
+    from autonomos.actors.launcher import RaySyncLauncher  # Ray only where syncs need it
+
+    return RaySyncLauncher(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,6 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.db = db
         app.state.auth = AuthService.from_settings(settings, db)
+        app.state.connections = ConnectionService(
+            SecretBox.from_settings(settings), sync_launcher(settings, db)
+        )
         try:
             yield
         finally:
@@ -52,6 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, auth, users, tenant):
+    for module in (health, auth, users, tenant, aam):
         app.include_router(module.router)
     return app

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import Tenant
 from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _api_routes
+from tests.integration.api.test_users_and_roles import _api_routes, fill, tenant_objects
 
 JUNK_BODIES: list[tuple[bytes, str]] = [
     (b"{not json", "application/json"),
@@ -90,11 +90,11 @@ async def test_request_id_echoed(api: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize("body,ctype", JUNK_BODIES)
 async def test_no_route_answers_junk_with_500(
-    api: httpx.AsyncClient, tenant_a: Tenant, body: bytes, ctype: str
-) -> None:
-    me = (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json()
+    api: httpx.AsyncClient, tenant_a: Tenant, body: bytes, ctype: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    ids = await tenant_objects(api, tenant_a, tmp_path)
     for method, path in _api_routes(api):
-        url = path.format(user_id=me["id"])
+        url = fill(path, ids)
         for headers in ({}, tenant_a.headers):
             r = await api.request(
                 method, url, content=body, headers={**headers, "content-type": ctype}

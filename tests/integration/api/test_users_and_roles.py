@@ -35,6 +35,36 @@ async def _user(api: httpx.AsyncClient, admin: Tenant, role: str) -> Tenant:
     return Tenant(admin.name, email, "long enough pw", login.json())
 
 
+def fill(path: str, ids: dict[str, object] | None = None) -> str:
+    """The path with its ``{..._id}`` parameters filled (random UUIDs unless given)."""
+    import re
+
+    names = re.findall(r"{(\w+)}", path)
+    return path.format(**{n: (ids or {}).get(n, uuid.uuid4()) for n in names})
+
+
+async def tenant_objects(api: httpx.AsyncClient, t: Tenant, tmp_path) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """One object of each kind a route can take an id of, owned by ``t``."""
+    me = (await api.get("/api/v1/auth/me", headers=t.headers)).json()
+    src = tmp_path / f"src-{uuid.uuid4().hex[:6]}"
+    src.mkdir()
+    (src / "accounts.csv").write_text("id,name\n1,Acme\n")
+    conn = await api.post(
+        "/api/v1/aam/connections",
+        headers=t.headers,
+        json={
+            "name": f"files-{uuid.uuid4().hex[:6]}",
+            "source_type": "files",
+            "config": {"path": str(src)},
+        },
+    )
+    assert conn.status_code == 201, conn.text
+    run = await api.post(f"/api/v1/aam/connections/{conn.json()['id']}/sync", headers=t.headers)
+    assert run.status_code == 202, run.text
+    await api.app.state.connections.launcher.drain()  # type: ignore[attr-defined]
+    return {"user_id": me["id"], "connection_id": conn.json()["id"], "run_id": run.json()["run_id"]}
+
+
 def _api_routes(api: httpx.AsyncClient) -> list[tuple[str, str]]:
     """Every operation the app documents (the OpenAPI schema lists each route once)."""
     paths = api.app.openapi()["paths"]  # type: ignore[attr-defined]
@@ -45,8 +75,7 @@ async def test_every_private_route_needs_a_token(api: httpx.AsyncClient) -> None
     private = [r for r in _api_routes(api) if r not in PUBLIC]
     assert private, "no private routes found"
     for method, path in private:
-        url = path.format(**{p: uuid.uuid4() for p in ("user_id",)})
-        r = await api.request(method, url, json={})
+        r = await api.request(method, fill(path), json={})
         assert_error(r, 401, "unauthorized")
 
 
@@ -109,38 +138,38 @@ async def test_non_admins_are_forbidden_admin_routes(
 
 
 async def test_cross_tenant_matrix(
-    api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant
-) -> None:
+    api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     """Tenant B's admin token on every route that takes one of tenant A's ids: 404, no change."""
+    ids = await tenant_objects(api, tenant_a, tmp_path)
     a_user = (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json()
-    ids = {"user_id": a_user["id"]}
-    bodies = {
-        "PATCH": {"full_name": "pwned", "role": "viewer"},
-        "POST": {},
-        "PUT": {},
-        "DELETE": None,
-    }
+    a_conn = (
+        await api.get(
+            fill("/api/v1/aam/connections/{connection_id}", ids), headers=tenant_a.headers
+        )
+    ).json()
+    patches = {"users": {"full_name": "pwned", "role": "viewer"}, "aam": {"name": "pwned"}}
+    bodies: dict[str, object] = {"POST": {}, "PUT": {}, "DELETE": None}
     checked = 0
     for method, path in _api_routes(api):
         if "{" not in path:
             continue
-        params = {name: ids[name] for name in ids if "{" + name + "}" in path}
-        assert "{" not in path.format(**params), f"add an object factory for {path}"
-        url = path.format(**params)
-        missing = await api.request(
-            method,
-            path.format(**{k: uuid.uuid4() for k in params}),
-            headers=tenant_b.headers,
-            json=bodies.get(method),
-        )
-        other = await api.request(method, url, headers=tenant_b.headers, json=bodies.get(method))
+        body = patches[path.split("/")[3]] if method == "PATCH" else bodies.get(method)
+        missing = await api.request(method, fill(path), headers=tenant_b.headers, json=body)
+        other = await api.request(method, fill(path, ids), headers=tenant_b.headers, json=body)
         assert_error(other, 404, "not_found")
-        assert other.json()["error"]["message"] == missing.json()["error"]["message"]
+        assert other.json()["error"]["message"] == missing.json()["error"]["message"], path
         checked += 1
-    assert checked >= 2
-    after = (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json()
-    assert after == a_user
+    assert checked >= 8
+    assert (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).json() == a_user
+    after = (
+        await api.get(
+            fill("/api/v1/aam/connections/{connection_id}", ids), headers=tenant_a.headers
+        )
+    ).json()
+    assert after == a_conn
     b_users = (await api.get("/api/v1/users", headers=tenant_b.headers)).json()
     assert [u["email"] for u in b_users["users"]] == [tenant_b.email]
+    assert (await api.get("/api/v1/aam/connectors", headers=tenant_b.headers)).json()["total"] == 0
     b_audit = (await api.get("/api/v1/audit", headers=tenant_b.headers)).json()["entries"]
-    assert all(e["target_id"] != a_user["id"] for e in b_audit)
+    assert all(e["target_id"] not in (a_user["id"], ids["connection_id"]) for e in b_audit)
