@@ -29,8 +29,10 @@ from autonomos.config import Settings, SettingsError
 app = typer.Typer(help="AutonomOS: multi-tenant data orchestration on Ray.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Ingest data into a tenant.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
+app.add_typer(ingest_app, name="ingest")
 
 out = Console()
 err = Console(stderr=True)
@@ -38,6 +40,9 @@ T = TypeVar("T")
 
 DEMO_TENANT = "Demo Corp"
 DEMO_EMAIL = "demo@example.com"
+# Fixed, so re-running `up` finds the demo connection instead of adding another.
+DEMO_CONNECTION_ID = uuid.UUID("00000000-0000-4000-8000-00000000d0e0")
+MOCK_SOURCES = Path(__file__).resolve().parents[1] / "mock_sources"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -192,6 +197,12 @@ def up(
         saved = json.loads((settings.data_dir / "demo_credentials.json").read_text())
         login = f"{saved['email']} / {saved['password']}"
         out.print(f"[bold]Demo tenant[/] {DEMO_TENANT!r}: login {login}")
+        if MOCK_SOURCES.is_dir():
+            with out.status("Syncing the demo sources (mock_sources/)"):
+                run = _ingest(
+                    settings, DEMO_TENANT, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources"
+                )
+            out.print(f"[green]✓[/] demo sources synced: {run.status}, {run.records_written} rows")
     if foreground:
         import time
 
@@ -370,6 +381,73 @@ def users_create(
 
     user = run_async(_create)
     out.print(f"[green]✓[/] user {user.email} ({user.role.value}) id={user.id}")
+
+
+def _ingest(
+    settings: Settings, tenant: str, connection_id: uuid.UUID, path: Path | None, name: str | None
+) -> Any:
+    async def _run() -> Any:
+        from autonomos.aam.ingest import ingest_files
+        from autonomos.store.session import Database
+
+        db = Database(settings.app_database_url)
+        try:
+            tenant_id = await _find_tenant(db, tenant)
+            return await ingest_files(settings, db, tenant_id, connection_id, path, name)
+        finally:
+            await db.dispose()
+
+    return run_async(_run)
+
+
+async def _find_tenant(db: Any, tenant: str) -> uuid.UUID:
+    from sqlalchemy import select
+
+    from autonomos.store.errors import NotFound
+    from autonomos.store.models import Tenant
+
+    async with db.global_session() as s:
+        try:
+            found = await s.get(Tenant, uuid.UUID(tenant))
+        except ValueError:
+            found = await s.scalar(select(Tenant).where(Tenant.name == tenant))
+    if found is None:
+        raise NotFound(f"no tenant {tenant!r}")
+    return found.id
+
+
+@ingest_app.command("files")
+def ingest_files_cmd(
+    connection_id: Annotated[str, typer.Option(help="UUID of the files connection.")],
+    namespace: Annotated[str, typer.Option(help="Tenant (name or id) to ingest into.")],
+    path: Annotated[
+        Path | None, typer.Option(help="Directory to read; creates the connection if missing.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Name for a new connection.")] = None,
+) -> None:
+    """Sync a files connection now (idempotent: finished files are not read again)."""
+    try:
+        cid = uuid.UUID(connection_id)
+    except ValueError:
+        fail(f"--connection-id must be a UUID, got {connection_id!r}", 2)
+    if path is not None:
+        if not path.is_dir():
+            fail(f"{path} is not a directory", 2)
+        path = path.resolve()
+    settings = load_settings()
+    do_migrate(settings)
+    run = _ingest(settings, namespace, cid, path, name)
+    table = Table("run", "status", "read", "written", "quarantined")
+    table.add_row(
+        str(run.id),
+        run.status,
+        str(run.records_read),
+        str(run.records_written),
+        str(run.records_quarantined),
+    )
+    out.print(table)
+    if run.status != "succeeded":
+        fail(f"sync {run.status}: {run.error}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -87,12 +87,14 @@ class ConnectionService:
         source_type: str,
         config: dict[str, Any],
         drift_policy: DriftPolicy,
+        connection_id: uuid.UUID | None = None,
     ) -> Connection:
         self._validate(source_type, config)
         plain, secrets = split_secrets(source_type, config)
         if await s.scalar(select(Connection.id).where(Connection.name == name)):
             raise Conflict(f"a connection named {name!r} already exists")
         conn = Connection(
+            id=connection_id or uuid.uuid4(),
             name=name,
             source_type=source_type,
             config=plain,

@@ -116,3 +116,67 @@ def test_duplicate_tenant_is_an_error(env: dict[str, str]) -> None:
         AUTONOMOS_ADMIN_PASSWORD="a long password",
     )
     assert r.exit_code == 1 and "already exists" in r.output
+
+
+def test_ingest_files_is_idempotent(env: dict[str, str], tmp_path: Path) -> None:
+    src = tmp_path / "exports"
+    src.mkdir()
+    (src / "accounts.csv").write_text("Id,Name\n1,Acme\n2,Globex\n3,Initech\n")
+    assert (
+        run(
+            env,
+            "tenants",
+            "create",
+            "Ingest Co",
+            "--admin-email",
+            "i@example.com",
+            AUTONOMOS_ADMIN_PASSWORD="a long password",
+        ).exit_code
+        == 0
+    )
+    cid = "6f1c1d1e-0000-4000-8000-000000000001"
+    first = run(
+        env,
+        "ingest",
+        "files",
+        "--connection-id",
+        cid,
+        "--namespace",
+        "Ingest Co",
+        "--path",
+        str(src),
+    )
+    assert first.exit_code == 0, first.output
+    assert "succeeded" in first.output and " 3 " in first.output
+    again = run(env, "ingest", "files", "--connection-id", cid, "--namespace", "Ingest Co")
+    assert again.exit_code == 0, again.output
+    assert " 0 " in again.output  # nothing new to read: no duplicate rows
+
+
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (("--connection-id", "not-a-uuid", "--namespace", "x"), 2, "UUID"),
+        (
+            ("--connection-id", "6f1c1d1e-0000-4000-8000-000000000002", "--namespace", "Nobody"),
+            1,
+            "no tenant",
+        ),
+        (
+            (
+                "--connection-id",
+                "6f1c1d1e-0000-4000-8000-000000000002",
+                "--namespace",
+                "x",
+                "--path",
+                "/nonexistent",
+            ),
+            2,
+            "not a directory",
+        ),
+    ],
+)
+def test_ingest_errors(env: dict[str, str], args: tuple[str, ...], code: int, message: str) -> None:
+    r = run(env, "ingest", "files", *args)
+    assert r.exit_code == code, r.output
+    assert message.lower() in r.output.lower() and "Traceback" not in r.output
