@@ -1,0 +1,83 @@
+"""ConnectorActor: the Ray shell around :class:`~autonomos.aam.sync.SyncEngine` for one
+connection of one tenant.
+
+Fault tolerance comes from the engine, not from this actor: every committed batch moves
+the stream's checkpoint in the same transaction as its manifest rows, so a run re-entered
+after a crash resumes where the last commit left it. Ray restarts a killed actor
+(``max_restarts``) and re-sends its in-flight ``run_sync`` (``max_task_retries``); the
+retry simply resumes the run. Both are bounded so that a run that kills its process every
+time (e.g. out of memory) ends up surfacing to the supervisor instead of looping forever.
+
+Runs of one connection are serialised: two concurrent runs would both start from the
+same checkpoint and land the same rows twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import ray
+
+if TYPE_CHECKING:
+    from autonomos.aam.sync import SyncEngine
+    from autonomos.aam.sync_runs import SyncStatus
+    from autonomos.config import Settings
+
+MAX_RESTARTS = 10
+MAX_TASK_RETRIES = 5
+
+
+class WrongTenantError(ValueError):
+    """A run of another tenant reached this actor: a bug in the caller, never retryable."""
+
+
+@ray.remote(num_cpus=0, max_restarts=MAX_RESTARTS, max_task_retries=MAX_TASK_RETRIES)
+class ConnectorActor:
+    """Named ``connector:<tenant>:<connection>``; created and owned by the supervisor."""
+
+    def __init__(self, settings: Settings, tenant_id: UUID, connection_id: UUID) -> None:
+        # Heavy imports here, not at module top: the supervisor imports this module only
+        # to create the actor and should not pay for pyarrow and the connectors.
+        from autonomos.aam.landing import LandingZone
+        from autonomos.aam.sync import SyncEngine
+        from autonomos.store.secrets import SecretBox
+        from autonomos.store.session import Database
+
+        self.tenant_id, self.connection_id = tenant_id, connection_id
+        self.engine: SyncEngine = SyncEngine(
+            Database(settings.app_database_url),
+            LandingZone(settings.data_dir / "landing"),
+            SecretBox.from_settings(settings),
+        )
+        self._lock = asyncio.Lock()
+        self._runs: dict[UUID, asyncio.Future[SyncStatus]] = {}
+
+    async def run_sync(self, tenant_id: UUID, run_id: UUID) -> str:
+        """Run or resume ``run_id`` to a finished status; returns that status.
+
+        Idempotent: a second call for a run already in progress (a Ray retry racing a
+        supervisor resubmission) waits for the same execution.
+        """
+        if tenant_id != self.tenant_id:
+            raise WrongTenantError(f"run {run_id} of another tenant sent to {self.tenant_id}")
+        fut = self._runs.get(run_id)
+        if fut is None:
+            fut = asyncio.ensure_future(self._run(run_id))
+            self._runs[run_id] = fut
+            fut.add_done_callback(lambda _: self._runs.pop(run_id, None))
+        status = await asyncio.shield(fut)
+        return status.value
+
+    async def _run(self, run_id: UUID) -> SyncStatus:
+        async with self._lock:
+            return await self.engine.run(self.tenant_id, run_id)
+
+    def ping(self) -> dict[str, Any]:
+        return {
+            "connection_id": str(self.connection_id),
+            "pid": os.getpid(),
+            "running": [str(r) for r in self._runs],
+        }

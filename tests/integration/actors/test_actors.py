@@ -1,0 +1,290 @@
+"""Tenant actors on the shared local Ray: syncs through the launcher, crash recovery,
+tenant isolation, supervision and passivation. Every run is checked for exactly-once
+landing: the manifest's row total and the ids in its Parquet files."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import ray
+from sqlalchemy import select
+
+from autonomos.aam.landing import LandingZone
+from autonomos.actors import RaySyncLauncher, actor_name
+from autonomos.config import Settings
+from autonomos.store.aam_models import Connection, LandedBatch, SyncRun
+from autonomos.store.secrets import SecretBox
+from autonomos.store.session import Database
+from tests.conftest import Tenant, free_port
+
+pytestmark = pytest.mark.ray
+
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.app_database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def cleanup(ray_cluster: None, settings: Settings) -> Iterator[list[uuid.UUID]]:
+    """Tenants whose supervisor (and so, by fate-sharing, its children) is killed after."""
+    tenants: list[uuid.UUID] = []
+    yield tenants
+    for tid in tenants:
+        try:
+            ray.kill(ray.get_actor(actor_name("supervisor", tid), namespace=settings.ray_namespace))
+        except ValueError:
+            pass
+
+
+@pytest.fixture
+def launcher(ray_cluster: None, settings: Settings) -> RaySyncLauncher:
+    return RaySyncLauncher(settings, check_s=0.2)
+
+
+async def tenant_id(api: httpx.AsyncClient, t: Tenant, cleanup: list[uuid.UUID]) -> uuid.UUID:
+    me = await api.get("/api/v1/auth/me", headers=t.headers)
+    tid = uuid.UUID(me.json()["tenant_id"])
+    cleanup.append(tid)
+    return tid
+
+
+async def make_connection(
+    db: Database, tid: uuid.UUID, source_type: str = "files", **fields: Any
+) -> uuid.UUID:
+    async with db.tenant_session(tid) as s:
+        conn = Connection(name=f"c-{uuid.uuid4().hex[:6]}", source_type=source_type, **fields)
+        s.add(conn)
+        await s.flush()
+        return conn.id
+
+
+async def files_connection(db: Database, tid: uuid.UUID, src: Path, **config: Any) -> uuid.UUID:
+    return await make_connection(db, tid, config={"path": str(src), **config}, drift_policy="auto")
+
+
+async def new_run(db: Database, tid: uuid.UUID, cid: uuid.UUID) -> uuid.UUID:
+    async with db.tenant_session(tid) as s:
+        run = SyncRun(connection_id=cid)
+        s.add(run)
+        await s.flush()
+        return run.id
+
+
+async def get_run(db: Database, tid: uuid.UUID, run_id: uuid.UUID) -> SyncRun:
+    async with db.tenant_session(tid) as s:
+        run = await s.get(SyncRun, run_id)
+        assert run is not None
+        return run
+
+
+async def wait_for(
+    db: Database, tid: uuid.UUID, run_id: uuid.UUID, *, written: int = 0, within_s: float = 30
+) -> SyncRun:
+    """Poll until the run is finished, or (with ``written``) has written that many rows."""
+    deadline = time.monotonic() + within_s
+    while True:
+        run = await get_run(db, tid, run_id)
+        if run.status in FINISHED or (written and run.records_written >= written):
+            return run
+        assert time.monotonic() < deadline, f"run still {run.status} ({run.records_written})"
+        await asyncio.sleep(0.05)
+
+
+def write_csv(path: Path, rows: int, start: int = 0) -> None:
+    lines = ["id,name,amount", *(f"{i},name {i},{i % 977}.25" for i in range(start, rows))]
+    path.write_text("\n".join(lines) + "\n")
+
+
+async def assert_landed_exactly(
+    db: Database, settings: Settings, tid: uuid.UUID, cid: uuid.UUID, total: int
+) -> None:
+    """The manifest sums to ``total`` rows and its files hold each id exactly once."""
+    async with db.tenant_session(tid) as s:
+        batches = list(await s.scalars(select(LandedBatch).where(LandedBatch.connection_id == cid)))
+    assert sum(b.rows for b in batches) == total
+    table = LandingZone(settings.data_dir / "landing").read([b.path for b in batches])
+    ids = table.column("id").to_pylist()
+    assert len(ids) == total and len(set(ids)) == total
+
+
+def connector_actor(settings: Settings, tid: uuid.UUID, cid: uuid.UUID) -> Any:
+    return ray.get_actor(actor_name("connector", tid, cid), namespace=settings.ray_namespace)
+
+
+async def test_sync_through_launcher_and_drift_forwarded(
+    api: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    launcher: RaySyncLauncher,
+    cleanup: list[uuid.UUID],
+    tenant_a: Tenant,
+    tmp_path: Path,
+) -> None:
+    tid = await tenant_id(api, tenant_a, cleanup)
+    src = tmp_path / "src"
+    src.mkdir()
+    write_csv(src / "orders.csv", 1_000)
+    cid = await files_connection(db, tid, src)
+    run_id = await new_run(db, tid, cid)
+    await launcher.launch(tid, cid, run_id)
+    run = await wait_for(db, tid, run_id)
+    assert run.status == "succeeded", run.error
+    assert (run.records_read, run.records_written) == (1_000, 1_000)
+    await assert_landed_exactly(db, settings, tid, cid, 1_000)
+    status = await launcher.status(tid)
+    assert status["supervisor"] and list(status["children"]) == [str(cid)]
+    assert status["children"][str(cid)]["runs"] == []
+    # the source adds a column: the drift of the finished run reaches the DriftMonitor
+    (src / "orders.csv").write_text("id,name,amount,region\n" + "5000,x,1.5,eu\n")
+    run_id = await new_run(db, tid, cid)
+    await launcher.launch(tid, cid, run_id)
+    assert (await wait_for(db, tid, run_id)).status == "succeeded"
+    supervisor = ray.get_actor(actor_name("supervisor", tid), namespace=settings.ray_namespace)
+    deadline = time.monotonic() + 10
+    while not (latest := await supervisor.drift_latest.remote()):
+        assert time.monotonic() < deadline, "drift never reached the DriftMonitor"
+        await asyncio.sleep(0.05)
+    assert [(e["connection_id"], e["stream"], e["run_id"]) for e in latest] == [
+        (str(cid), "orders", str(run_id))
+    ]
+    assert any(c["kind"] == "added" for c in latest[0]["changes"])
+
+
+async def test_killed_connector_restarts_and_resumes_exactly_once(
+    api: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    launcher: RaySyncLauncher,
+    cleanup: list[uuid.UUID],
+    tenant_a: Tenant,
+    tmp_path: Path,
+) -> None:
+    total = 200_000
+    tid = await tenant_id(api, tenant_a, cleanup)
+    write_csv(tmp_path / "big.csv", total)
+    cid = await files_connection(db, tid, tmp_path, batch_size=5_000)
+    run_id = await new_run(db, tid, cid)
+    await launcher.launch(tid, cid, run_id)
+    actor = connector_actor(settings, tid, cid)
+    pid = (await actor.ping.remote())["pid"]
+    mid = await wait_for(db, tid, run_id, written=1)
+    ray.kill(actor, no_restart=False)  # Ray restarts it and retries the in-flight run_sync
+    assert mid.status == "running" and 0 < mid.records_written < total
+    run = await wait_for(db, tid, run_id, within_s=45)
+    assert run.status == "succeeded", run.error
+    assert (await actor.ping.remote())["pid"] != pid  # the same named actor, a new process
+    assert (await launcher.status(tid))["child_restarts"] == 0  # Ray did it, not the supervisor
+    assert run.records_written == total
+    await assert_landed_exactly(db, settings, tid, cid, total)
+
+
+async def test_failing_tenant_does_not_affect_another(
+    api: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    launcher: RaySyncLauncher,
+    cleanup: list[uuid.UUID],
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    tmp_path: Path,
+) -> None:
+    good, bad = await tenant_id(api, tenant_a, cleanup), await tenant_id(api, tenant_b, cleanup)
+    write_csv(tmp_path / "orders.csv", 30_000)
+    good_cid = await files_connection(db, good, tmp_path, batch_size=2_000)
+    box = SecretBox.from_settings(settings)
+    bad_cid = await make_connection(
+        db,
+        bad,
+        "postgres",
+        config={},
+        secrets=box.encrypt({"url": f"postgresql://u:pw@127.0.0.1:{free_port()}/db"}),
+    )
+    good_run, bad_run = await new_run(db, good, good_cid), await new_run(db, bad, bad_cid)
+    await asyncio.gather(
+        launcher.launch(good, good_cid, good_run), launcher.launch(bad, bad_cid, bad_run)
+    )
+    failed, ok = await asyncio.gather(wait_for(db, bad, bad_run), wait_for(db, good, good_run))
+    assert failed.status == "failed" and failed.error_type == "transient"
+    assert ok.status == "succeeded", ok.error
+    assert ok.records_written == 30_000
+    await assert_landed_exactly(db, settings, good, good_cid, 30_000)
+    # separate supervisors, each seeing only its own tenant's connection
+    assert list((await launcher.status(good))["children"]) == [str(good_cid)]
+    assert list((await launcher.status(bad))["children"]) == [str(bad_cid)]
+
+
+async def test_supervisor_restarts_dead_child_and_resubmits(
+    api: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    launcher: RaySyncLauncher,
+    cleanup: list[uuid.UUID],
+    tenant_a: Tenant,
+    tmp_path: Path,
+) -> None:
+    total = 100_000
+    tid = await tenant_id(api, tenant_a, cleanup)
+    write_csv(tmp_path / "big.csv", total)
+    cid = await files_connection(db, tid, tmp_path, batch_size=5_000)
+    run_id = await new_run(db, tid, cid)
+    await launcher.launch(tid, cid, run_id)
+    actor = connector_actor(settings, tid, cid)
+    pid = (await actor.ping.remote())["pid"]
+    mid = await wait_for(db, tid, run_id, written=1)
+    ray.kill(actor, no_restart=True)  # dead for good: only the supervisor can bring it back
+    assert 0 < mid.records_written < total
+    run = await wait_for(db, tid, run_id, within_s=45)
+    assert run.status == "succeeded", run.error
+    assert run.records_written == total
+    await assert_landed_exactly(db, settings, tid, cid, total)
+    status = await launcher.status(tid)
+    assert status["child_restarts"] >= 1 and list(status["children"]) == [str(cid)]
+    assert (await connector_actor(settings, tid, cid).ping.remote())["pid"] != pid
+
+
+async def test_idle_child_is_passivated_and_recreated(
+    api: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    cleanup: list[uuid.UUID],
+    tenant_a: Tenant,
+    tmp_path: Path,
+) -> None:
+    launcher = RaySyncLauncher(settings, idle_s=1.0, check_s=0.2)
+    tid = await tenant_id(api, tenant_a, cleanup)
+    write_csv(tmp_path / "a.csv", 100)
+    cid = await files_connection(db, tid, tmp_path)
+    run_id = await new_run(db, tid, cid)
+    await launcher.launch(tid, cid, run_id)
+    assert (await wait_for(db, tid, run_id)).status == "succeeded"
+    pid = (await connector_actor(settings, tid, cid).ping.remote())["pid"]
+    deadline = time.monotonic() + 10
+    while (await launcher.status(tid))["children"]:
+        assert time.monotonic() < deadline, "idle child was not passivated"
+        await asyncio.sleep(0.1)
+    while True:  # the name is released once Ray has killed the process
+        try:
+            connector_actor(settings, tid, cid)
+        except ValueError:
+            break
+        assert time.monotonic() < deadline, "passivated actor is still registered"
+        await asyncio.sleep(0.1)
+    write_csv(tmp_path / "b.csv", 250, start=100)
+    run_id = await new_run(db, tid, cid)
+    await launcher.launch(tid, cid, run_id)
+    run = await wait_for(db, tid, run_id)
+    assert run.status == "succeeded" and run.records_written == 150
+    assert (await connector_actor(settings, tid, cid).ping.remote())["pid"] != pid
+    await assert_landed_exactly(db, settings, tid, cid, 250)
