@@ -130,7 +130,9 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
     if isinstance(statement, Select):
         # with_loader_criteria covers ORM entities; a bare select_from(Model) (e.g. a
         # count) is only a table to it, so filter top-level FROM tables explicitly too.
-        for from_ in statement.get_final_froms():
+        # (columns_clause_froms + _from_obj is what get_final_froms() resolves, without
+        # its ~0.4 ms ORM compile: that was 30% of an authenticated GET.)
+        for from_ in (*statement.columns_clause_froms, *statement._from_obj):
             for part in _top_level_tables(from_):
                 base = getattr(part, "element", part)
                 if base in tables:
