@@ -92,6 +92,9 @@ class Settings(BaseSettings):
         description="`ray`: syncs run in per-tenant supervised Ray actors. `inline`: as tasks "
         "of the API process (no Ray; single-process deployments and tests).",
     )
+    actor_idle_s: float = Field(
+        300.0, gt=0, description="Idle connector actors are passivated after this many seconds."
+    )
     max_body_bytes: int = Field(1_048_576, ge=1_024, description="Larger bodies get 413.")
     ray_address: str | None = Field(None, description="Existing cluster; else start one.")
     ray_port: int = Field(6390, ge=1, le=65_535, description="Local head GCS port (not 6379).")

@@ -36,7 +36,7 @@ def sync_launcher(settings: Settings, db: Database) -> SyncLauncher:
         return InlineSyncLauncher(engine.run)
     from autonomos.actors.launcher import RaySyncLauncher  # Ray only where syncs need it
 
-    return RaySyncLauncher(settings)
+    return RaySyncLauncher(settings, idle_s=settings.actor_idle_s)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
