@@ -43,6 +43,7 @@ class ConnectorActor:
         # to create the actor and should not pay for pyarrow and the connectors.
         from autonomos.aam.landing import LandingZone
         from autonomos.aam.sync import SyncEngine
+        from autonomos.events import bus_from_url, publisher
         from autonomos.store.secrets import SecretBox
         from autonomos.store.session import Database
 
@@ -51,6 +52,7 @@ class ConnectorActor:
             Database(settings.app_database_url),
             LandingZone(settings.data_dir / "landing"),
             SecretBox.from_settings(settings),
+            publish=publisher(bus_from_url(settings.redis_url), tenant_id, "canonical"),
         )
         self._lock = asyncio.Lock()
         self._runs: dict[UUID, asyncio.Future[SyncStatus]] = {}
