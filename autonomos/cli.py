@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -37,6 +37,7 @@ app.add_typer(ingest_app, name="ingest")
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 DEMO_TENANT = "Demo Corp"
 DEMO_EMAIL = "demo@example.com"
@@ -48,6 +49,14 @@ MOCK_SOURCES = Path(__file__).resolve().parents[1] / "mock_sources"
 def fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
+
+
+def parse_input(model: type[M], **values: Any) -> M:
+    """Validate CLI input with the API's own model; a bad value is a usage error (2)."""
+    try:
+        return model(**values)
+    except ValidationError as e:
+        fail("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()), 2)
 
 
 def load_settings() -> Settings:
@@ -275,10 +284,7 @@ def tenants_create(
     """Create a tenant and its first admin."""
     from autonomos.serve_apps.api.schemas import RegisterIn
 
-    try:
-        body = RegisterIn(tenant_name=name, email=admin_email, password=admin_password)
-    except ValidationError as e:
-        fail("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()), 2)
+    body = parse_input(RegisterIn, tenant_name=name, email=admin_email, password=admin_password)
     settings = load_settings()
     do_migrate(settings)
 
@@ -349,32 +355,19 @@ def users_create(
     """Create a user in a tenant."""
     from autonomos.serve_apps.api.schemas import UserCreate
 
-    try:
-        body = UserCreate(email=email, password=password, role=role)
-    except ValidationError as e:
-        fail("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()), 2)
+    body = parse_input(UserCreate, email=email, password=password, role=role)
     settings = load_settings()
     do_migrate(settings)
 
     async def _create() -> Any:
-        from sqlalchemy import select
-
         from autonomos.auth.service import AuthService
-        from autonomos.store.errors import NotFound
-        from autonomos.store.models import Tenant
         from autonomos.store.session import Database
 
         db = Database(settings.app_database_url)
         try:
-            async with db.global_session() as s:
-                try:
-                    found = await s.get(Tenant, uuid.UUID(tenant))
-                except ValueError:
-                    found = await s.scalar(select(Tenant).where(Tenant.name == tenant))
-            if found is None:
-                raise NotFound(f"no tenant {tenant!r}")
+            tenant_id = await _find_tenant(db, tenant)
             auth = AuthService.from_settings(settings, db)
-            async with db.tenant_session(found.id) as s:
+            async with db.tenant_session(tenant_id) as s:
                 return await auth.create_user(s, body.email, body.password, body.role)
         finally:
             await db.dispose()

@@ -91,23 +91,7 @@ def _arrow_to_field_type(t: pa.DataType) -> FieldType | None:
     """Canonical type of an already-typed Arrow column; None for strings (infer)."""
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return None
-    if pa.types.is_integer(t):
-        return FieldType.INTEGER
-    if pa.types.is_floating(t):
-        return FieldType.NUMBER
-    if pa.types.is_decimal(t):
-        return FieldType.DECIMAL
-    if pa.types.is_boolean(t):
-        return FieldType.BOOLEAN
-    if pa.types.is_date(t):
-        return FieldType.DATE
-    if pa.types.is_timestamp(t):
-        return FieldType.TIMESTAMP
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        return FieldType.BINARY
-    if pa.types.is_null(t):
-        return FieldType.STRING
-    return FieldType.JSON  # lists, maps, unions: kept as JSON text
+    return FieldType.from_arrow(t)
 
 
 def _casts(values: pa.Array, target: pa.DataType) -> bool:

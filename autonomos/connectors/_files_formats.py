@@ -296,26 +296,6 @@ def arrow_schema(opener: Opener, fmt: Format, block_size: int) -> pa.Schema:
 # -- types -----------------------------------------------------------------------------
 
 
-def field_type(t: pa.DataType) -> FieldType:
-    if pa.types.is_boolean(t):
-        return FieldType.BOOLEAN
-    if pa.types.is_integer(t):
-        return FieldType.INTEGER
-    if pa.types.is_floating(t):
-        return FieldType.NUMBER
-    if pa.types.is_decimal(t):
-        return FieldType.DECIMAL
-    if pa.types.is_date(t):
-        return FieldType.DATE
-    if pa.types.is_timestamp(t):
-        return FieldType.TIMESTAMP
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        return FieldType.BINARY
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_map(t):
-        return FieldType.JSON
-    return FieldType.STRING
-
-
 def flatten_fields(schema: pa.Schema | pa.StructType, prefix: str = "") -> list[FieldSpec]:
     """Arrow fields as FieldSpecs; structs become dotted paths (``address.city``)."""
     out: list[FieldSpec] = []
@@ -326,5 +306,7 @@ def flatten_fields(schema: pa.Schema | pa.StructType, prefix: str = "") -> list[
         elif pa.types.is_null(f.type):
             out.append(FieldSpec(name, FieldType.STRING, True, source_type="null"))
         else:
-            out.append(FieldSpec(name, field_type(f.type), f.nullable, source_type=str(f.type)))
+            out.append(
+                FieldSpec(name, FieldType.from_arrow(f.type), f.nullable, source_type=str(f.type))
+            )
     return out

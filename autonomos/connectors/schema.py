@@ -24,6 +24,27 @@ class FieldType(enum.StrEnum):
     def arrow_type(self) -> pa.DataType:
         return _ARROW[self]
 
+    @classmethod
+    def from_arrow(cls, t: pa.DataType) -> FieldType:
+        """Canonical type of a typed Arrow column (nested values are kept as JSON)."""
+        if pa.types.is_boolean(t):
+            return cls.BOOLEAN
+        if pa.types.is_integer(t):
+            return cls.INTEGER
+        if pa.types.is_floating(t):
+            return cls.NUMBER
+        if pa.types.is_decimal(t):
+            return cls.DECIMAL
+        if pa.types.is_date(t):
+            return cls.DATE
+        if pa.types.is_timestamp(t):
+            return cls.TIMESTAMP
+        if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+            return cls.BINARY
+        if pa.types.is_nested(t):  # lists, maps, structs, unions
+            return cls.JSON
+        return cls.STRING  # strings, nulls, and anything else rendered as text
+
 
 _ARROW: dict[FieldType, pa.DataType] = {
     FieldType.STRING: pa.string(),
