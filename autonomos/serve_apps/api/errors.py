@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autonomos.auth.service import AuthError, LoginLocked
 from autonomos.auth.tokens import TokenError
+from autonomos.connectors.base import ConnectorError, FailureType
 from autonomos.store.errors import Conflict, NotFound, TenantContextError
 
 log = logging.getLogger("autonomos.api")
@@ -100,6 +101,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _auth(_: Request, exc: Exception) -> JSONResponse:
         return _respond(
             ApiError(401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"})
+        )
+
+    @app.exception_handler(ConnectorError)
+    async def _source(_: Request, exc: ConnectorError) -> JSONResponse:
+        # A source's own failure: the user's configuration (422) or the source (502).
+        if exc.failure is FailureType.CONFIGURATION:
+            return _respond(ApiError(422, "invalid_connection", str(exc)))
+        return _respond(
+            ApiError(502, "source_unavailable", str(exc), {"failure": exc.failure.value})
         )
 
     @app.exception_handler(NotFound)

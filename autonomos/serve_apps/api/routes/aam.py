@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from autonomos.aam.connections import ConnectionService
 from autonomos.auth.service import audit
-from autonomos.connectors.base import ConnectorError, FailureType
 from autonomos.serve_apps.api.deps import Admin, Operator, RequestId, TenantSession, Viewer
 from autonomos.serve_apps.api.errors import ApiError
 from autonomos.serve_apps.api.schemas_aam import (
@@ -44,12 +43,6 @@ async def get_service(request: Request) -> ConnectionService:
 
 
 Service = Annotated[ConnectionService, Depends(get_service)]
-
-
-def _source_error(e: ConnectorError) -> ApiError:
-    if e.failure is FailureType.CONFIGURATION:
-        return ApiError(422, "invalid_connection", str(e))
-    return ApiError(502, "source_unavailable", str(e), {"failure": e.failure.value})
 
 
 def _out(service: ConnectionService, conn: Connection) -> ConnectionOut:
@@ -95,12 +88,9 @@ async def list_connections(_: Viewer, session: TenantSession, service: Service) 
 async def create_connection(
     body: ConnectionCreate, op: Operator, session: TenantSession, service: Service, rid: RequestId
 ) -> ConnectionOut:
-    try:
-        conn = await service.create(
-            session, body.name, body.source_type, body.config, body.drift_policy
-        )
-    except ConnectorError as e:
-        raise _source_error(e) from None
+    conn = await service.create(
+        session, body.name, body.source_type, body.config, body.drift_policy
+    )
     await audit(
         session,
         "connection.create",
@@ -129,10 +119,7 @@ async def update_connection(
     service: Service,
     rid: RequestId,
 ) -> ConnectionOut:
-    try:
-        conn = await service.update(session, connection_id, **body.model_dump(exclude_none=True))
-    except ConnectorError as e:
-        raise _source_error(e) from None
+    conn = await service.update(session, connection_id, **body.model_dump(exclude_none=True))
     await audit(
         session,
         "connection.update",
@@ -170,10 +157,7 @@ async def check_connection(
 ) -> CheckOut:
     """Try to reach the source; a failure is reported in the body, classified."""
     conn = await service.get(session, connection_id)
-    try:
-        result = await service.check(conn)
-    except ConnectorError as e:
-        raise _source_error(e) from None
+    result = await service.check(conn)
     return CheckOut(**result.__dict__)
 
 
@@ -184,8 +168,6 @@ async def discover_connection(
     conn = await service.get(session, connection_id)
     try:
         streams = await service.discover(conn)
-    except ConnectorError as e:
-        raise _source_error(e) from None
     except TimeoutError:
         raise ApiError(504, "source_timeout", "the source did not answer in time") from None
     return DiscoverOut(
