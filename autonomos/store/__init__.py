@@ -4,4 +4,11 @@ Importing the package registers every table, so metadata-wide helpers (migration
 ``tenant_owned_tables``) always see all of them.
 """
 
-from autonomos.store import aam_models, dcl_models, models  # noqa: F401
+from autonomos.store import (  # noqa: F401
+    aam_models,
+    dcl_models,
+    jobs_models,
+    models,
+    repair_models,
+    telemetry_models,
+)
