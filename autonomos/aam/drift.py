@@ -9,7 +9,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from autonomos.aam._rename import name_similarity
+from autonomos.aam._rename import (
+    RENAME_THRESHOLD,
+    FieldView,
+    description_similarity,
+    match_renames,
+    schema_vocabulary,
+)
 from autonomos.aam.normalize import normalize_name
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
 
@@ -21,6 +27,7 @@ __all__ = [
     "DriftEvent",
     "DriftPolicy",
     "PolicyDecision",
+    "RenameEvidence",
     "Severity",
     "change_severity",
     "decide",
@@ -37,11 +44,12 @@ ChangeKind = Literal[
     "primary_key_changed",
     "cursor_changed",
     "nullability_changed",
+    "meaning_changed",  # same name and type, but its description now says something else
 ]
 Direction = Literal["widen", "narrow", "incompatible"]
 Severity = Literal["info", "warning", "breaking"]
 
-RENAME_THRESHOLD = 0.78  # below this a removed + added pair stays removed + added
+MEANING_CHANGED_BELOW = 0.3  # description similarity under which a kept name is suspect
 
 _T = FieldType
 _WIDEN: frozenset[tuple[FieldType, FieldType]] = frozenset(
@@ -66,6 +74,19 @@ def type_direction(old: FieldType, new: FieldType) -> Direction | None:
     return "incompatible"
 
 
+class RenameEvidence(BaseModel):
+    """The signals behind a rename's confidence (see ``aam._rename``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pattern: str  # separator | joined | envelope | move | typo | inverted | fuzzy | ...
+    name: float
+    type: float
+    position: float
+    description: float | None = None
+    runner_up: float | None = None  # best competing pair, when close enough to matter
+
+
 class DriftChange(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -78,7 +99,9 @@ class DriftChange(BaseModel):
     direction: Direction | None = None  # type changes (and renames that also change type)
     old_path: str | None = None  # renames
     new_path: str | None = None
-    confidence: float | None = Field(default=None, ge=0.0, le=1.0)  # renames
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)  # renames, meaning_changed
+    transform: str | None = None  # renames that need one to keep meaning ("not")
+    evidence: RenameEvidence | None = None  # renames
     old_value: str | None = None  # primary key / cursor / nullability, as text
     new_value: str | None = None
 
@@ -123,28 +146,32 @@ def _type_change(path: str, old: FieldSpec, new: FieldSpec) -> DriftChange | Non
     )
 
 
-def _renames(
-    removed: dict[str, FieldSpec], added: dict[str, FieldSpec]
-) -> list[tuple[float, str, str]]:
-    """One-to-one rename pairs above the threshold, greedy by confidence."""
-    scored = []
-    for old_path, old in removed.items():
-        for new_path, new in added.items():
-            if type_direction(old.type, new.type) == "incompatible":
-                continue
-            s = name_similarity(old_path, new_path)
-            if s >= RENAME_THRESHOLD:
-                scored.append((s, old_path, new_path))
-    scored.sort(key=lambda x: (-x[0], x[1], x[2]))
-    used_old: set[str] = set()
-    used_new: set[str] = set()
-    pairs = []
-    for s, o, n in scored:
-        if o not in used_old and n not in used_new:
-            used_old.add(o)
-            used_new.add(n)
-            pairs.append((round(s, 4), o, n))
-    return pairs
+def _meaning_change(path: str, old: FieldSpec, new: FieldSpec) -> DriftChange | None:
+    """Same name and type, but descriptions that no longer describe the same thing."""
+    sim = description_similarity(old.description, new.description)
+    if sim is None or sim >= MEANING_CHANGED_BELOW:
+        return None
+    if min(len((old.description or "").split()), len((new.description or "").split())) < 3:
+        return None  # too short to tell a rewording from a new meaning
+    return DriftChange(
+        kind="meaning_changed",
+        path=path,
+        old_type=old.type,
+        new_type=new.type,
+        old_value=(old.description or "")[:500],
+        new_value=(new.description or "")[:500],
+        confidence=round(1.0 - sim, 4),
+    )
+
+
+def _views(schema: StreamSchema) -> dict[str, FieldView]:
+    last = max(len(schema.fields) - 1, 1)
+    return {
+        normalize_name(f.name): FieldView(
+            normalize_name(f.name), f.type, f.source_type, f.description, i / last
+        )
+        for i, f in enumerate(schema.fields)
+    }
 
 
 def detect_drift(old: StreamSchema, new: StreamSchema) -> list[DriftChange]:
@@ -156,6 +183,8 @@ def detect_drift(old: StreamSchema, new: StreamSchema) -> list[DriftChange]:
         o, n = before[path], after[path]
         if (tc := _type_change(path, o, n)) is not None:
             changes.append(tc)
+        elif (mc := _meaning_change(path, o, n)) is not None:
+            changes.append(mc)
         if o.nullable != n.nullable:
             changes.append(
                 DriftChange(
@@ -168,18 +197,25 @@ def detect_drift(old: StreamSchema, new: StreamSchema) -> list[DriftChange]:
             )
     removed = {p: before[p] for p in sorted(before.keys() - after.keys())}
     added = {p: after[p] for p in sorted(after.keys() - before.keys())}
-    for conf, o_path, n_path in _renames(removed, added):
-        o, n = removed.pop(o_path), added.pop(n_path)
+    old_views, new_views = _views(old), _views(new)
+    for cand in match_renames(
+        [old_views[p] for p in removed], [new_views[p] for p in added], schema_vocabulary(before)
+    ):
+        o, n = removed.pop(cand.old), added.pop(cand.new)
         changes.append(
             DriftChange(
                 kind="renamed",
-                path=n_path,
-                old_path=o_path,
-                new_path=n_path,
-                confidence=conf,
+                path=cand.new,
+                old_path=cand.old,
+                new_path=cand.new,
+                confidence=cand.confidence,
                 old_type=o.type,
                 new_type=n.type,
+                old_source_type=o.source_type,
+                new_source_type=n.source_type,
                 direction=type_direction(o.type, n.type),
+                transform=cand.transform,
+                evidence=RenameEvidence(pattern=cand.pattern, **cand.signals),
             )
         )
     changes += [DriftChange(kind="removed", path=p, old_type=f.type) for p, f in removed.items()]

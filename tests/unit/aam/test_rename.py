@@ -1,0 +1,178 @@
+"""Rename detection: structural renames are confident, traps are not renames (or not
+confident), and every pair carries its evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from autonomos.aam._rename import FieldView, match_renames, rank_candidates, score_pair
+from autonomos.aam.drift import detect_drift
+from autonomos.aam.repair import diff_schemas
+from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
+
+T = FieldType
+
+
+def fields(*specs: str) -> list[dict[str, str]]:
+    """``"name:type"`` -> field dicts (type defaults to string)."""
+    out = []
+    for spec in specs:
+        name, _, ftype = spec.partition(":")
+        out.append({"name": name, "type": ftype or "string"})
+    return out
+
+
+def renames(before: list[str], after: list[str]) -> dict[str, tuple[str, float]]:
+    d = diff_schemas(fields("id", *before), fields("id", *after))
+    return {o: (n, d["rename_confidence"][o]) for o, n in d["renamed"].items()}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (["assignee_email"], ["assignee.email"]),  # flattened -> nested
+        (["assignee.email"], ["assignee_email"]),  # nested -> flattened
+        (["companies.data.id"], ["companies.id"]),  # list envelope unwrapped
+        (["properties.email.value"], ["properties.email"]),  # value wrapper dropped
+        (["createdAt:datetime"], ["created_at:datetime"]),  # camelCase -> snake_case
+        # a typo fixed: the right spelling was already used by another field
+        (["customer_wating_since", "waiting_count"], ["customer_waiting_since", "waiting_count"]),
+    ],
+)
+def test_structural_renames_are_confident(before: list[str], after: list[str]) -> None:
+    old, new = before[0].partition(":")[0], after[0].partition(":")[0]
+    assert renames(before, after) == {old: (new, pytest.approx(renames(before, after)[old][1]))}
+    assert renames(before, after)[old][1] >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (["created:datetime"], ["created_at:datetime"]),  # a representation suffix
+        (["desc"], ["description"]),  # an abbreviation
+        (["recieved_at:datetime"], ["received_at:datetime"]),  # two-letter slip
+        (["date_created:datetime"], ["created_date:datetime"]),  # words reordered
+        (["plan.id"], ["plans.id"]),  # parent became plural
+        (["contact_id"], ["contract_id"]),  # one letter away, but no sign of a typo
+        (["customer_details.email"], ["customer.email"]),  # moved to an alike parent
+    ],
+)
+def test_plausible_renames_are_not_confident(before: list[str], after: list[str]) -> None:
+    got = renames(before, after)
+    assert len(got) == 1
+    ((_, conf),) = got.values()
+    assert 0.78 <= conf < 0.9
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (["deactivated:boolean"], ["is_active:boolean"]),
+        (["enabled:boolean"], ["disabled:boolean"]),
+        (["is_archived:boolean"], ["active:boolean"]),
+        (["is_active:boolean"], ["is_inactive:boolean"]),
+        (["visible:boolean"], ["is_hidden:boolean"]),
+    ],
+)
+def test_inverted_booleans_need_an_inverting_transform(before: list[str], after: list[str]) -> None:
+    old = StreamSchema("s", tuple(FieldSpec(f.partition(":")[0], T.BOOLEAN) for f in before))
+    new = StreamSchema("s", tuple(FieldSpec(f.partition(":")[0], T.BOOLEAN) for f in after))
+    (change,) = detect_drift(old, new)
+    assert change.kind == "renamed"
+    assert change.transform == "not"
+    assert change.confidence is not None and change.confidence < 0.9
+    assert change.evidence is not None and change.evidence.pattern == "inverted"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (["charges:array<object>"], ["latest_charge:string"]),  # replacement, new meaning
+        (["email"], ["primary_email"]),  # qualifier: one of many
+        (["unit_amount:integer"], ["amount:integer"]),
+        (["total_count:integer"], ["count:integer"]),
+        (["opened_at:datetime"], ["closed_at:datetime"]),  # opposite, not boolean
+        (["min_amount:number"], ["max_amount:number"]),
+        (["address_line1"], ["address_line2"]),  # numbered siblings
+        (["phone_1"], ["phone_2"]),
+        (["status"], ["state"]),  # different words, however close
+        (["pull_request.merged_by"], ["pull_request.merged_at"]),
+        (["statement_descriptor"], ["statement_descriptor_suffix"]),  # narrower fact
+        (["tax_rate:number"], ["tax_rates:array<object>"]),  # one -> many
+        (["shipping.city"], ["billing.city"]),
+        (["active:string"], ["inactive:string"]),  # opposites that are not booleans
+        (["user_id:boolean"], ["user.id:date"]),  # incompatible types
+    ],
+)
+def test_traps_are_not_renames(before: list[str], after: list[str]) -> None:
+    assert renames(before, after) == {}
+    d = diff_schemas(fields("id", *before), fields("id", *after))
+    assert d["removed"] == [before[0].partition(":")[0]]
+    assert d["added"] == [after[0].partition(":")[0]]
+
+
+def test_ambiguous_candidates_are_not_confident() -> None:
+    old = [FieldView("contact_email", T.STRING, position=0.5)]
+    new = [
+        FieldView("contact.email", T.STRING, position=0.4),
+        FieldView("contact__email", T.STRING, position=0.6),
+    ]
+    (pair,) = match_renames(old, new)
+    assert pair.confidence < 0.9 and pair.signals["runner_up"] >= 0.9
+
+
+def test_descriptions_help_and_hurt() -> None:
+    same = "The date and time at which the ticket was first assigned to an agent."
+    old = FieldView("assign_ts", T.TIMESTAMP, description=same, position=0.3)
+    new = FieldView("handover_time", T.TIMESTAMP, description=same, position=0.32)
+    (pair,) = match_renames([old], [new])
+    assert pair.pattern == "description" and 0.78 <= pair.confidence < 0.9
+    plain = score_pair(FieldView("userName", T.STRING), FieldView("user.name", T.STRING))
+    unrelated = score_pair(
+        FieldView("userName", T.STRING, description="Login handle of the user, unique."),
+        FieldView("user.name", T.STRING, description="Billing country, ISO 3166 code."),
+    )
+    assert unrelated.confidence < plain.confidence
+
+
+def test_type_change_lowers_confidence_and_shape_change_blocks_plural() -> None:
+    same = score_pair(FieldView("a_b", T.STRING), FieldView("a.b", T.STRING))
+    widened = score_pair(FieldView("a_b", T.INTEGER), FieldView("a.b", T.STRING))
+    assert widened.confidence < same.confidence
+    assert score_pair(FieldView("a_b", T.BOOLEAN), FieldView("a.b", T.DATE)).confidence == 0
+
+
+def test_rank_candidates_gives_evidence_for_removed_fields() -> None:
+    old = FieldView("charges", T.JSON, "array<object>")
+    added = [FieldView("latest_charge", T.STRING), FieldView("currency", T.STRING)]
+    (best, *_) = rank_candidates(old, added)
+    assert best.new == "latest_charge" and best.confidence < 0.78
+    assert best.pattern in ("qualified", "plural") and set(best.signals) >= {"name", "type"}
+
+
+def test_meaning_change_of_a_kept_name() -> None:
+    old = StreamSchema(
+        "s", (FieldSpec("amount", T.INTEGER, description="Amount in cents, the smallest unit."),)
+    )
+    new = StreamSchema(
+        "s", (FieldSpec("amount", T.INTEGER, description="Number of seats on the plan."),)
+    )
+    (change,) = detect_drift(old, new)
+    assert change.kind == "meaning_changed" and change.path == "amount"
+    reworded = StreamSchema(
+        "s", (FieldSpec("amount", T.INTEGER, description="Amount in cents (smallest unit)."),)
+    )
+    assert detect_drift(old, reworded) == []
+
+
+def test_rename_evidence_is_recorded_on_the_change() -> None:
+    old = StreamSchema("s", (FieldSpec("source_type", T.STRING),))
+    new = StreamSchema(
+        "s", (FieldSpec("source", T.JSON, source_type="object"), FieldSpec("source.type", T.STRING))
+    )
+    changes = {c.kind: c for c in detect_drift(old, new)}
+    ren = changes["renamed"]
+    assert (ren.old_path, ren.new_path) == ("source_type", "source.type")
+    assert ren.evidence is not None and ren.evidence.pattern == "separator"
+    assert ren.evidence.type == 1.0 and 0 <= ren.evidence.position <= 1
+    assert changes["added"].path == "source"
