@@ -69,7 +69,7 @@ def matcher_suggest(
     return suggest
 
 
-MACHINE_DECIDERS = ("system", "repair-agent")
+MACHINE_DECIDERS = ("system", "repair-agent", "batch_map")  # never count as human approvals
 
 
 async def tenant_memory(session: AsyncSession, tenant_id: uuid.UUID) -> Any:

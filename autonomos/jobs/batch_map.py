@@ -1,0 +1,192 @@
+"""Batch mapping: map every stream of a connection (or of a tenant) and materialise.
+
+    python -m autonomos.jobs.batch_map --tenant TENANT [--connection UUID ...]
+
+Runs as a Ray job (``ray job submit ... -- python -m autonomos.jobs.batch_map ...`` or
+``POST /api/v1/jobs``). For each stream it takes the stream's latest accepted schema
+(``schema_fingerprints``) and a few sample values from its newest landed batch, asks the
+matcher for a mapping, and writes it through the mapping registry: a field at or above
+``--auto-threshold`` (when the entity decision is confident too) becomes ``active``, any
+other suggestion ``proposed`` (the threshold defaults to the tenant's Safe Mode
+threshold, as for repairs); ``decided_by`` is ``batch_map``. A field whose current
+mapping was decided by anyone else (a person, the repair agent) is left alone, and an
+unchanged suggestion writes nothing, so re-running the job is idempotent. Then the
+tenant's DCL actor re-materialises the connections that have active mappings.
+
+Settings come from the environment (``AUTONOMOS_*``): the API passes the non-secret ones
+in the job's runtime env; a ``ray job submit`` user passes them with
+``--runtime-env-json '{"env_vars": {"AUTONOMOS_DATA_DIR": ...}}'``.
+
+Exit codes: 0 done; 1 a stream or the materialisation failed (the mappings written are
+kept; a retry redoes only what is missing); 2 bad arguments, unknown tenant or connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autonomos.config import Settings, SettingsError
+from autonomos.jobs.mapping import (
+    Report,
+    UsageError,
+    find_connections,
+    find_tenant,
+    run_batch_map,
+)
+from autonomos.store.errors import NotFound
+from autonomos.store.session import Database
+
+log = logging.getLogger("autonomos.jobs.batch_map")
+
+
+async def safe_mode_threshold(session: AsyncSession, settings: Settings) -> float:
+    """The tenant's Safe Mode threshold; above 1 (nothing activates) when it is off."""
+    from autonomos.aam.repair import store as repair_store
+
+    safe, _ = await repair_store.get_settings(session, settings.repair_threshold)
+    return safe.threshold if safe.auto_apply else 1.01
+
+
+async def _people_memory(session: AsyncSession, tenant_id: uuid.UUID) -> Any:
+    """The tenant's mapping memory: what its people decided (this job's writes excluded)."""
+    from autonomos.aam.repair import suggest
+
+    return await suggest.tenant_memory(session, tenant_id)
+
+
+def _matcher(settings: Settings, tenant_id: uuid.UUID, use_embedder: bool, memory: Any) -> Any:
+    from autonomos.matching.matcher import Matcher
+    from autonomos.ontology import load_ontology
+
+    embedder = None
+    if use_embedder:
+        from autonomos.models.embedder import get_embedder
+
+        shared = get_embedder(settings)
+
+        class _ForTenant:  # the matcher's embedder port, with per-tenant usage counting
+            def encode(self, texts: list[str]) -> Any:
+                return shared.encode(texts, tenant_id=tenant_id)
+
+        embedder = _ForTenant()
+    return Matcher(load_ontology(), embedder=embedder, memory=memory, tenant_id=tenant_id)
+
+
+def _dcl_port(settings: Settings, db: Database) -> Any:
+    """The tenant DCL port ``settings`` ask for: the tenant's ``dcl:<tenant>`` actor (the
+    single writer of its DuckDB file) when the DCL runs in Ray, else in this process."""
+    from autonomos.dcl.port import build_dcl
+
+    if settings.dcl_in_ray:
+        import ray
+
+        if not ray.is_initialized():
+            # Inside a Ray job RAY_ADDRESS names the job's own cluster.
+            ray.init(
+                address=settings.ray_address or "auto",
+                namespace=settings.ray_namespace,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
+    return build_dcl(settings, db)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m autonomos.jobs.batch_map", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--tenant", required=True, help="tenant id or name")
+    p.add_argument(
+        "--connection",
+        action="append",
+        default=[],
+        help="connection id (repeatable); default: every active connection of the tenant",
+    )
+    p.add_argument(
+        "--auto-threshold",
+        type=float,
+        default=None,
+        help="activate suggestions at or above this confidence; default: the tenant's Safe "
+        "Mode threshold (nothing is activated when its automatic repairs are off)",
+    )
+    p.add_argument("--no-materialize", action="store_true", help="only write the mappings")
+    p.add_argument(
+        "--no-embedder",
+        action="store_true",
+        help="match on names, types and values only (no sentence embeddings)",
+    )
+    args = p.parse_args(argv)
+    if args.auto_threshold is not None and not 0.0 <= args.auto_threshold <= 1.0:
+        p.error("--auto-threshold must be between 0 and 1")
+    try:
+        args.connection = [uuid.UUID(c) for c in args.connection]
+    except ValueError:
+        p.error("--connection must be a UUID")
+    return args
+
+
+async def _main(args: argparse.Namespace, settings: Settings) -> Report:
+    db = Database(settings.app_database_url)
+    try:
+        tenant_id = await find_tenant(db, args.tenant)
+        async with db.tenant_session(tenant_id) as s:
+            await find_connections(s, args.connection)  # unknown ids fail before any work
+            threshold = args.auto_threshold
+            if threshold is None:
+                threshold = await safe_mode_threshold(s, settings)
+            memory = await _people_memory(s, tenant_id)
+        matcher = _matcher(settings, tenant_id, not args.no_embedder, memory)
+        port = None if args.no_materialize else _dcl_port(settings, db)
+
+        async def materialize(cid: uuid.UUID, streams: list[str] | None, full: bool) -> Any:
+            assert port is not None
+            return await port.materialize(tenant_id, cid, streams, full=full)
+
+        try:
+            return await run_batch_map(
+                db,
+                tenant_id,
+                args.connection,
+                matcher,
+                auto_threshold=threshold,
+                materialize=None if port is None else materialize,
+            )
+        finally:
+            if port is not None:
+                await port.close()
+    finally:
+        await db.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings()
+    except (ValidationError, SettingsError) as exc:
+        print(f"error: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(_main(args, settings))
+    except (UsageError, NotFound) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"ok": report.ok, **asdict(report)}, default=str, indent=2))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
