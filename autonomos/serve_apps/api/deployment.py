@@ -57,8 +57,13 @@ def http_options(settings: Settings) -> HTTPOptions:
 
 
 def deploy(settings: Settings, *, blocking: bool = False) -> None:
-    """Start Serve on the connected Ray cluster and deploy the API at ``/``."""
+    """Start Serve on the connected Ray cluster and deploy the API at ``/`` (and, with
+    ``AUTONOMOS_EMBEDDER=serve``, the embedder app the API's embedder calls)."""
     serve.start(http_options=http_options(settings))
+    if settings.embedder == "serve":
+        from autonomos.serve_apps.embedder.deployment import deploy as deploy_embedder
+
+        deploy_embedder(settings)
     serve.run(build_ingress(settings), name=APP_NAME, route_prefix="/", blocking=blocking)
 
 

@@ -1,0 +1,40 @@
+"""Errors of the models package: one base, and whether retrying can help."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Retry = Literal["transient", "terminal", "configuration"]
+
+
+class ModelError(Exception):
+    """Base of every model error. ``retry`` says whether trying again can help:
+    ``transient`` (endpoint down, timeout, rate limit), ``terminal`` (this input will fail
+    again), ``configuration`` (fix the settings first)."""
+
+    retry: Retry = "terminal"
+
+    def __init__(self, message: str, *, retry: Retry | None = None) -> None:
+        super().__init__(message)
+        if retry is not None:
+            self.retry = retry
+
+
+class EmbedderError(ModelError):
+    """The embedder could not produce vectors (model missing, Serve app not deployed...)."""
+
+
+class LLMError(ModelError):
+    """The LLM endpoint failed or refused the request."""
+
+
+class LLMOutputError(LLMError):
+    """The LLM answered, but not with a JSON object that satisfies the requested schema.
+
+    ``errors`` lists what was wrong; ``output`` is the start of the raw answer (for logs:
+    it is model output, never a prompt or a key)."""
+
+    def __init__(self, message: str, errors: list[str], output: str) -> None:
+        super().__init__(message, retry="terminal")
+        self.errors = errors
+        self.output = output[:500]
