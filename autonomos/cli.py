@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autonomos.config import Settings, SettingsError
+from autonomos.jobs.cli import jobs_app
 
 app = typer.Typer(help="AutonomOS: multi-tenant data orchestration on Ray.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
@@ -33,6 +34,11 @@ ingest_app = typer.Typer(help="Ingest data into a tenant.", no_args_is_help=True
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(jobs_app, name="jobs")
+map_app = typer.Typer(
+    help="Map source schemas onto the ontology; compare schema versions.", no_args_is_help=True
+)
+app.add_typer(map_app, name="map")
 
 out = Console()
 err = Console(stderr=True)
@@ -239,8 +245,12 @@ def down() -> None:
             log_to_driver=False,
             logging_level=logging.WARNING,
         )
-        serve.delete("api")
-        out.print("[green]✓[/] API removed from the cluster")
+        from autonomos.serve_apps.api.deployment import APP_NAME as API_APP
+        from autonomos.serve_apps.embedder.deployment import APP_NAME as EMBEDDER_APP
+
+        for name in (API_APP, EMBEDDER_APP):
+            serve.delete(name)  # a no-op for an app that is not deployed
+        out.print("[green]✓[/] API and embedder removed from the cluster")
         return
     proc = subprocess.run([_ray_bin(), "stop"], env=env, capture_output=True, text=True)  # noqa: S603
     if proc.returncode != 0:
@@ -441,6 +451,73 @@ def ingest_files_cmd(
     out.print(table)
     if run.status != "succeeded":
         fail(f"sync {run.status}: {run.error}")
+
+
+@map_app.command("suggest")
+def map_suggest(
+    schema: Annotated[str, typer.Argument(help='Schema JSON: {"system", "object", "fields"}.')],
+    fmt: Annotated[str, typer.Option("--format", help="json or table.")] = "json",
+    lexical: Annotated[
+        bool, typer.Option("--lexical", help="Skip the embedding model (faster, less recall).")
+    ] = False,
+    evidence: Annotated[
+        bool, typer.Option("--evidence", help="JSON: every field with signals, alternatives.")
+    ] = False,
+) -> None:
+    """Suggest the ontology entity of a source object and a mapping of its fields, each
+    with a calibrated confidence (fields that map to nothing are left out)."""
+    from autonomos.matching.cli_support import (
+        build_matcher,
+        load_schema_file,
+        render_table,
+        suggestion_json,
+    )
+    from autonomos.matching.schema import SchemaInputError
+
+    if fmt not in ("json", "table"):
+        fail(f"--format must be json or table, got {fmt!r}", 2)
+    try:
+        source = load_schema_file(schema)
+    except SchemaInputError as e:
+        fail(str(e), 2)
+    matcher = build_matcher(lexical, lambda msg: err.print(f"[yellow]warning:[/] {msg}"))
+    result = matcher.suggest(source)
+    if fmt == "json":
+        typer.echo(suggestion_json(result, evidence=evidence))
+    else:
+        render_table(result, out, show_unmapped=evidence)
+
+
+@map_app.command("diff")
+def map_diff(
+    before: Annotated[Path, typer.Argument(help="Schema JSON of the old version.")],
+    after: Annotated[Path, typer.Argument(help="Schema JSON of the new version.")],
+    fmt: Annotated[str, typer.Option("--format", help="json or table.")] = "json",
+) -> None:
+    """Drift between two versions of one object's schema: added, removed, renamed (with
+    confidence) and type-changed fields. A schema is {"fields": [{"name", "type", ...}]}
+    (a drift case's "before"/"after", or a JSON Schema with "properties")."""
+    from autonomos.aam.repair.diff import SchemaInputError, diff_schemas, read_schema_file
+
+    if fmt not in ("json", "table"):
+        fail(f"--format must be json or table, got {fmt!r}", 2)
+    try:
+        result = diff_schemas(read_schema_file(before, "before"), read_schema_file(after, "after"))
+    except SchemaInputError as e:
+        fail(str(e), 2)
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=2))
+        return
+    table = Table("change", "field", "detail")
+    for name in result["added"]:
+        table.add_row("added", name, "")
+    for name in result["removed"]:
+        table.add_row("removed", name, "")
+    for old, new in result["renamed"].items():
+        table.add_row("renamed", old, f"-> {new} ({result['rename_confidence'][old]:.2f})")
+    for name, (old_t, new_t) in result["type_changed"].items():
+        table.add_row("type changed", name, f"{old_t} -> {new_t}")
+    out.print(table)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autonomos.aam.drift import DriftEvent, PolicyDecision
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -30,3 +32,14 @@ class CanonicalEvent(BaseModel):
     sync_run_id: uuid.UUID
     emitted_at: datetime = Field(default_factory=_now)
     source_read_at: datetime
+
+
+class DriftDetected(DriftEvent):
+    """A stored drift event as published on the tenant's ``drift`` topic: the detector's
+    :class:`~autonomos.aam.drift.DriftEvent` (so it validates as one) plus the id of its
+    ``drift_events`` row, the run that found it, and what the drift policy decided."""
+
+    event_id: uuid.UUID  # drift_events.id
+    sync_run_id: uuid.UUID
+    status: str  # "open" (waits for a human or the repair agent) or "applied"
+    decision: PolicyDecision

@@ -3,7 +3,14 @@
 Exactly once: batches are written to the landing zone first, then one transaction
 records their manifest rows, their quarantined records, the run's counters and the
 stream's new checkpoint. A crash before the commit leaves orphan files and the old
-checkpoint, so the restarted run re-reads those rows and lands them once.
+checkpoint, so the restarted run re-reads those rows and lands them once; a later sync
+of the stream deletes the orphans (once older than a grace period, see
+``_sweep_orphans``).
+
+Drift is stored when the stream's first batch resolves its schema
+(:mod:`autonomos.aam.schema_resolution`) and then published (``publish_drift``, e.g. to
+the tenant's ``drift`` topic); canonical events are published after each commit. Both
+are best effort on top of SQL, which stays the record.
 
 This is core logic (no Ray): the ConnectorActor calls :meth:`SyncEngine.run`.
 """
@@ -21,11 +28,12 @@ import anyio
 import pyarrow as pa
 from sqlalchemy import select
 
-from autonomos.aam.drift import DriftPolicy, decide, detect_drift, overall_severity, type_direction
-from autonomos.aam.events import CanonicalEvent
+from autonomos.aam.drift import DriftPolicy
+from autonomos.aam.events import CanonicalEvent, DriftDetected
 from autonomos.aam.fingerprint import fingerprint
 from autonomos.aam.landing import LandingZone
-from autonomos.aam.normalize import infer_schema, normalize_batch, normalize_name
+from autonomos.aam.normalize import normalize_batch
+from autonomos.aam.schema_resolution import resolve_schema
 from autonomos.aam.sync_runs import SyncStatus, transition
 from autonomos.connectors.base import (
     Connector,
@@ -36,14 +44,12 @@ from autonomos.connectors.base import (
     redact,
 )
 from autonomos.connectors.registry import build_connector
-from autonomos.connectors.schema import FieldSpec, StreamSchema, schema_from_dict, schema_to_dict
+from autonomos.connectors.schema import StreamSchema
 from autonomos.store.aam_models import (
     Connection,
-    DriftEventRow,
     EventLogEntry,
     LandedBatch,
     QuarantinedRecord,
-    SchemaFingerprint,
     StreamState,
     SyncRun,
 )
@@ -55,6 +61,10 @@ from autonomos.store.session import Database
 log = logging.getLogger("autonomos.aam.sync")
 
 Publish = Callable[[CanonicalEvent], Awaitable[None]]
+PublishDrift = Callable[[DriftDetected], Awaitable[None]]
+# An uncommitted landed file older than this is an orphan. A live run commits each file
+# within one batch's read time, so an hour is far beyond any writer still in flight.
+DEFAULT_ORPHAN_GRACE_S = 3600.0
 MAX_QUARANTINE_ROWS_PER_BATCH = 1_000  # beyond this only the count is kept
 
 
@@ -73,39 +83,6 @@ class _Pending:
     quarantined: int = 0
 
 
-def _untyped(schema: StreamSchema) -> bool:
-    return not schema.fields or all(f.source_type == "csv" for f in schema.fields)
-
-
-def _normalised(schema: StreamSchema) -> StreamSchema:
-    return StreamSchema(
-        name=schema.name,
-        fields=tuple(
-            FieldSpec(normalize_name(f.name), f.type, f.nullable, f.description, f.source_type)
-            for f in schema.fields
-        ),
-        primary_key=tuple(normalize_name(k) for k in schema.primary_key),
-        cursor_field=normalize_name(schema.cursor_field) if schema.cursor_field else None,
-        description=schema.description,
-    )
-
-
-def _keep_wider_types(inferred: StreamSchema, previous: StreamSchema | None) -> StreamSchema:
-    """Inference sees one batch: a column that fits an earlier, wider type keeps it.
-
-    Only a change to a *wider* type (e.g. integer column now holding text) is drift.
-    """
-    if previous is None:
-        return inferred
-    fields = []
-    for f in inferred.fields:
-        old = previous.field(f.name)
-        if old is not None and type_direction(f.type, old.type) == "widen":
-            f = FieldSpec(f.name, old.type, f.nullable, f.description, f.source_type)
-        fields.append(f)
-    return StreamSchema(inferred.name, tuple(fields), inferred.primary_key, inferred.cursor_field)
-
-
 async def _in_thread(it: Iterator[Any]) -> Any:
     return await anyio.to_thread.run_sync(next, it, None)
 
@@ -118,12 +95,15 @@ class SyncEngine:
         box: SecretBox,
         *,
         publish: Publish | None = None,
+        publish_drift: PublishDrift | None = None,
+        orphan_grace_s: float = DEFAULT_ORPHAN_GRACE_S,
         max_attempts: int = 3,
         backoff_s: float = 1.0,
         connector_factory: Callable[[str, dict[str, Any]], Connector] = build_connector,
     ) -> None:
         self.db, self.landing, self.box = db, landing, box
-        self.publish = publish
+        self.publish, self.publish_drift = publish, publish_drift
+        self.orphan_grace_s = orphan_grace_s
         self.max_attempts, self.backoff_s = max_attempts, backoff_s
         self.connector_factory = connector_factory
 
@@ -214,6 +194,7 @@ class SyncEngine:
             if row is not None and row.paused:
                 return  # blocked by drift policy until a human resumes it
             checkpoint = dict(row.state) if row and row.state else None
+        await self._sweep_orphans(tenant_id, connection_id, stream)
         items = iter(connector.read(stream, checkpoint))
         schema: StreamSchema | None = None
         held: tuple[str, ...] = ()
@@ -225,7 +206,7 @@ class SyncEngine:
                     continue
                 if schema is None:
                     resolved = await self._resolve_schema(
-                        tenant_id, connection_id, discovered, item.batch, policy
+                        tenant_id, run_id, connection_id, discovered, item.batch, policy
                     )
                     if resolved is None:
                         return  # paused
@@ -272,96 +253,57 @@ class SyncEngine:
     async def _resolve_schema(
         self,
         tenant_id: uuid.UUID,
+        run_id: uuid.UUID,
         connection_id: uuid.UUID,
         discovered: StreamSchema,
         first: pa.RecordBatch,
         policy: DriftPolicy,
     ) -> tuple[StreamSchema, tuple[str, ...]] | None:
-        """The stream's schema for this run, recording fingerprints and drift."""
-        stream = discovered.name
+        """The stream's schema for this run (None: paused); drift is published once stored."""
         async with self.db.tenant_session(tenant_id) as s:
-            last = await s.scalar(
-                select(SchemaFingerprint)
-                .where(
-                    SchemaFingerprint.connection_id == connection_id,
-                    SchemaFingerprint.stream == stream,
-                    SchemaFingerprint.status == "accepted",
-                )
-                .order_by(SchemaFingerprint.accepted_at.desc())
-                .limit(1)
-            )
-            previous = schema_from_dict(last.schema) if last else None
-            if _untyped(discovered):
-                inferred = infer_schema(
-                    first, stream, discovered.primary_key, discovered.cursor_field
-                )
-                schema = _keep_wider_types(inferred, previous)
-            else:
-                schema = _normalised(discovered)
-            fp = fingerprint(schema)
-            now = utcnow()
-            if last is None or previous is None:
-                s.add(
-                    SchemaFingerprint(
-                        connection_id=connection_id,
-                        stream=stream,
-                        fingerprint=fp,
-                        schema=schema_to_dict(schema),
-                        accepted_at=now,
-                    )
-                )
-                return schema, ()
-            if last.fingerprint == fp:
-                return schema, ()
-            changes = detect_drift(previous, schema)
-            decision = decide(policy, changes)
-            needs_human = bool(decision.propose) or decision.pause_stream
-            s.add(
-                SchemaFingerprint(
-                    connection_id=connection_id,
-                    stream=stream,
-                    fingerprint=fp,
-                    schema=schema_to_dict(schema),
-                    status="pending" if needs_human else "accepted",
-                    accepted_at=None if needs_human else now,
+            found = await resolve_schema(s, connection_id, discovered, first, policy)
+        if found.drift is not None and self.publish_drift is not None:
+            row = found.drift
+            assert found.decision is not None
+            await self.publish_drift(
+                DriftDetected(
+                    event_id=row.id,
+                    tenant_id=str(tenant_id),
+                    connection_id=str(connection_id),
+                    stream=row.stream,
+                    old_fingerprint=row.old_fingerprint or "",
+                    new_fingerprint=row.new_fingerprint,
+                    changes=found.changes,
+                    detected_at=row.detected_at,
+                    severity=row.severity,
+                    sync_run_id=run_id,
+                    status=row.status,
+                    decision=found.decision,
                 )
             )
-            s.add(
-                DriftEventRow(
-                    connection_id=connection_id,
-                    stream=stream,
-                    old_fingerprint=last.fingerprint,
-                    new_fingerprint=fp,
-                    changes=[c.model_dump(mode="json") for c in changes],
-                    severity=overall_severity(changes),
-                    decision=decision.model_dump(mode="json"),
-                    status="open" if needs_human else "applied",
+        return None if found.paused else (found.schema, found.held)
+
+    async def _sweep_orphans(
+        self, tenant_id: uuid.UUID, connection_id: uuid.UUID, stream: str
+    ) -> int:
+        """Remove the stream's landed files that no committed manifest row lists (left by
+        a crash between write and commit), if older than ``orphan_grace_s``: a younger
+        file may belong to a run of this connection still on its way to its commit."""
+        async with self.db.tenant_session(tenant_id) as s:
+            # the whole connection's files: two stream names may share a directory
+            keep = set(
+                await s.scalars(
+                    select(LandedBatch.path).where(LandedBatch.connection_id == connection_id)
                 )
             )
-            s.add(
-                EventLogEntry(
-                    type="drift.detected",
-                    connection_id=connection_id,
-                    stream=stream,
-                    payload={
-                        "changes": len(changes),
-                        "severity": overall_severity(changes),
-                        "paused": decision.pause_stream,
-                    },
-                )
+        removed = await anyio.to_thread.run_sync(
+            lambda: self.landing.sweep(
+                tenant_id, connection_id, stream, keep, older_than_s=self.orphan_grace_s
             )
-            if decision.pause_stream:
-                state = await s.get(StreamState, (connection_id, stream))
-                if state is None:
-                    s.add(
-                        StreamState(
-                            connection_id=connection_id, stream=stream, state={}, paused=True
-                        )
-                    )
-                else:
-                    state.paused = True
-                return None
-            return schema, tuple(normalize_name(p) for p in decision.quarantine_fields)
+        )
+        if removed:
+            log.warning("stream %s: removed %d orphan landed file(s)", stream, removed)
+        return removed
 
     async def _commit(
         self,

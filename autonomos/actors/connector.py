@@ -38,7 +38,7 @@ class WrongTenantError(ValueError):
 class ConnectorActor:
     """Named ``connector:<tenant>:<connection>``; created and owned by the supervisor."""
 
-    def __init__(self, settings: Settings, tenant_id: UUID, connection_id: UUID) -> None:
+    def __init__(self, settings: Settings, tenant_id: UUID, connection_id: UUID | str) -> None:
         # Heavy imports here, not at module top: the supervisor imports this module only
         # to create the actor and should not pay for pyarrow and the connectors.
         from autonomos.aam.landing import LandingZone
@@ -47,12 +47,14 @@ class ConnectorActor:
         from autonomos.store.secrets import SecretBox
         from autonomos.store.session import Database
 
-        self.tenant_id, self.connection_id = tenant_id, connection_id
+        self.tenant_id, self.connection_id = tenant_id, UUID(str(connection_id))
+        bus = bus_from_url(settings.redis_url)
         self.engine: SyncEngine = SyncEngine(
             Database(settings.app_database_url),
             LandingZone(settings.data_dir / "landing"),
             SecretBox.from_settings(settings),
-            publish=publisher(bus_from_url(settings.redis_url), tenant_id, "canonical"),
+            publish=publisher(bus, tenant_id, "canonical"),
+            publish_drift=publisher(bus, tenant_id, "drift"),
         )
         self._lock = asyncio.Lock()
         self._runs: dict[UUID, asyncio.Future[SyncStatus]] = {}

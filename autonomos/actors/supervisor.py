@@ -1,17 +1,34 @@
-"""TenantSupervisor: one per tenant, owning a ConnectorActor per active connection.
+"""TenantSupervisor: one per tenant, owning the tenant's child actors.
 
-Supervision, as in Erlang/Orleans:
+Supervision, as in Erlang/Orleans (virtual actors):
 
-- children are created on demand (``connector:<tenant>:<connection>``) and owned by the
-  supervisor, so they share its fate: if the supervisor dies, so do they, and the
-  restarted supervisor resubmits the tenant's unfinished runs from the database;
-- a child that Ray restarts (``max_restarts``) has its in-flight run retried by Ray; a
-  child that is dead for good (killed, restarts exhausted) is noticed through the
-  ``ActorDiedError`` of its tracked run (or of a periodic ping when it is idle), rebuilt,
-  and given every run of its connection that the database still shows queued/running;
-- a child idle for ``idle_s`` is killed (passivated); the next sync recreates it;
-- when a run finishes, the drift events detected for its connection since the run
-  started are forwarded to the tenant's DriftMonitor (created on first need).
+- children are created lazily by :meth:`TenantSupervisor.ensure_child` (kind, id) from
+  the registry in :mod:`autonomos.actors.children` and named ``<kind>:<tenant>[:<id>]``.
+  They are owned by the supervisor, so they share its fate: if it dies, so do they, and
+  the restarted supervisor resubmits the tenant's unfinished runs from the database;
+- a ``ConnectorActor`` per connection runs sync runs. One that Ray restarts
+  (``max_restarts``) has its in-flight run retried by Ray; one that is dead for good
+  (killed, restarts exhausted) is noticed through the ``ActorDiedError`` of its tracked
+  run (or of the periodic ``ping``), rebuilt, and given every run of its connection that
+  the database still shows queued/running;
+- any other dead child is dropped and rebuilt on its next ``ensure_child`` (its state is
+  in SQL); every kind registered with ``on_drift`` (the ``DriftMonitor``, ...) receives
+  the drift events of every finished run;
+- a child idle for ``idle_s`` (no run in flight, no ``ensure_child``/``touch``, not
+  ``busy``) is killed (passivated); the next use recreates it;
+- the supervisor itself exits once it has no children and has been idle for ``idle_s``:
+  an idle tenant costs no process. :class:`RaySyncLauncher` recreates it on demand.
+
+Adding a child kind (e.g. the RepairAgent or the DCL actor): add a ``ChildSpec`` to
+``CHILD_KINDS`` in ``autonomos/actors/children.py`` (see its docstring for the contract:
+constructor ``(settings, tenant_id[, child_id])``, a ``ping()`` method, optional ``busy``
+and ``on_drift`` methods), or pass ``kinds={...}`` to the launcher / supervisor. The
+RepairAgent, for instance, registers as
+``"repair": ChildSpec("autonomos.actors.repair_agent:RepairAgent", busy="busy",
+on_drift="handle_drift")``. Callers then get its handle with
+``await supervisor.ensure_child.remote("repair")`` (or ``("dcl")``, or a keyed kind with
+an id) and may call ``supervisor.touch.remote(kind, id)`` when they use a child directly
+for a long time.
 
 All of this is safe to repeat because a sync run is resumable and idempotent: at worst a
 run is submitted twice, and the connector actor runs it once.
@@ -22,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -29,29 +47,40 @@ from uuid import UUID
 import ray
 from ray.exceptions import ActorDiedError, RayActorError
 
-from autonomos.actors.connector import ConnectorActor
-from autonomos.actors.drift_monitor import DriftMonitor
+from autonomos.actors.children import CHILD_KINDS, ChildSpec, check_kinds, create_child
+from autonomos.actors.drift_monitor import drift_event_dict
 from autonomos.actors.naming import actor_name
 
 if TYPE_CHECKING:
     from autonomos.config import Settings
-    from autonomos.store.aam_models import DriftEventRow
 
 log = logging.getLogger("autonomos.actors.supervisor")
 
-DEFAULT_IDLE_S = 300.0  # passivate a connection's actor after this long without a run
+DEFAULT_IDLE_S = 300.0  # passivate a child (and then the supervisor) after this long idle
 DEFAULT_CHECK_S = 5.0  # period of the liveness / idleness check
 PING_TIMEOUT_S = 10.0
-MAX_CONSECUTIVE_DEATHS = 5  # a child that dies this often in a row is given up on
+MAX_CONSECUTIVE_DEATHS = 5  # a connector that dies this often in a row is given up on
 UNFINISHED = ("queued", "running")
+
+_Key = tuple[str, str | None]  # (kind, child id)
+
+
+class SupervisorExiting(RuntimeError):
+    """This supervisor is passivating: the caller should look the name up again."""
 
 
 @dataclass
 class _Child:
-    connection_id: UUID
+    kind: str
+    child_id: str | None
     handle: Any
     last_active: float
     runs: dict[UUID, asyncio.Task[None]] = field(default_factory=dict)  # run -> watcher
+    ready: bool = False  # has answered a ping: its idle time counts from then
+
+    @property
+    def key(self) -> _Key:
+        return self.kind, self.child_id
 
 
 @ray.remote(num_cpus=0, max_restarts=10, max_task_retries=1)
@@ -66,6 +95,7 @@ class TenantSupervisor:
         namespace: str | None = None,
         idle_s: float = DEFAULT_IDLE_S,
         check_s: float = DEFAULT_CHECK_S,
+        kinds: Mapping[str, ChildSpec] | None = None,
     ) -> None:
         from autonomos.store.session import Database
 
@@ -73,11 +103,15 @@ class TenantSupervisor:
         # Children are named in the app's namespace, not in whatever job created us.
         self.namespace = namespace or settings.ray_namespace
         self.idle_s, self.check_s = idle_s, check_s
+        self.kinds = {**CHILD_KINDS, **(kinds or {})}
+        check_kinds(self.kinds)
         self.db = Database(settings.app_database_url)
-        self._children: dict[UUID, _Child] = {}
-        self._deaths: dict[UUID, int] = {}  # consecutive deaths per connection
+        self._children: dict[_Key, _Child] = {}
+        self._deaths: dict[str, int] = {}  # consecutive deaths per connection
         self._restarts = 0
-        self._drift: Any = None
+        self._last_active = time.monotonic()
+        self._exiting = False  # a passivation check is on its way
+        self._exited = False  # passivated: calls already dispatched are refused
         # Ray runs an async actor's __init__ inside its event loop.
         self._monitor = asyncio.get_running_loop().create_task(self._monitor_loop())
 
@@ -85,52 +119,104 @@ class TenantSupervisor:
 
     async def start_sync(self, connection_id: UUID, run_id: UUID) -> None:
         """Submit ``run_id`` to the connection's actor; returns once submitted."""
-        self._deaths.pop(connection_id, None)  # a new request gets a fresh chance
+        self._refuse_if_exited()
+        self._deaths.pop(str(connection_id), None)  # a new request gets a fresh chance
         self._submit(connection_id, run_id)
+
+    def ensure_child(self, kind: str, child_id: UUID | str | None = None) -> Any:
+        """The handle of the child ``kind`` (``child_id`` for keyed kinds), created if
+        needed; counts as activity (postpones its passivation)."""
+        self._refuse_if_exited()
+        return self._ensure(kind, child_id).handle
+
+    def touch(self, kind: str, child_id: UUID | str | None = None) -> bool:
+        """Mark a child as in use; False if it does not exist (nothing is created)."""
+        self._refuse_if_exited()
+        child = self._children.get((kind, None if child_id is None else str(child_id)))
+        self._last_active = time.monotonic()
+        if child is not None:
+            child.last_active = self._last_active
+        return child is not None
 
     def status(self) -> dict[str, Any]:
         now = time.monotonic()
         return {
             "tenant_id": str(self.tenant_id),
             "children": {
-                str(c.connection_id): {
-                    "actor": actor_name("connector", self.tenant_id, c.connection_id),
+                actor_name(c.kind, self.tenant_id, c.child_id): {
+                    "kind": c.kind,
+                    "id": c.child_id,
                     "runs": sorted(str(r) for r in c.runs),
                     "idle_for_s": 0.0 if c.runs else round(now - c.last_active, 3),
                 }
                 for c in self._children.values()
             },
-            "drift_monitor": self._drift is not None,
             "child_restarts": self._restarts,
+            "idle_for_s": round(now - self._last_active, 3),
         }
 
-    async def drift_latest(self) -> list[dict[str, Any]]:
-        if self._drift is None:
-            return []
-        latest: list[dict[str, Any]] = await self._drift.latest.remote()
+    async def drift_latest(self, connection_id: UUID | str | None = None) -> list[dict[str, Any]]:
+        """The DriftMonitor's latest drift per stream (it rebuilds itself from SQL)."""
+        self._refuse_if_exited()
+        latest: list[dict[str, Any]] = await self._call_single(
+            "drift", "latest", None if connection_id is None else str(connection_id)
+        )
         return latest
+
+    async def passivate_if_idle(self) -> bool:
+        """Exit this actor if it has no children and has been idle for ``idle_s``.
+
+        Runs on the event loop with no await between the check and the exit. Calls that
+        Ray had already dispatched to the loop still run after it: they are refused with
+        :class:`SupervisorExiting`; later ones fail with ``ActorDiedError``. The launcher
+        retries both on a new supervisor.
+        """
+        if self._children or time.monotonic() - self._last_active <= self.idle_s:
+            self._exiting = False
+            return False
+        log.info("tenant %s: supervisor idle, passivating", self.tenant_id)
+        self._exited = True
+        self._monitor.cancel()
+        ray.actor.exit_actor()
+        return True  # not reached
+
+    def _refuse_if_exited(self) -> None:
+        if self._exited:
+            raise SupervisorExiting(f"supervisor of tenant {self.tenant_id} is passivating")
 
     # -- children --------------------------------------------------------------------
 
-    def _child(self, connection_id: UUID) -> _Child:
-        child = self._children.get(connection_id)
+    def _ensure(self, kind: str, child_id: UUID | str | None) -> _Child:
+        cid = None if child_id is None else str(child_id)
+        spec = self.kinds.get(kind)
+        if spec is None:
+            raise ValueError(f"unknown child kind {kind!r}; registered: {sorted(self.kinds)}")
+        now = self._last_active = time.monotonic()
+        child = self._children.get((kind, cid))
         if child is None:
-            handle = ConnectorActor.options(  # type: ignore[attr-defined]
-                name=actor_name("connector", self.tenant_id, connection_id),
-                namespace=self.namespace,
-                get_if_exists=True,
-            ).remote(self.settings, self.tenant_id, connection_id)
-            child = _Child(connection_id, handle, time.monotonic())
-            self._children[connection_id] = child
+            handle = create_child(spec, kind, self.settings, self.tenant_id, cid, self.namespace)
+            child = self._children[(kind, cid)] = _Child(kind, cid, handle, now)
+        child.last_active = now
         return child
+
+    async def _call_single(self, kind: str, method: str, *args: Any) -> Any:
+        """Call a one-per-tenant child, rebuilding it once if it turns out dead."""
+        for attempt in (1, 2):
+            child = self._ensure(kind, None)
+            try:
+                return await getattr(child.handle, method).remote(*args)
+            except ActorDiedError:
+                if attempt == 2:
+                    raise
+                await self._revive(child)
+        raise AssertionError("unreachable")
 
     def _submit(self, connection_id: UUID, run_id: UUID) -> None:
         if any(run_id in c.runs for c in self._children.values()):
             return  # already in flight
-        child = self._child(connection_id)
+        child = self._ensure("connector", connection_id)
         ref = child.handle.run_sync.remote(self.tenant_id, run_id)
         child.runs[run_id] = asyncio.create_task(self._watch(child, run_id, ref))
-        child.last_active = time.monotonic()
 
     async def _watch(self, child: _Child, run_id: UUID, ref: Any) -> None:
         try:
@@ -144,23 +230,26 @@ class TenantSupervisor:
             log.exception("tenant %s: sync run %s raised", self.tenant_id, run_id)
             return
         child.runs.pop(run_id, None)
-        child.last_active = time.monotonic()
-        self._deaths.pop(child.connection_id, None)
+        child.last_active = self._last_active = time.monotonic()
+        self._deaths.pop(str(child.child_id), None)
         log.info("tenant %s: sync run %s ended %s", self.tenant_id, run_id, status)
         try:
-            await self._forward_drift(child.connection_id, run_id)
+            await self._forward_drift(UUID(str(child.child_id)), run_id)
         except Exception:
             log.exception("tenant %s: drift forwarding for run %s failed", self.tenant_id, run_id)
 
     async def _revive(self, child: _Child) -> None:
-        """Replace a dead child and hand the new one its connection's unfinished runs."""
-        cid = child.connection_id
-        if self._children.get(cid) is not child:
+        """Replace a dead child; a connector gets its connection's unfinished runs."""
+        if self._children.get(child.key) is not child:
             return  # already replaced (several of its runs failed together)
-        del self._children[cid]
+        del self._children[child.key]
         for watcher in child.runs.values():
             watcher.cancel()
         self._restarts += 1
+        if child.kind != "connector":
+            log.warning("tenant %s: %s died; rebuilt on next use", self.tenant_id, child.key)
+            return
+        cid = str(child.child_id)
         deaths = self._deaths[cid] = self._deaths.get(cid, 0) + 1
         if deaths > MAX_CONSECUTIVE_DEATHS:
             log.error(
@@ -171,7 +260,7 @@ class TenantSupervisor:
                 deaths,
             )
             return
-        runs = await self._unfinished(cid)
+        runs = await self._unfinished(UUID(cid))
         log.warning(
             "tenant %s: connector %s died; restarting it with %d run(s)",
             self.tenant_id,
@@ -179,12 +268,25 @@ class TenantSupervisor:
             len(runs),
         )
         for run_id, _ in runs:
-            self._submit(cid, run_id)
+            self._submit(UUID(cid), run_id)
 
-    def _passivate(self, child: _Child) -> None:
-        del self._children[child.connection_id]
+    async def _passivate(self, child: _Child) -> None:
+        busy = self.kinds[child.kind].busy
+        if busy is not None:
+            try:
+                in_use = await asyncio.wait_for(
+                    getattr(child.handle, busy).remote(), PING_TIMEOUT_S
+                )
+            except (TimeoutError, RayActorError):
+                in_use = False  # dead or hung: the liveness check deals with it
+            if in_use:
+                child.last_active = time.monotonic()
+                return
+        if self._children.get(child.key) is not child or child.runs:
+            return  # replaced or given work while we asked
+        del self._children[child.key]
         ray.kill(child.handle, no_restart=True)
-        log.info("tenant %s: passivated connector %s", self.tenant_id, child.connection_id)
+        log.info("tenant %s: passivated %s", self.tenant_id, child.key)
 
     async def _alive(self, child: _Child) -> bool:
         """False only when Ray says the child is dead for good; slow or restarting is alive."""
@@ -193,7 +295,9 @@ class TenantSupervisor:
         except ActorDiedError:
             return False
         except (TimeoutError, RayActorError):
-            pass
+            return True
+        if not child.ready:  # starting a process can take seconds: that is not idleness
+            child.ready, child.last_active = True, max(child.last_active, time.monotonic())
         return True
 
     # -- periodic check ----------------------------------------------------------------
@@ -215,13 +319,20 @@ class TenantSupervisor:
     async def _check(self) -> None:
         now = time.monotonic()
         for child in list(self._children.values()):
-            if not child.runs and now - child.last_active > self.idle_s:
-                self._passivate(child)
+            if child.ready and not child.runs and now - child.last_active > self.idle_s:
+                await self._passivate(child)
         children = list(self._children.values())
         alive = await asyncio.gather(*(self._alive(c) for c in children))
         for child, ok in zip(children, alive, strict=True):
             if not ok:
                 await self._revive(child)
+        idle = time.monotonic() - self._last_active > self.idle_s
+        if idle and not self._children and not self._exiting:
+            # exit_actor must run inside an actor task, not in this background loop; and
+            # a retry of a task we own would keep us from exiting: none.
+            self._exiting = True
+            me = ray.get_runtime_context().current_actor
+            me.passivate_if_idle.options(max_task_retries=0).remote()
 
     # -- database ----------------------------------------------------------------------
 
@@ -247,40 +358,22 @@ class TenantSupervisor:
             run = await s.get(SyncRun, run_id)
             if run is None:
                 return
-            since = run.started_at or run.queued_at
-            rows = list(
-                await s.scalars(
-                    select(DriftEventRow)
-                    .where(
-                        DriftEventRow.connection_id == connection_id,
-                        DriftEventRow.detected_at >= since,
-                    )
-                    .order_by(DriftEventRow.detected_at)
-                )
+            # the run's own window: a later run's drift is that run's to forward
+            query = select(DriftEventRow).where(
+                DriftEventRow.connection_id == connection_id,
+                DriftEventRow.detected_at >= (run.started_at or run.queued_at),
             )
+            if run.finished_at is not None:
+                query = query.where(DriftEventRow.detected_at <= run.finished_at)
+            rows = list(await s.scalars(query.order_by(DriftEventRow.detected_at)))
         if not rows:
             return
-        if self._drift is None:
-            self._drift = DriftMonitor.options(  # type: ignore[attr-defined]
-                name=actor_name("drift", self.tenant_id),
-                namespace=self.namespace,
-                get_if_exists=True,
-            ).remote(self.tenant_id)
-        await asyncio.gather(*(self._drift.notify.remote(_event(r, run_id)) for r in rows))
-
-
-def _event(row: DriftEventRow, run_id: UUID) -> dict[str, Any]:
-    return {
-        "id": str(row.id),
-        "tenant_id": str(row.tenant_id),
-        "connection_id": str(row.connection_id),
-        "stream": row.stream,
-        "run_id": str(run_id),
-        "old_fingerprint": row.old_fingerprint,
-        "new_fingerprint": row.new_fingerprint,
-        "severity": row.severity,
-        "status": row.status,
-        "changes": row.changes,
-        "decision": row.decision,
-        "detected_at": row.detected_at.isoformat(),
-    }
+        events = [drift_event_dict(row, run_id) for row in rows]
+        for kind, spec in self.kinds.items():
+            if spec.on_drift is None:
+                continue
+            try:
+                for event in events:
+                    await self._call_single(kind, spec.on_drift, event)
+            except Exception:
+                log.exception("tenant %s: forwarding drift to %s failed", self.tenant_id, kind)

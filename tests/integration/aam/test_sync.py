@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from tests.conftest import Tenant
 
 
 @pytest.fixture
-async def db(settings: Settings):  # type: ignore[no-untyped-def]
+async def db(settings: Settings):
     database = Database(settings.app_database_url)
     yield database
     await database.dispose()
@@ -86,7 +88,7 @@ def write_csv(path: Path, header: str, rows: list[str]) -> None:
     path.write_text("\n".join([header, *rows]) + "\n")
 
 
-async def test_sync_lands_and_resync_is_idempotent(api, db, engine, tenant_a, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_sync_lands_and_resync_is_idempotent(api, db, engine, tenant_a, tmp_path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     write_csv(
@@ -123,7 +125,7 @@ async def test_sync_lands_and_resync_is_idempotent(api, db, engine, tenant_a, tm
     assert await landed_rows(db, tid, cid, "accounts") == 55
 
 
-async def test_bad_rows_are_quarantined_not_fatal(api, db, engine, tenant_a, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_rows_are_quarantined_not_fatal(api, db, engine, tenant_a, tmp_path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     rows = [f"{i},{i}.5,2024-02-01" for i in range(20)] + [
@@ -146,7 +148,7 @@ async def test_bad_rows_are_quarantined_not_fatal(api, db, engine, tenant_a, tmp
     assert all(r.reason and r.record for r in q)
 
 
-async def test_drift_detected_and_policy_applied(api, db, engine, tenant_a, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_drift_detected_and_policy_applied(api, db, engine, tenant_a, tmp_path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     write_csv(
@@ -175,7 +177,7 @@ async def test_drift_detected_and_policy_applied(api, db, engine, tenant_a, tmp_
     assert await landed_rows(db, tid, cid, "contacts") == 10
 
 
-async def test_unreachable_source_fails_clearly(api, db, engine, tenant_a) -> None:  # type: ignore[no-untyped-def]
+async def test_unreachable_source_fails_clearly(api, db, engine, tenant_a) -> None:
     tid = await tenant_id(api, tenant_a)
     async with db.tenant_session(tid) as s:
         conn = Connection(
@@ -191,3 +193,40 @@ async def test_unreachable_source_fails_clearly(api, db, engine, tenant_a) -> No
     assert run.status == "failed" and run.error_type == "transient"
     assert "sup3r-secret-pw" not in (run.error or "")
     assert run.finished_at is not None
+
+
+async def test_orphan_landed_files_are_swept(api, db, engine, tenant_a, tmp_path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write_csv(src / "orders.csv", "id,amount", [f"{i},{i}.5" for i in range(30)])
+    tid = await tenant_id(api, tenant_a)
+    cid = await make_connection(db, tid, src, batch_size=10, streams={"orders": "orders*.csv"})
+    assert (await sync(engine, db, tid, cid)).status == "succeeded"
+    async with db.tenant_session(tid) as s:
+        committed = set(
+            await s.scalars(select(LandedBatch.path).where(LandedBatch.connection_id == cid))
+        )
+    assert len(committed) == 3
+    # what a crash between the landing write and the commit leaves behind
+    batch = engine.landing.read(sorted(committed)).slice(0, 5).to_batches()[0]
+    old = engine.landing.write(tid, cid, "orders", batch)
+    old_tmp = old.with_name("crashed-mid-write.tmp")
+    old_tmp.write_bytes(b"PAR1 half a file")
+    young = engine.landing.write(tid, cid, "orders", batch)  # a writer still in flight
+    two_hours_ago = time.time() - 7200
+    for p in (old, old_tmp, *map(Path, committed)):  # committed files are old too
+        os.utime(p, (two_hours_ago, two_hours_ago))
+    write_csv(src / "orders_2.csv", "id,amount", [f"{i},1.0" for i in range(100, 104)])
+    run = await sync(engine, db, tid, cid)
+    assert run.status == "succeeded" and run.records_written == 4
+    stream_dir = engine.landing.stream_dir(tid, cid, "orders")
+    left = {str(p) for p in stream_dir.iterdir()}
+    assert not old.exists() and not old_tmp.exists()
+    assert young.exists()  # inside the grace period: never touched
+    assert committed < left
+    async with db.tenant_session(tid) as s:
+        now_committed = set(
+            await s.scalars(select(LandedBatch.path).where(LandedBatch.connection_id == cid))
+        )
+    assert left == now_committed | {str(young)}
+    assert engine.landing.read(sorted(now_committed)).num_rows == 34

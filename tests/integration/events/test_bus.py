@@ -11,7 +11,8 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from autonomos.aam.events import CanonicalEvent
+from autonomos.aam.drift import DriftEvent
+from autonomos.aam.events import CanonicalEvent, DriftDetected
 from autonomos.aam.landing import LandingZone
 from autonomos.aam.sync import SyncEngine
 from autonomos.config import Settings
@@ -23,7 +24,7 @@ from autonomos.events import (
     publisher,
     tenant_topic,
 )
-from autonomos.store.aam_models import LandedBatch
+from autonomos.store.aam_models import DriftEventRow, LandedBatch
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
 from tests.integration.aam.test_sync import make_connection, sync, tenant_id, write_csv
@@ -190,7 +191,7 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-async def test_sync_engine_publishes_canonical_events_to_redis(  # type: ignore[no-untyped-def]
+async def test_sync_engine_publishes_canonical_events_to_redis(
     api, db: Database, settings: Settings, tenant_a, tmp_path: Path, redis_bus, created
 ) -> None:
     tid = await tenant_id(api, tenant_a)
@@ -252,3 +253,47 @@ async def test_publisher_survives_unreachable_redis() -> None:
     )
     await publish(event)  # logs, does not raise
     await bus.close()
+
+
+async def test_sync_engine_publishes_stored_drift(
+    api, db: Database, settings: Settings, tenant_a, tmp_path: Path, bus: EventBus, created
+) -> None:
+    """Drift is published on the tenant's ``drift`` topic once stored, on both buses."""
+    tid = await tenant_id(api, tenant_a)
+    topic = created.topic(tid, "drift")
+    engine = SyncEngine(
+        db,
+        LandingZone(tmp_path / "landing"),
+        SecretBox.from_settings(settings),
+        publish_drift=publisher(bus, tid, "drift"),
+        backoff_s=0.01,
+    )
+    src = tmp_path / "src"
+    src.mkdir()
+    write_csv(src / "accounts.csv", "Id,Name", [f"{i},Acme {i}" for i in range(5)])
+    cid = await make_connection(db, tid, src, streams={"accounts": "accounts*.csv"})
+    assert (await sync(engine, db, tid, cid)).status == "succeeded"
+    assert await bus.read(topic, None, 10) == []  # a first schema is not drift
+    write_csv(src / "accounts_2.csv", "Id,Name,Region", [f"{i},Acme {i},eu" for i in range(5, 8)])
+    run = await sync(engine, db, tid, cid)
+    assert run.status == "succeeded", run.error
+    got = await bus.read(topic, None, 10)
+    async with db.tenant_session(tid) as s:
+        query = select(DriftEventRow).where(DriftEventRow.connection_id == cid)
+        rows = list(await s.scalars(query))
+    assert len(got) == len(rows) == 1
+    event = DriftDetected.model_validate(got[0][1])
+    row = rows[0]
+    assert (event.event_id, event.sync_run_id, event.stream) == (row.id, run.id, "accounts")
+    assert (event.tenant_id, event.connection_id) == (str(tid), str(cid))
+    assert event.old_fingerprint == row.old_fingerprint
+    assert event.new_fingerprint == row.new_fingerprint
+    assert (event.status, event.severity) == (row.status, row.severity)
+    assert [c.model_dump(mode="json") for c in event.changes] == row.changes
+    assert any(c.kind == "added" and c.path == "region" for c in event.changes)
+    assert event.decision.policy.value == "auto"
+    assert DriftEvent.model_validate(got[0][1]).stream == "accounts"  # the detector's model
+    # an unchanged schema publishes nothing more
+    write_csv(src / "accounts_3.csv", "Id,Name,Region", ["9,Acme 9,us"])
+    assert (await sync(engine, db, tid, cid)).status == "succeeded"
+    assert len(await bus.read(topic, None, 10)) == 1

@@ -143,3 +143,58 @@ def test_typed_source_columns() -> None:
     assert res.batch.column("id").type == pa.int64()
     assert res.batch.column("at").type == pa.timestamp("us", tz="UTC")
     assert res.batch.column("at").to_pylist()[1] == datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
+
+
+def _ts() -> StreamSchema:
+    return StreamSchema("s", (FieldSpec("at", FieldType.TIMESTAMP),))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        # the first value picks which parse is tried first; every order gives UTC
+        ["2024-01-01 10:00:00", "2024-01-01T12:00:00"],
+        ["2024-01-01T10:00:00Z", "2024-01-01 12:00:00+02:00"],
+        ["2024-01-01 10:00:00", "2024-01-01T12:00:00+02:00"],  # naive first, then mixed
+        ["2024-01-01T10:00:00Z", "2024-01-01 12:00:00"],  # aware first, then mixed
+        [None, "", "2024-01-01 10:00:00", "2024-01-01T12:00:00+02:00"],
+    ],
+)
+def test_timestamps_parse_to_utc_whatever_the_first_value(values: list[str | None]) -> None:
+    expected = {
+        "2024-01-01 10:00:00": datetime(2024, 1, 1, 10, tzinfo=UTC),
+        "2024-01-01T10:00:00Z": datetime(2024, 1, 1, 10, tzinfo=UTC),
+        "2024-01-01T12:00:00": datetime(2024, 1, 1, 12, tzinfo=UTC),
+        "2024-01-01 12:00:00": datetime(2024, 1, 1, 12, tzinfo=UTC),
+        "2024-01-01 12:00:00+02:00": datetime(2024, 1, 1, 10, tzinfo=UTC),
+        "2024-01-01T12:00:00+02:00": datetime(2024, 1, 1, 10, tzinfo=UTC),
+    }
+    result = normalize_batch(pa.table({"at": pa.array(values, pa.string())}), _ts())
+    assert result.quarantined.num_rows == 0
+    assert result.batch.column("at").to_pylist() == [expected.get(v or "") for v in values]
+
+
+def test_inference_probe_never_decides_alone() -> None:
+    """The first values are only a quick rejection test: a type must fit every value."""
+    n = 1_000
+    late_text = [str(i) for i in range(n)] + ["n/a"]
+    late_float = [str(i) for i in range(n)] + ["1.5"]
+    late_naive = ["2024-01-01T00:00:00Z"] * n + ["2024-01-02 00:00:00"]
+    late_bad_ts = ["2024-01-01T00:00:00Z"] * n + ["soon"]
+    schema = infer_schema(
+        pa.table(
+            {
+                "late_text": late_text,
+                "late_float": late_float,
+                "late_naive": late_naive,
+                "late_bad_ts": late_bad_ts,
+            }
+        ),
+        "s",
+    )
+    assert [f.type for f in schema.fields] == [
+        FieldType.STRING,
+        FieldType.NUMBER,
+        FieldType.TIMESTAMP,
+        FieldType.STRING,
+    ]

@@ -39,4 +39,5 @@ def test_json_schema_is_flattened() -> None:
     s = load_schema(doc)
     assert [f.name for f in s.fields] == ["id", "owner", "owner.email", "items", "items.sku"]
     assert s.primary_key == ("id",)
-    assert s.field("items") is not None and s.field("items").source_type == "array<object>"
+    items = s.field("items")
+    assert items is not None and items.source_type == "array<object>"
