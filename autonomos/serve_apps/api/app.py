@@ -16,9 +16,21 @@ from autonomos.aam.landing import LandingZone
 from autonomos.aam.sync import SyncEngine
 from autonomos.auth.service import AuthService
 from autonomos.config import Settings, get_settings
+from autonomos.dcl.port import DCLPort, build_dcl, materializing
 from autonomos.serve_apps.api.errors import install_error_handlers
 from autonomos.serve_apps.api.middleware import RequestContextMiddleware
-from autonomos.serve_apps.api.routes import aam, auth, health, tenant, users
+from autonomos.serve_apps.api.routes import (
+    aam,
+    auth,
+    dcl,
+    graph,
+    health,
+    jobs,
+    repair,
+    telemetry,
+    tenant,
+    users,
+)
 from autonomos.store import migrate
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
@@ -28,12 +40,15 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def sync_launcher(settings: Settings, db: Database) -> SyncLauncher:
+def sync_launcher(settings: Settings, db: Database, views: DCLPort | None = None) -> SyncLauncher:
     if settings.sync_executor == "inline":
         engine = SyncEngine(
             db, LandingZone(settings.data_dir / "landing"), SecretBox.from_settings(settings)
         )
-        return InlineSyncLauncher(engine.run)
+        # each finished run then refreshes the unified views of its connection
+        return InlineSyncLauncher(
+            engine.run if views is None else materializing(engine.run, views, db)
+        )
     from autonomos.actors.launcher import RaySyncLauncher  # Ray only where syncs need it
 
     return RaySyncLauncher(settings, idle_s=settings.actor_idle_s)
@@ -53,12 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.db = db
         app.state.auth = AuthService.from_settings(settings, db)
+        app.state.dcl = build_dcl(settings, db)
         app.state.connections = ConnectionService(
-            SecretBox.from_settings(settings), sync_launcher(settings, db)
+            SecretBox.from_settings(settings), sync_launcher(settings, db, app.state.dcl)
         )
         try:
             yield
         finally:
+            await app.state.dcl.close()
             await db.dispose()
 
     app = FastAPI(
@@ -70,6 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, auth, users, tenant, aam):
+    for module in (health, auth, users, tenant, aam, telemetry, graph, jobs, repair, dcl):
         app.include_router(module.router)
     return app

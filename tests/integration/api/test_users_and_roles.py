@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import Tenant
 from tests.integration.api.test_auth import assert_error
+from tests.integration.repair.factories import repair_proposal
 
 PUBLIC = {
     ("GET", "/healthz"),
@@ -62,7 +63,51 @@ async def tenant_objects(api: httpx.AsyncClient, t: Tenant, tmp_path) -> dict[st
     run = await api.post(f"/api/v1/aam/connections/{conn.json()['id']}/sync", headers=t.headers)
     assert run.status_code == 202, run.text
     await api.app.state.connections.launcher.drain()  # type: ignore[attr-defined]
-    return {"user_id": me["id"], "connection_id": conn.json()["id"], "run_id": run.json()["run_id"]}
+    return {
+        "user_id": me["id"],
+        "connection_id": conn.json()["id"],
+        "run_id": run.json()["run_id"],
+        "job_id": await _job(api, uuid.UUID(me["tenant_id"])),
+        "proposal_id": await repair_proposal(api, t, conn.json()["id"]),
+        "mapping_id": await _mapping(api, t, conn.json()["id"]),
+    }
+
+
+async def _mapping(api: httpx.AsyncClient, t: Tenant, connection_id: str) -> str:
+    """A mapping of the synced ``accounts`` stream (the DCL restore route takes its id)."""
+    r = await api.put(
+        "/api/v1/dcl/mappings",
+        headers=t.headers,
+        json={
+            "connection_id": connection_id,
+            "stream": "accounts",
+            "source_field": "id",
+            "entity": "account",
+            "field": "account_id",
+            "materialize": False,
+        },
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["mapping"]["id"])
+
+
+async def _job(api: httpx.AsyncClient, tenant_id: uuid.UUID) -> str:
+    """A finished batch job row: reading, stopping (409) or retrying (409) it never calls
+    a job server, so the route matrices run without one."""
+    from autonomos.store.jobs_models import Job
+
+    job = Job(
+        tenant_id=tenant_id,
+        kind="batch_map",
+        params={},
+        dedupe_key="matrix",
+        submission_id=f"autonomos-batch-map-{uuid.uuid4().hex}-a1",
+        entrypoint="true",
+        status="succeeded",
+    )
+    async with api.app.state.db.tenant_session(tenant_id) as s:  # type: ignore[attr-defined]
+        s.add(job)
+    return str(job.id)
 
 
 def _api_routes(api: httpx.AsyncClient) -> list[tuple[str, str]]:

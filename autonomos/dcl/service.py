@@ -1,0 +1,299 @@
+"""One tenant's DCL: keeps its DuckDB views in step with the mapping registry and the
+landing zone, and answers reads. What the ``DCL`` actor wraps (and, with
+``dcl_executor=inline``, what the API process holds per tenant).
+
+Materialising a connection: the metadata (active mappings, committed landed batches,
+stream keys) is read from SQL in one tenant session; slices are then brought up to date
+one by one in a worker thread under a lock, so there is a single writer; a slice that
+fails is reported and does not stop the others. Slices whose mappings are gone, and
+slices of deleted connections, are dropped. When accounts or contacts changed, entity
+resolution rebuilds ``unified_account``/``unified_contact``. Each slice's outcome is
+also written to ``view_materializations`` (a summary for the dashboard and the graph).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import duckdb
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from autonomos.dcl import browse, registry, sandbox
+from autonomos.dcl.errors import ViewError
+from autonomos.dcl.slices import FieldMapping, LandedFile, SliceResult, SliceSpec
+from autonomos.dcl.views import ViewStore
+from autonomos.ontology import Ontology, load_ontology
+from autonomos.store.aam_models import Connection, LandedBatch, SchemaFingerprint
+from autonomos.store.base import utcnow
+from autonomos.store.dcl_models import ViewMaterialization
+from autonomos.store.errors import NotFound
+from autonomos.store.session import Database
+
+if TYPE_CHECKING:
+    from autonomos.config import Settings
+
+log = logging.getLogger("autonomos.dcl.service")
+
+Resolver = Callable[[duckdb.DuckDBPyConnection], dict[str, int]]
+RESOLVED_ENTITIES = frozenset({"account", "contact"})
+
+
+def database_path(data_dir: Path, tenant_id: uuid.UUID) -> Path:
+    """Where a tenant's DuckDB file lives: one file per tenant, nothing shared."""
+    return Path(data_dir) / "dcl" / f"{uuid.UUID(str(tenant_id))}.duckdb"
+
+
+def landing_dir(data_dir: Path, tenant_id: uuid.UUID) -> Path:
+    """The tenant's part of the landing zone (``LandingZone(data_dir / "landing")``)."""
+    return Path(data_dir) / "landing" / str(uuid.UUID(str(tenant_id)))
+
+
+def _default_resolver() -> Resolver | None:
+    try:
+        from autonomos.dcl.resolution import resolve
+    except ImportError:  # pragma: no cover - resolution is optional for the views
+        return None
+    return resolve
+
+
+class DCLService:
+    def __init__(
+        self,
+        db: Database,
+        tenant_id: uuid.UUID,
+        path: Path,
+        *,
+        ontology: Ontology | None = None,
+        threads: int = 2,
+        memory_limit: str = "2GB",
+        query_timeout_s: float = 10.0,
+        query_max_rows: int = 10_000,
+        resolver: Resolver | bool | None = True,
+        landing_dirs: tuple[Path, ...] = (),
+    ) -> None:
+        self.db, self.tenant_id = db, tenant_id
+        self.ontology = ontology or load_ontology()
+        self.store = ViewStore(
+            path,
+            self.ontology,
+            threads=threads,
+            memory_limit=memory_limit,
+            landing_dirs=landing_dirs,
+        )
+        self.query_timeout_s, self.query_max_rows = query_timeout_s, query_max_rows
+        self.resolver: Resolver | None = (
+            _default_resolver() if resolver is True else (resolver or None)
+        )
+        self._write = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, db: Database, tenant_id: uuid.UUID) -> DCLService:
+        return cls(
+            db,
+            tenant_id,
+            database_path(settings.data_dir, tenant_id),
+            threads=settings.dcl_threads,
+            memory_limit=settings.dcl_memory_limit,
+            query_timeout_s=settings.dcl_query_timeout_s,
+            query_max_rows=settings.dcl_query_max_rows,
+            landing_dirs=(landing_dir(settings.data_dir, tenant_id),),
+        )
+
+    async def close(self) -> None:
+        async with self._write:
+            await anyio.to_thread.run_sync(self.store.close)
+
+    # -- writes ------------------------------------------------------------------------
+
+    async def materialize(
+        self,
+        connection_id: uuid.UUID,
+        streams: Iterable[str] | None = None,
+        *,
+        full: bool = False,
+    ) -> dict[str, Any]:
+        """Bring the connection's slices (of ``streams``, default all) up to date.
+
+        ``full`` rebuilds them from every landed batch (what a mapping change or an
+        applied repair asks for). NotFound when the connection is not the tenant's.
+        """
+        started = time.perf_counter()
+        wanted = None if streams is None else set(streams)
+        specs, files, live = await self._plan(connection_id, wanted)
+        cid = str(connection_id)
+        async with self._write:
+            results, resolution = await anyio.to_thread.run_sync(
+                self._apply, cid, specs, files, wanted, live, full
+            )
+        await self._record(connection_id, results)
+        return {
+            "connection_id": cid,
+            "slices": [r.to_dict() for r in results],
+            "resolution": resolution,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+
+    async def drop_connection(self, connection_id: uuid.UUID) -> dict[str, Any]:
+        """Remove a (deleted) connection's rows from every view."""
+        async with self._write:
+            return await anyio.to_thread.run_sync(self._drop_connection, str(connection_id))
+
+    def _drop_connection(self, cid: str) -> dict[str, Any]:
+        dropped = self.store.drop(connection_id=cid)
+        return {"connection_id": cid, "dropped": dropped, "resolution": self._resolve(dropped)}
+
+    async def _plan(
+        self, connection_id: uuid.UUID, wanted: set[str] | None
+    ) -> tuple[list[SliceSpec], dict[str, list[LandedFile]], set[str]]:
+        """Slices wanted for the connection, the stream's landed files, live connections."""
+        async with self.db.tenant_session(self.tenant_id) as s:
+            if await s.get(Connection, connection_id) is None:
+                raise NotFound("connection not found")
+            live = {str(c) for c in await s.scalars(select(Connection.id))}
+            mappings = await registry.active_mappings(s, connection_id)
+            query = select(
+                LandedBatch.stream, LandedBatch.id, LandedBatch.path, LandedBatch.landed_at
+            ).where(LandedBatch.connection_id == connection_id)
+            if wanted is not None:
+                query = query.where(LandedBatch.stream.in_(sorted(wanted)))
+            batches = await s.execute(query.order_by(LandedBatch.landed_at, LandedBatch.id))
+            fingerprints = await s.execute(
+                select(SchemaFingerprint.stream, SchemaFingerprint.schema)
+                .where(
+                    SchemaFingerprint.connection_id == connection_id,
+                    SchemaFingerprint.status == "accepted",
+                )
+                .order_by(SchemaFingerprint.accepted_at)
+            )
+            files: dict[str, list[LandedFile]] = defaultdict(list)
+            for stream, bid, path, landed_at in batches:
+                files[stream].append(LandedFile(str(bid), path, landed_at))
+            keys = {stream: tuple(doc.get("primary_key") or ()) for stream, doc in fingerprints}
+        grouped: dict[tuple[str, str], list[FieldMapping]] = defaultdict(list)
+        for m in mappings:
+            if (wanted is None or m.stream in wanted) and self.ontology.has_entity(m.entity):
+                grouped[(m.stream, m.entity)].append(
+                    FieldMapping(m.source_field, m.field, m.transform)
+                )
+        specs = [
+            SliceSpec(str(connection_id), stream, entity, tuple(fm), keys.get(stream, ()))
+            for (stream, entity), fm in sorted(grouped.items())
+        ]
+        return specs, dict(files), live
+
+    def _apply(
+        self,
+        cid: str,
+        specs: list[SliceSpec],
+        files: dict[str, list[LandedFile]],
+        wanted: set[str] | None,
+        live: set[str],
+        full: bool,
+    ) -> tuple[list[SliceResult], dict[str, Any] | None]:
+        changed: list[str] = []
+        for gone in {s.connection_id for s in self.store.slices()} - live:
+            changed += self.store.drop(connection_id=gone)  # deleted connections
+        results = []
+        for spec in specs:
+            try:
+                result = self.store.materialize(spec, files.get(spec.stream, []), full=full)
+            except ViewError as exc:
+                log.error("tenant %s: %s", self.tenant_id, exc)
+                result = SliceResult(spec.entity, cid, spec.stream, "failed", 0, error=str(exc))
+            results.append(result)
+            if result.mode not in ("unchanged", "failed"):
+                changed.append(spec.entity)
+        keep = {(s.stream, s.entity) for s in specs}
+        keep |= {
+            (s.stream, s.entity)
+            for s in self.store.slices(connection_id=cid)
+            if wanted is not None and s.stream not in wanted
+        }
+        for state in self.store.slices(connection_id=cid):
+            if (state.stream, state.entity) not in keep:
+                results.append(SliceResult(state.entity, cid, state.stream, "dropped", 0))
+        dropped = self.store.drop(connection_id=cid, keep=keep)
+        return results, self._resolve(changed + dropped)
+
+    def _resolve(self, entities: Iterable[str]) -> dict[str, Any] | None:
+        """Rebuild the unified tables when accounts or contacts changed."""
+        if self.resolver is None or not RESOLVED_ENTITIES & set(entities):
+            return None
+        started = time.perf_counter()
+        try:
+            counts = self.store.run_writer(self.resolver)
+        except Exception as exc:  # resolution must never undo a materialisation
+            log.exception("tenant %s: entity resolution failed", self.tenant_id)
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        return {"rows": counts, "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+    async def _record(self, connection_id: uuid.UUID, results: list[SliceResult]) -> None:
+        """Upsert the ``view_materializations`` summary (best effort: DuckDB is the truth)."""
+        try:
+            async with self.db.tenant_session(self.tenant_id) as s:
+                for r in results:
+                    await s.execute(
+                        delete(ViewMaterialization).where(
+                            ViewMaterialization.connection_id == connection_id,
+                            ViewMaterialization.stream == r.stream,
+                            ViewMaterialization.entity == r.entity,
+                        )
+                    )
+                    if r.mode == "dropped":
+                        continue
+                    s.add(
+                        ViewMaterialization(
+                            connection_id=connection_id,
+                            stream=r.stream,
+                            entity=r.entity,
+                            status="failed" if r.mode == "failed" else "ok",
+                            mode=r.mode,
+                            rows=r.rows,
+                            mapping_signature=r.signature,
+                            last_synced_at=r.last_synced_at,
+                            error=(r.error or "")[:2000] or None,
+                            materialized_at=utcnow(),
+                        )
+                    )
+        except (IntegrityError, NotFound):  # the connection was deleted meanwhile
+            log.info(
+                "tenant %s: connection %s gone; summary not kept", self.tenant_id, connection_id
+            )
+
+    # -- reads (any number at once, each on its own cursor) ---------------------------
+
+    async def list_views(self) -> list[dict[str, Any]]:
+        return await self._read(lambda con: browse.list_views(con, self.ontology))
+
+    async def read_view(self, name: str, request: browse.ViewRequest) -> dict[str, Any]:
+        return await self._read(lambda con: browse.read_view(con, self.ontology, name, request))
+
+    async def query(
+        self, sql: str, *, limit: int | None = None, timeout_s: float | None = None
+    ) -> dict[str, Any]:
+        """Run a sandbox SELECT; ``limit``/``timeout_s`` are capped by the service's own."""
+        rows = min(limit or self.query_max_rows, self.query_max_rows)
+        timeout = min(timeout_s or self.query_timeout_s, self.query_timeout_s)
+        result = await self._read(
+            lambda con: sandbox.run(con, sql, max_rows=rows, timeout_s=timeout)
+        )
+        return result.to_dict()
+
+    async def _read(self, fn: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        def run() -> Any:
+            con = self.store.cursor()
+            try:
+                return fn(con)
+            finally:
+                con.close()
+
+        return await anyio.to_thread.run_sync(run)
