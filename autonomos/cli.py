@@ -218,6 +218,16 @@ def up(
                     settings, DEMO_TENANT, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources"
                 )
             out.print(f"[green]✓[/] demo sources synced: {run.status}, {run.records_written} rows")
+            with out.status("Mapping the demo sources onto the ontology, building the views"):
+                from autonomos.jobs.batch_map import map_tenant
+
+                report = run_async(lambda: map_tenant(settings, DEMO_TENANT))
+            active = sum(s.active for s in report.streams)
+            proposed = sum(s.proposed for s in report.streams)
+            out.print(
+                f"[green]✓[/] demo mapped: {active} mappings active, {proposed} proposed for "
+                "review (/api/v1/dcl/mappings), views at /api/v1/dcl/views"
+            )
     if foreground:
         import time
 

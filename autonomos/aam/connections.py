@@ -23,9 +23,9 @@ from autonomos.aam.sync_runs import InvalidTransition, SyncStatus, transition
 from autonomos.connectors.base import Connector, ConnectorError, FailureType
 from autonomos.connectors.registry import SOURCE_TYPES, build_connector, split_secrets
 from autonomos.connectors.schema import StreamSchema
+from autonomos.dcl.registry import mapping_counts_query
 from autonomos.store.aam_models import Connection, DriftEventRow, EventLogEntry, SyncRun
 from autonomos.store.base import utcnow
-from autonomos.store.dcl_models import MappingRegistry
 from autonomos.store.errors import Conflict, NotFound
 from autonomos.store.secrets import SecretBox
 
@@ -219,12 +219,7 @@ class ConnectionService:
 
     async def overview(self, s: AsyncSession) -> list[dict[str, Any]]:
         """Every connection with mapping count, drift flag and last event: one query."""
-        mappings = (
-            select(MappingRegistry.connection_id, func.count().label("n"))
-            .where(MappingRegistry.status == "active")
-            .group_by(MappingRegistry.connection_id)
-            .subquery()
-        )
+        mappings = mapping_counts_query().subquery()
         drift = (
             select(DriftEventRow.connection_id, func.count().label("open"))
             .where(DriftEventRow.status == "open")

@@ -59,6 +59,8 @@ CHILD_KINDS: dict[str, ChildSpec] = {
     "repair": ChildSpec(
         "autonomos.actors.repair_agent:RepairAgent", busy="busy", on_drift="handle_drift"
     ),
+    # detached like ``actors.dcl.dcl_handle`` (the API's way in): one actor whoever creates it
+    "dcl": ChildSpec("autonomos.actors.dcl:DCL", busy="busy", options={"lifetime": "detached"}),
 }
 
 

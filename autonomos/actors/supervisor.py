@@ -237,6 +237,10 @@ class TenantSupervisor:
             await self._forward_drift(UUID(str(child.child_id)), run_id)
         except Exception:
             log.exception("tenant %s: drift forwarding for run %s failed", self.tenant_id, run_id)
+        try:
+            await self._materialize(UUID(str(child.child_id)), run_id)
+        except Exception:
+            log.exception("tenant %s: materialising run %s failed", self.tenant_id, run_id)
 
     async def _revive(self, child: _Child) -> None:
         """Replace a dead child; a connector gets its connection's unfinished runs."""
@@ -348,6 +352,18 @@ class TenantSupervisor:
         async with self.db.tenant_session(self.tenant_id) as s:
             rows = (await s.execute(query.order_by(SyncRun.queued_at))).all()
         return [(r[0], r[1]) for r in rows]
+
+    async def _materialize(self, connection_id: UUID, run_id: UUID) -> None:
+        """Bring the unified views up to date with what the run landed (DCL actor)."""
+        from autonomos.store.aam_models import SyncRun
+
+        async with self.db.tenant_session(self.tenant_id) as s:
+            run = await s.get(SyncRun, run_id)
+            if run is None or run.status != "succeeded" or not run.records_written:
+                return
+            streams = list(run.streams) if run.streams else None
+        if "dcl" in self.kinds:
+            await self._call_single("dcl", "materialize", connection_id, streams)
 
     async def _forward_drift(self, connection_id: UUID, run_id: UUID) -> None:
         from sqlalchemy import select

@@ -136,18 +136,28 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-async def _main(args: argparse.Namespace, settings: Settings) -> Report:
+async def map_tenant(
+    settings: Settings,
+    tenant: str,
+    connections: Sequence[uuid.UUID] = (),
+    *,
+    auto_threshold: float | None = None,
+    use_embedder: bool = True,
+    materialize_views: bool = True,
+) -> Report:
+    """Map every stream of ``connections`` (default: all of the tenant's) and materialise
+    the views: what the job does, callable in-process (``autonomos up`` maps the demo)."""
     db = Database(settings.app_database_url)
     try:
-        tenant_id = await find_tenant(db, args.tenant)
+        tenant_id = await find_tenant(db, tenant)
         async with db.tenant_session(tenant_id) as s:
-            await find_connections(s, args.connection)  # unknown ids fail before any work
-            threshold = args.auto_threshold
+            await find_connections(s, list(connections))  # unknown ids fail before any work
+            threshold = auto_threshold
             if threshold is None:
                 threshold = await safe_mode_threshold(s, settings)
             memory = await _people_memory(s, tenant_id)
-        matcher = _matcher(settings, tenant_id, not args.no_embedder, memory)
-        port = None if args.no_materialize else _dcl_port(settings, db)
+        matcher = _matcher(settings, tenant_id, use_embedder, memory)
+        port = _dcl_port(settings, db) if materialize_views else None
 
         async def materialize(cid: uuid.UUID, streams: list[str] | None, full: bool) -> Any:
             assert port is not None
@@ -157,7 +167,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> Report:
             return await run_batch_map(
                 db,
                 tenant_id,
-                args.connection,
+                list(connections),
                 matcher,
                 auto_threshold=threshold,
                 materialize=None if port is None else materialize,
@@ -167,6 +177,17 @@ async def _main(args: argparse.Namespace, settings: Settings) -> Report:
                 await port.close()
     finally:
         await db.dispose()
+
+
+async def _main(args: argparse.Namespace, settings: Settings) -> Report:
+    return await map_tenant(
+        settings,
+        args.tenant,
+        args.connection,
+        auto_threshold=args.auto_threshold,
+        use_embedder=not args.no_embedder,
+        materialize_views=not args.no_materialize,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,13 +7,14 @@ import time
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 from sqlalchemy import func, select
 
 from autonomos.aam.connections import ConnectionService
 from autonomos.auth.service import audit
 from autonomos.serve_apps.api.deps import Admin, Operator, RequestId, TenantSession, Viewer
 from autonomos.serve_apps.api.errors import ApiError
+from autonomos.serve_apps.api.routes.dcl import Dcl
 from autonomos.serve_apps.api.schemas_aam import (
     CheckOut,
     ConnectionCreate,
@@ -138,9 +139,17 @@ async def update_connection(
     status_code=status.HTTP_204_NO_CONTENT,
 )
 async def delete_connection(
-    connection_id: uuid.UUID, admin: Admin, session: TenantSession, service: Service, rid: RequestId
+    connection_id: uuid.UUID,
+    admin: Admin,
+    session: TenantSession,
+    service: Service,
+    rid: RequestId,
+    dcl: Dcl,
+    background: BackgroundTasks,
 ) -> None:
     await service.delete(session, connection_id)
+    # once the deletion is committed, its rows leave the unified views
+    background.add_task(_drop_views, dcl, admin.tenant_id, connection_id)
     await audit(
         session,
         "connection.delete",
@@ -149,6 +158,13 @@ async def delete_connection(
         actor_id=admin.user_id,
         request_id=rid,
     )
+
+
+async def _drop_views(dcl: Dcl, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> None:
+    try:
+        await dcl.drop_connection(tenant_id, connection_id)
+    except Exception:  # the next materialisation drops them anyway
+        log.exception("dropping views of deleted connection %s failed", connection_id)
 
 
 @router.post("/connections/{connection_id}/check", operation_id="checkConnection")
