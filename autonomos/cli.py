@@ -41,7 +41,7 @@ map_app = typer.Typer(
 app.add_typer(map_app, name="map")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error line is never cut mid-path
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
