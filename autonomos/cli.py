@@ -414,19 +414,9 @@ def _ingest(
 
 
 async def _find_tenant(db: Any, tenant: str) -> uuid.UUID:
-    from sqlalchemy import select
+    from autonomos.store.tenants import find_tenant
 
-    from autonomos.store.errors import NotFound
-    from autonomos.store.models import Tenant
-
-    async with db.global_session() as s:
-        try:
-            found = await s.get(Tenant, uuid.UUID(tenant))
-        except ValueError:
-            found = await s.scalar(select(Tenant).where(Tenant.name == tenant))
-    if found is None:
-        raise NotFound(f"no tenant {tenant!r}")
-    return found.id
+    return await find_tenant(db, tenant)
 
 
 @ingest_app.command("files")

@@ -145,6 +145,23 @@ async def register(client: httpx.AsyncClient, prefix: str = "t") -> Tenant:
     return Tenant(name, email, password, r.json())
 
 
+async def files_connection(
+    api: httpx.AsyncClient, t: Tenant, path: Path | str, prefix: str = "files"
+) -> str:
+    """Create a files connection over ``path`` through the API; its id."""
+    r = await api.post(
+        "/api/v1/aam/connections",
+        headers=t.headers,
+        json={
+            "name": f"{prefix}-{uuid.uuid4().hex[:6]}",
+            "source_type": "files",
+            "config": {"path": str(path)},
+        },
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
 @pytest.fixture
 async def tenant_a(api: httpx.AsyncClient) -> Tenant:
     return await register(api, "a")

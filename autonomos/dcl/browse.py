@@ -22,7 +22,7 @@ import duckdb
 
 from autonomos.dcl._sql import INTERNAL_SCHEMA, LINEAGE, ident
 from autonomos.dcl.errors import QueryRejected, UnknownView
-from autonomos.dcl.sandbox import jsonable
+from autonomos.dcl.sandbox import json_cell, jsonable
 from autonomos.ontology import Ontology
 
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "prefix", "null", "notnull"]
@@ -192,10 +192,7 @@ def read_view(
     rows = rows[: request.limit]
     json_fields = {i for i, f in enumerate(fields) if cols[f].upper() == "JSON"}
     out = [
-        {
-            f: (_parse_json(r[i]) if i in json_fields else jsonable(r[i]))
-            for i, f in enumerate(fields)
-        }
+        {f: (json_cell(r[i]) if i in json_fields else jsonable(r[i])) for i, f in enumerate(fields)}
         for r in rows
     ]
     next_cursor = None
@@ -278,12 +275,3 @@ def _decode_cursor(cursor: str, fingerprint: str, n: int) -> list[str | None]:
     if not ok:
         raise QueryRejected("invalid cursor: it belongs to another query or is corrupt")
     return list(values)
-
-
-def _parse_json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return jsonable(value)

@@ -173,8 +173,7 @@ def run(
     return QueryResult(
         columns=[{"name": d[0], "type": t} for d, t in zip(description, types, strict=True)],
         rows=[
-            [_json_cell(v) if i in json_cols else jsonable(v) for i, v in enumerate(r)]
-            for r in rows
+            [json_cell(v) if i in json_cols else jsonable(v) for i, v in enumerate(r)] for r in rows
         ],
         row_count=len(rows),
         truncated=truncated,
@@ -206,7 +205,8 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _json_cell(value: Any) -> Any:
+def json_cell(value: Any) -> Any:
+    """A DuckDB JSON value as its parsed structure (text that is not JSON stays text)."""
     if isinstance(value, str):
         try:
             return json.loads(value)

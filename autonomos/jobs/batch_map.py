@@ -41,11 +41,11 @@ from autonomos.jobs.mapping import (
     Report,
     UsageError,
     find_connections,
-    find_tenant,
     run_batch_map,
 )
 from autonomos.store.errors import NotFound
 from autonomos.store.session import Database
+from autonomos.store.tenants import find_tenant
 
 log = logging.getLogger("autonomos.jobs.batch_map")
 

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.store.aam_models import Connection, LandedBatch, SchemaFingerprint
 from autonomos.store.errors import Conflict
-from autonomos.store.models import Tenant
 from autonomos.store.session import Database
 
 log = logging.getLogger("autonomos.jobs.mapping")
@@ -67,17 +66,6 @@ class Report:
 
 
 # -- inputs ------------------------------------------------------------------------------
-
-
-async def find_tenant(db: Database, tenant: str) -> uuid.UUID:
-    async with db.global_session() as s:
-        try:
-            found = await s.get(Tenant, uuid.UUID(tenant))
-        except ValueError:
-            found = await s.scalar(select(Tenant).where(Tenant.name == tenant))
-    if found is None:
-        raise UsageError(f"no tenant {tenant!r}")
-    return found.id
 
 
 async def find_connections(

@@ -15,7 +15,7 @@ from autonomos.ontology import load_ontology
 from autonomos.store.aam_models import DriftEventRow
 from autonomos.store.dcl_models import ViewMaterialization
 from autonomos.store.session import Database
-from tests.conftest import Tenant
+from tests.conftest import Tenant, files_connection
 from tests.integration.api.test_auth import assert_error
 from tests.integration.api.test_users_and_roles import _user
 
@@ -27,17 +27,7 @@ async def _synced_connection(api: httpx.AsyncClient, t: Tenant, tmp_path: Path) 
     src.mkdir()
     (src / "accounts.csv").write_text("Id,Name,Website\n1,Acme Inc,acme.com\n2,Globex,globex.io\n")
     (src / "contacts.csv").write_text("Id,Email,AccountId\n1,a@acme.com,1\n")
-    r = await api.post(
-        "/api/v1/aam/connections",
-        headers=t.headers,
-        json={
-            "name": f"crm-{uuid.uuid4().hex[:6]}",
-            "source_type": "files",
-            "config": {"path": str(src)},
-        },
-    )
-    assert r.status_code == 201, r.text
-    cid = r.json()["id"]
+    cid = await files_connection(api, t, src, "crm")
     run = await api.post(f"/api/v1/aam/connections/{cid}/sync", headers=t.headers)
     assert run.status_code == 202, run.text
     await api.app.state.connections.launcher.drain()  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from autonomos.dcl import registry
 from autonomos.jobs.server import RayJobServer
 from autonomos.jobs.service import JobService, job_env, submission_id
 from autonomos.store.jobs_models import Job
-from tests.conftest import Tenant, free_port
+from tests.conftest import Tenant, files_connection, free_port
 from tests.integration.api.test_auth import assert_error
 from tests.integration.api.test_users_and_roles import _user
 from tests.integration.jobs.conftest import REPO, VENV_BIN, RayHead
@@ -37,17 +37,7 @@ async def _synced_connection(api: httpx.AsyncClient, t: Tenant, tmp_path: Path) 
         "1,Acme Inc,https://acme.com,Software,120,Boston\n"
         "2,Globex LLC,globex.io,Energy,4000,Austin\n"
     )
-    r = await api.post(
-        "/api/v1/aam/connections",
-        headers=t.headers,
-        json={
-            "name": f"crm-{uuid.uuid4().hex[:6]}",
-            "source_type": "files",
-            "config": {"path": str(src)},
-        },
-    )
-    assert r.status_code == 201, r.text
-    cid = r.json()["id"]
+    cid = await files_connection(api, t, src, "crm")
     assert (await api.post(f"/api/v1/aam/connections/{cid}/sync", headers=t.headers)).is_success
     await api.app.state.connections.launcher.drain()  # type: ignore[attr-defined]
     return str(cid)

@@ -12,7 +12,7 @@ import httpx
 from autonomos.aam.connections import InlineSyncLauncher
 from autonomos.dcl import registry
 from autonomos.store.repair_models import RepairProposalRow
-from tests.conftest import Tenant
+from tests.conftest import Tenant, files_connection
 
 V1 = (
     "id,name,user_name,deactivated,legacy_code,employees\n"
@@ -72,17 +72,7 @@ async def drifted_connection(api: httpx.AsyncClient, t: Tenant, tmp_path: Path) 
     src = tmp_path / f"src-{uuid.uuid4().hex[:6]}"
     src.mkdir(parents=True)
     (src / "accounts.csv").write_text(V1)
-    r = await api.post(
-        "/api/v1/aam/connections",
-        headers=t.headers,
-        json={
-            "name": f"crm-{uuid.uuid4().hex[:6]}",
-            "source_type": "files",
-            "config": {"path": str(src)},
-        },
-    )
-    assert r.status_code == 201, r.text
-    cid = r.json()["id"]
+    cid = await files_connection(api, t, src, "crm")
     await sync(api, t, cid)
     await map_fields(api, t, cid, "accounts", MAPPED)
     (src / "accounts.csv").write_text(V2)
