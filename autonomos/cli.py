@@ -382,10 +382,11 @@ def users_create(
     async def _create() -> Any:
         from autonomos.auth.service import AuthService
         from autonomos.store.session import Database
+        from autonomos.store.tenants import find_tenant
 
         db = Database(settings.app_database_url)
         try:
-            tenant_id = await _find_tenant(db, tenant)
+            tenant_id = await find_tenant(db, tenant)
             auth = AuthService.from_settings(settings, db)
             async with db.tenant_session(tenant_id) as s:
                 return await auth.create_user(s, body.email, body.password, body.role)
@@ -402,21 +403,16 @@ def _ingest(
     async def _run() -> Any:
         from autonomos.aam.ingest import ingest_files
         from autonomos.store.session import Database
+        from autonomos.store.tenants import find_tenant
 
         db = Database(settings.app_database_url)
         try:
-            tenant_id = await _find_tenant(db, tenant)
+            tenant_id = await find_tenant(db, tenant)
             return await ingest_files(settings, db, tenant_id, connection_id, path, name)
         finally:
             await db.dispose()
 
     return run_async(_run)
-
-
-async def _find_tenant(db: Any, tenant: str) -> uuid.UUID:
-    from autonomos.store.tenants import find_tenant
-
-    return await find_tenant(db, tenant)
 
 
 @ingest_app.command("files")

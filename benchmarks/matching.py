@@ -224,17 +224,12 @@ def run_renames(out: Path) -> dict[str, dict[str, Any]]:
     """The repair agent's diff_schemas and a rapidfuzz baseline on the drift cases."""
     cases_dir = EVAL / "drift" / "cases"
     cases = [json.loads(p.read_text()) for p in sorted(cases_dir.glob("*.json"))]
-    detectors: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-        "rapidfuzz baseline": rename_baseline
-    }
-    try:
-        from autonomos.aam.repair import diff_schemas
+    from benchmarks.drift import baseline, predict  # one baseline for both benchmarks
 
-        detectors["autonomos (diff_schemas)"] = lambda c: diff_schemas(
-            c["before"]["fields"], c["after"]["fields"]
-        )
-    except ImportError:
-        print("autonomos.aam.repair.diff_schemas is not available: rename row skipped")
+    detectors: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+        "rapidfuzz baseline": baseline,
+        "autonomos (diff_schemas)": predict,
+    }
     results = {}
     for name, fn in detectors.items():
         d = out / ("drift-" + name.split()[0])
@@ -250,47 +245,6 @@ def run_renames(out: Path) -> dict[str, dict[str, Any]]:
         )
         results[name] = json.loads(res_path.read_text())
     return results
-
-
-def rename_baseline(case: dict[str, Any], threshold: float = 0.8) -> dict[str, Any]:
-    """Pair removed -> added fields by rapidfuzz normalised Levenshtein ratio (greedy)."""
-    from rapidfuzz.distance import Levenshtein
-
-    def types(doc: dict[str, Any]) -> dict[str, str]:
-        return {
-            f["name"]: "|".join(f["type"])
-            if isinstance(f.get("type"), list)
-            else str(f.get("type", "string"))
-            for f in doc["fields"]
-        }
-
-    before, after = types(case["before"]), types(case["after"])
-    removed = [n for n in before if n not in after]
-    added = [n for n in after if n not in before]
-    scored = sorted(
-        (
-            (Levenshtein.normalized_similarity(o.lower(), n.lower()), o, n)
-            for o in removed
-            for n in added
-        ),
-        reverse=True,
-    )
-    renamed: dict[str, str] = {}
-    conf: dict[str, float] = {}
-    used: set[str] = set()
-    for s, o, n in scored:
-        if s >= threshold and o not in renamed and n not in used:
-            renamed[o], conf[o] = n, round(s, 4)
-            used.add(n)
-    return {
-        "added": [n for n in added if n not in used],
-        "removed": [o for o in removed if o not in renamed],
-        "renamed": renamed,
-        "type_changed": {
-            n: [before[n], after[n]] for n in before if n in after and before[n] != after[n]
-        },
-        "rename_confidence": conf,
-    }
 
 
 def print_renames(results: dict[str, dict[str, Any]]) -> None:

@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autonomos.aam.repair.suggest import tenant_memory
 from autonomos.config import Settings, SettingsError
 from autonomos.jobs.mapping import (
     Report,
@@ -56,13 +57,6 @@ async def safe_mode_threshold(session: AsyncSession, settings: Settings) -> floa
 
     safe, _ = await repair_store.get_settings(session, settings.repair_threshold)
     return safe.threshold if safe.auto_apply else 1.01
-
-
-async def _people_memory(session: AsyncSession, tenant_id: uuid.UUID) -> Any:
-    """The tenant's mapping memory: what its people decided (this job's writes excluded)."""
-    from autonomos.aam.repair import suggest
-
-    return await suggest.tenant_memory(session, tenant_id)
 
 
 def _matcher(settings: Settings, tenant_id: uuid.UUID, use_embedder: bool, memory: Any) -> Any:
@@ -155,7 +149,7 @@ async def map_tenant(
             threshold = auto_threshold
             if threshold is None:
                 threshold = await safe_mode_threshold(s, settings)
-            memory = await _people_memory(s, tenant_id)
+            memory = await tenant_memory(s, tenant_id)  # what its people decided
         matcher = _matcher(settings, tenant_id, use_embedder, memory)
         port = _dcl_port(settings, db) if materialize_views else None
 

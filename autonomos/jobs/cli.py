@@ -33,6 +33,7 @@ def _with_service(tenant: str, fn: Callable[[JobService, uuid.UUID], Awaitable[T
     from autonomos.jobs.server import RayJobServer
     from autonomos.jobs.service import JobService
     from autonomos.store.session import Database
+    from autonomos.store.tenants import find_tenant
 
     settings = cli.load_settings()
     cli.do_migrate(settings)
@@ -40,7 +41,7 @@ def _with_service(tenant: str, fn: Callable[[JobService, uuid.UUID], Awaitable[T
     async def go() -> T:
         db = Database(settings.app_database_url)
         try:
-            tenant_id = await cli._find_tenant(db, tenant)
+            tenant_id = await find_tenant(db, tenant)
             service = JobService(db, RayJobServer(settings.job_server_url), settings)
             return await fn(service, tenant_id)
         except JobError as e:

@@ -31,7 +31,14 @@ from autonomos.dcl.errors import (
 from autonomos.dcl.port import DCLPort
 from autonomos.dcl.transforms import TRANSFORMS
 from autonomos.ontology import load_ontology
-from autonomos.serve_apps.api.deps import DbDep, Operator, RequestId, TenantSession, Viewer
+from autonomos.serve_apps.api.deps import (
+    DbDep,
+    Operator,
+    Principal,
+    RequestId,
+    TenantSession,
+    Viewer,
+)
 from autonomos.serve_apps.api.errors import ApiError
 from autonomos.serve_apps.api.schemas_dcl import (
     MappingChanged,
@@ -101,6 +108,33 @@ async def _rematerialize(
         return {"error": str(e)}
 
 
+async def _changed(
+    s: Any, action: str, row: MappingRegistry, op: Principal, rid: str | None, **details: Any
+) -> MappingOut:
+    """Audit a hand-made mapping change (in its transaction); the changed row."""
+    await audit(
+        s,
+        action,
+        "mapping",
+        row.id,
+        actor_id=op.user_id,
+        request_id=rid,
+        version=row.version,
+        **details,
+    )
+    return _out(row)
+
+
+async def _answer(
+    dcl: DCLPort, op: Principal, out: MappingOut, materialize: bool
+) -> MappingChanged:
+    """After the commit: refresh the views the change touches when asked to."""
+    done = None
+    if materialize:
+        done = await _rematerialize(dcl, op.tenant_id, out.connection_id, out.stream)
+    return MappingChanged(mapping=out, materialization=done)
+
+
 # -- ontology and mappings ------------------------------------------------------------
 
 
@@ -151,23 +185,17 @@ async def set_mapping(
                 decided_by=f"user:{op.user_id}",
                 replace_target=body.replace_target,
             )
-        await audit(
+        out = await _changed(
             s,
             "mapping.set",
-            "mapping",
-            row.id,
-            actor_id=op.user_id,
-            request_id=rid,
+            row,
+            op,
+            rid,
             stream=row.stream,
             source_field=row.source_field,
             target=f"{row.entity}.{row.field}",
-            version=row.version,
         )
-        out = _out(row)
-    done = None
-    if body.materialize:
-        done = await _rematerialize(dcl, op.tenant_id, body.connection_id, body.stream)
-    return MappingChanged(mapping=out, materialization=done)
+    return await _answer(dcl, op, out, body.materialize)
 
 
 @router.post("/mappings/retire", operation_id="retireMapping")
@@ -185,21 +213,8 @@ async def retire_mapping(
                 status=body.status,
                 decided_by=f"user:{op.user_id}",
             )
-        await audit(
-            s,
-            "mapping.retire",
-            "mapping",
-            row.id,
-            actor_id=op.user_id,
-            request_id=rid,
-            status=row.status,
-            version=row.version,
-        )
-        out = _out(row)
-    done = None
-    if body.materialize:
-        done = await _rematerialize(dcl, op.tenant_id, body.connection_id, body.stream)
-    return MappingChanged(mapping=out, materialization=done)
+        out = await _changed(s, "mapping.retire", row, op, rid, status=row.status)
+    return await _answer(dcl, op, out, body.materialize)
 
 
 @router.get("/mappings/history", operation_id="mappingHistory")
@@ -232,21 +247,8 @@ async def restore_mapping(
             row = await registry.restore(
                 s, mapping_id, f"user:{op.user_id}", replace_target=body.replace_target
             )
-        await audit(
-            s,
-            "mapping.restore",
-            "mapping",
-            row.id,
-            actor_id=op.user_id,
-            request_id=rid,
-            restored_from=str(mapping_id),
-            version=row.version,
-        )
-        out = _out(row)
-    done = None
-    if body.materialize:
-        done = await _rematerialize(dcl, op.tenant_id, out.connection_id, out.stream)
-    return MappingChanged(mapping=out, materialization=done)
+        out = await _changed(s, "mapping.restore", row, op, rid, restored_from=str(mapping_id))
+    return await _answer(dcl, op, out, body.materialize)
 
 
 @router.post("/materialize", operation_id="materializeViews")
