@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import enum
 
+from autonomos.common.states import InvalidTransition, StateMachine
+
+__all__ = ["MACHINE", "InvalidTransition", "SyncStatus", "transition"]
+
 
 class SyncStatus(enum.StrEnum):
     QUEUED = "queued"
@@ -27,23 +31,18 @@ class SyncStatus(enum.StrEnum):
 
 _FINISHED = frozenset({SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.CANCELLED})
 
-_ALLOWED: dict[SyncStatus, frozenset[SyncStatus]] = {
-    SyncStatus.QUEUED: frozenset({SyncStatus.RUNNING, SyncStatus.CANCELLED, SyncStatus.FAILED}),
-    SyncStatus.RUNNING: frozenset({SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.CANCELLED}),
-    SyncStatus.SUCCEEDED: frozenset(),
-    SyncStatus.FAILED: frozenset(),
-    SyncStatus.CANCELLED: frozenset(),
-}
-
-
-class InvalidTransition(ValueError):
-    def __init__(self, current: SyncStatus, target: SyncStatus) -> None:
-        super().__init__(f"a {current.value} sync run cannot become {target.value}")
-        self.current, self.target = current, target
+MACHINE: StateMachine[SyncStatus] = StateMachine(
+    "sync run",
+    {
+        SyncStatus.QUEUED: {SyncStatus.RUNNING, SyncStatus.CANCELLED, SyncStatus.FAILED},
+        SyncStatus.RUNNING: {SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.CANCELLED},
+        SyncStatus.SUCCEEDED: (),
+        SyncStatus.FAILED: (),
+        SyncStatus.CANCELLED: (),
+    },
+)
 
 
 def transition(current: SyncStatus, target: SyncStatus) -> SyncStatus:
     """Return ``target`` if the move is allowed, else raise InvalidTransition."""
-    if target not in _ALLOWED[current]:
-        raise InvalidTransition(current, target)
-    return target
+    return MACHINE.transition(current, target)

@@ -12,7 +12,6 @@ transient ones are retried. Messages must never contain secrets (use :func:`reda
 from __future__ import annotations
 
 import abc
-import enum
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -20,26 +19,29 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
+from autonomos.common.errors import AutonomosError, FailureType
 from autonomos.connectors.schema import StreamSchema
 
+__all__ = [
+    "Connector",
+    "ConnectorError",
+    "FailureType",
+    "ReadItem",
+    "RecordBatchMessage",
+    "StateMessage",
+    "redact",
+]
 
-class FailureType(enum.StrEnum):
-    TERMINAL = "terminal"  # will fail again the same way (bad data, unsupported)
-    TRANSIENT = "transient"  # may succeed on retry (timeout, 5xx, rate limit, connection reset)
-    CONFIGURATION = "configuration"  # the user must fix something (credentials, path, URL)
 
+class ConnectorError(AutonomosError):
+    """Base of every connector error; ``failure`` says whether a retry can help
+    (``configuration``: the user must fix the connection's settings)."""
 
-class ConnectorError(Exception):
     def __init__(
         self, message: str, failure: FailureType, *, retry_after_s: float | None = None
     ) -> None:
-        super().__init__(message)
-        self.failure = failure
+        super().__init__(message, failure=failure)
         self.retry_after_s = retry_after_s
-
-    @property
-    def retryable(self) -> bool:
-        return self.failure is FailureType.TRANSIENT
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from autonomos.dcl.errors import (
     QueryTimeout,
     UnknownView,
     ViewError,
+    ViewRequestError,
 )
 from autonomos.dcl.registry import (
     MappingStatus,
@@ -37,6 +38,7 @@ __all__ = [
     "QueryTimeout",
     "UnknownView",
     "ViewError",
+    "ViewRequestError",
     "active_mappings",
     "current_mappings",
     "history",

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import duckdb
 
 from autonomos.dcl._sql import INTERNAL_SCHEMA, LINEAGE, ident
-from autonomos.dcl.errors import QueryRejected, UnknownView
+from autonomos.dcl.errors import UnknownView, ViewRequestError
 from autonomos.dcl.sandbox import json_cell, jsonable
 from autonomos.ontology import Ontology
 
@@ -48,16 +48,16 @@ class Filter:
         name, _, rest = text.partition(":")
         op, sep, value = rest.partition(":")
         if not name or not op:
-            raise QueryRejected(f"filter {text!r} must look like field:op:value")
+            raise ViewRequestError(f"filter {text!r} must look like field:op:value")
         if op not in (*OPS, "in", "contains", "prefix", *VALUELESS):
-            raise QueryRejected(
+            raise ViewRequestError(
                 f"unknown filter operator {op!r}; use one of "
                 f"{', '.join([*OPS, 'in', 'contains', 'prefix', *VALUELESS])}"
             )
         if op in VALUELESS:
             return cls(name, op)
         if not sep:
-            raise QueryRejected(f"filter {text!r} needs a value (field:{op}:value)")
+            raise ViewRequestError(f"filter {text!r} needs a value (field:{op}:value)")
         return cls(name, op, value)
 
 
@@ -148,13 +148,13 @@ def read_view(
     if not cols:  # the name is not echoed: it is the caller's, the list is ours
         raise UnknownView(f"no such view; the views are {', '.join(names)}")
     if not 1 <= request.limit <= MAX_LIMIT:
-        raise QueryRejected(f"limit must be between 1 and {MAX_LIMIT}")
+        raise ViewRequestError(f"limit must be between 1 and {MAX_LIMIT}")
     if len(request.filters) > MAX_FILTERS or len(request.sort) > MAX_SORT:
-        raise QueryRejected(f"at most {MAX_FILTERS} filters and {MAX_SORT} sort fields")
+        raise ViewRequestError(f"at most {MAX_FILTERS} filters and {MAX_SORT} sort fields")
 
     def known(f: str) -> str:
         if f not in cols:
-            raise QueryRejected(f"view {name!r} has no field {f!r}")
+            raise ViewRequestError(f"view {name!r} has no field {f!r}")
         return f
 
     fields = [known(f) for f in request.fields] or list(cols)
@@ -167,7 +167,7 @@ def read_view(
     for item in request.sort:
         f = known(item.lstrip("-+"))
         if not _sortable(cols[f]):
-            raise QueryRejected(f"field {f!r} ({cols[f]}) cannot be sorted on")
+            raise ViewRequestError(f"field {f!r} ({cols[f]}) cannot be sorted on")
         sort.append((f, item.startswith("-")))
     unique = [c for c in LINEAGE[:3] if c in cols] if LINEAGE[0] in cols else [next(iter(cols))]
     keys = sort + [(c, False) for c in unique if c not in {s for s, _ in sort}]
@@ -187,7 +187,7 @@ def read_view(
     try:
         rows = con.execute(sql, params).fetchall()
     except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException) as e:
-        raise QueryRejected(f"invalid filter value: {str(e).splitlines()[0]}") from None
+        raise ViewRequestError(f"invalid filter value: {str(e).splitlines()[0]}") from None
     more = len(rows) > request.limit
     rows = rows[: request.limit]
     json_fields = {i for i, f in enumerate(fields) if cols[f].upper() == "JSON"}
@@ -219,11 +219,13 @@ def _predicate(col: str, type_: str, flt: Filter) -> tuple[str, list[Any]]:
     if flt.op == "prefix":
         return f"starts_with(CAST({c} AS VARCHAR), ?)", [value]
     if not _sortable(type_):
-        raise QueryRejected(f"field {col!r} ({type_}) supports only null/notnull/contains filters")
+        raise ViewRequestError(
+            f"field {col!r} ({type_}) supports only null/notnull/contains filters"
+        )
     if flt.op == "in":
         items = value.split(",")
         if not 1 <= len(items) <= MAX_IN:
-            raise QueryRejected(f"an 'in' filter takes 1 to {MAX_IN} comma-separated values")
+            raise ViewRequestError(f"an 'in' filter takes 1 to {MAX_IN} comma-separated values")
         marks = ", ".join(f"CAST(? AS {type_})" for _ in items)
         return f"{c} IN ({marks})", items
     return f"{c} {OPS[flt.op]} CAST(? AS {type_})", [value]
@@ -273,5 +275,5 @@ def _decode_cursor(cursor: str, fingerprint: str, n: int) -> list[str | None]:
     except (ValueError, KeyError, TypeError, binascii.Error):
         ok = False
     if not ok:
-        raise QueryRejected("invalid cursor: it belongs to another query or is corrupt")
+        raise ViewRequestError("invalid cursor: it belongs to another query or is corrupt")
     return list(values)

@@ -9,19 +9,27 @@ They carry only a message so that they cross Ray's process boundary intact.
 
 from __future__ import annotations
 
+from autonomos.common.errors import AutonomosError, FailureType
 
-class DCLError(Exception):
+
+class DCLError(AutonomosError):
     """Base of every DCL error."""
-
-    retryable = False
 
 
 class MappingError(DCLError, ValueError):
     """A mapping names an unknown entity/field, a bad transform or a bad value."""
 
+    failure = FailureType.CONFIGURATION
+
 
 class QueryRejected(DCLError, ValueError):
     """A sandbox query (or a view request) is not allowed or not valid; says why."""
+
+    failure = FailureType.CONFIGURATION
+
+
+class ViewRequestError(QueryRejected):
+    """A view page request (fields, filters, sort, paging) is not valid; says why."""
 
 
 class QueryTimeout(DCLError):
@@ -39,4 +47,4 @@ class ViewError(DCLError):
 class DCLUnavailable(DCLError):
     """The tenant's DCL could not be reached; a retry may succeed."""
 
-    retryable = True
+    failure = FailureType.TRANSIENT

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from autonomos.common.errors import AutonomosError, FailureType
 
-class JobError(Exception):
-    """Base of every jobs error. ``transient``: the same call may succeed later."""
 
-    transient = False
+class JobError(AutonomosError):
+    """Base of every jobs error; ``failure`` says whether the same call may succeed later."""
 
 
 class JobServerUnavailable(JobError):
     """The Ray job server (dashboard) cannot be reached or did not answer in time."""
 
-    transient = True
+    failure = FailureType.TRANSIENT
 
 
 class JobServerError(JobError):

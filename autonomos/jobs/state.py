@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 
+from autonomos.common.states import InvalidTransition, StateMachine
 from autonomos.jobs.errors import JobStateError
 
 
@@ -37,23 +38,29 @@ class JobStatus(enum.StrEnum):
 
 _FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.LOST})
 _ACTIVE = (JobStatus.QUEUED, JobStatus.PENDING, JobStatus.RUNNING)
-_ALLOWED: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.QUEUED: frozenset(JobStatus) - {JobStatus.QUEUED},
-    JobStatus.PENDING: frozenset(JobStatus) - {JobStatus.QUEUED, JobStatus.PENDING},
-    JobStatus.RUNNING: frozenset(_FINISHED),
-    JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
-    JobStatus.LOST: frozenset({JobStatus.QUEUED}),
-    JobStatus.SUCCEEDED: frozenset(),
-    JobStatus.STOPPED: frozenset(),
-}
+MACHINE: StateMachine[JobStatus] = StateMachine(
+    "job",
+    {
+        JobStatus.QUEUED: set(JobStatus) - {JobStatus.QUEUED},
+        JobStatus.PENDING: set(JobStatus) - {JobStatus.QUEUED, JobStatus.PENDING},
+        JobStatus.RUNNING: _FINISHED,
+        JobStatus.FAILED: {JobStatus.QUEUED},
+        JobStatus.LOST: {JobStatus.QUEUED},
+        JobStatus.SUCCEEDED: (),
+        JobStatus.STOPPED: (),
+    },
+)
 ACTIVE: tuple[str, ...] = tuple(s.value for s in _ACTIVE)
 
 
 def transition(current: JobStatus, new: JobStatus) -> JobStatus:
     """``new`` if a job may move there from ``current`` (staying put is always allowed)."""
-    if new is current or new in _ALLOWED[current]:
+    if new is current:
         return new
-    raise JobStateError(f"a {current.value} job cannot become {new.value}")
+    try:
+        return MACHINE.transition(current, new)
+    except InvalidTransition:
+        raise JobStateError(f"a {current.value} job cannot become {new.value}") from None
 
 
 # Ray's JobStatus values (ray.job_submission.JobStatus) -> ours.

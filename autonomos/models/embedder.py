@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from autonomos.common.errors import FailureType
 from autonomos.config import Settings, get_settings
 from autonomos.models._cache import EmbeddingCache, content_key
 from autonomos.models.errors import EmbedderError
@@ -231,7 +232,7 @@ class LocalEmbedder(CachedEmbedder):
                     device = "cuda" if torch.cuda.is_available() else "cpu"
                 path = self.model_path or default_model_path()
                 if not path.is_dir():
-                    raise EmbedderError(f"no model at {path}", retry="configuration")
+                    raise EmbedderError(f"no model at {path}", failure=FailureType.CONFIGURATION)
                 self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
                 self.device = device
         return self._model
@@ -293,7 +294,8 @@ class ServeEmbedder(CachedEmbedder):
                 self._handle = serve.get_deployment_handle(self.deployment_name, self.app_name)
             except Exception as e:
                 raise EmbedderError(
-                    f"Serve app {self.app_name!r} is not reachable: {e}", retry="transient"
+                    f"Serve app {self.app_name!r} is not reachable: {e}",
+                    failure=FailureType.TRANSIENT,
                 ) from e
         return self._handle
 
@@ -323,7 +325,7 @@ class ServeEmbedder(CachedEmbedder):
         try:
             results = [r.result(timeout_s=self.timeout_s) for r in responses]
         except Exception as e:
-            raise EmbedderError(f"Serve embedder failed: {e}", retry="transient") from e
+            raise EmbedderError(f"Serve embedder failed: {e}", failure=FailureType.TRANSIENT) from e
         return self._assemble(order, results)
 
     async def _aembed(self, texts: list[str]) -> tuple[np.ndarray, int]:
@@ -334,7 +336,7 @@ class ServeEmbedder(CachedEmbedder):
                 asyncio.gather(*(handle.remote(c) for c in chunks)), self.timeout_s
             )
         except Exception as e:
-            raise EmbedderError(f"Serve embedder failed: {e}", retry="transient") from e
+            raise EmbedderError(f"Serve embedder failed: {e}", failure=FailureType.TRANSIENT) from e
         return self._assemble(order, list(results))
 
 

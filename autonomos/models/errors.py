@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-Retry = Literal["transient", "terminal", "configuration"]
+from autonomos.common.errors import AutonomosError, FailureType
 
 
-class ModelError(Exception):
-    """Base of every model error. ``retry`` says whether trying again can help:
+class ModelError(AutonomosError):
+    """Base of every model error. ``failure`` says whether trying again can help:
     ``transient`` (endpoint down, timeout, rate limit), ``terminal`` (this input will fail
     again), ``configuration`` (fix the settings first)."""
-
-    retry: Retry = "terminal"
-
-    def __init__(self, message: str, *, retry: Retry | None = None) -> None:
-        super().__init__(message)
-        if retry is not None:
-            self.retry = retry
 
 
 class EmbedderError(ModelError):
@@ -35,6 +26,6 @@ class LLMOutputError(LLMError):
     it is model output, never a prompt or a key)."""
 
     def __init__(self, message: str, errors: list[str], output: str) -> None:
-        super().__init__(message, retry="terminal")
+        super().__init__(message, failure=FailureType.TERMINAL)
         self.errors = errors
         self.output = output[:500]

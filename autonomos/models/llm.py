@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol, cast, runtime_checkable
 
+from autonomos.common.errors import FailureType
 from autonomos.config import Settings
 from autonomos.models import _jsonschema
 from autonomos.models.errors import LLMError, LLMOutputError
@@ -142,13 +143,15 @@ class OpenAICompatibleLLM:
                 response_format={"type": "json_object"},
             )
         except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as e:
-            raise LLMError(f"LLM endpoint unavailable: {e}", retry="transient") from e
+            raise LLMError(f"LLM endpoint unavailable: {e}", failure=FailureType.TRANSIENT) from e
         except (
             openai.AuthenticationError,
             openai.PermissionDeniedError,
             openai.NotFoundError,
         ) as e:
-            raise LLMError(f"LLM endpoint refused the request: {e}", retry="configuration") from e
+            raise LLMError(
+                f"LLM endpoint refused the request: {e}", failure=FailureType.CONFIGURATION
+            ) from e
         except openai.APIError as e:
             raise LLMError(f"LLM request failed: {e}") from e
         if response.usage is not None:

@@ -1,7 +1,9 @@
 """Errors of the store package."""
 
+from autonomos.common.errors import AutonomosError
 
-class StoreError(Exception):
+
+class StoreError(AutonomosError):
     """Base of every store error."""
 
 

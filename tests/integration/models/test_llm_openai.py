@@ -155,7 +155,7 @@ def test_endpoint_failures_say_whether_to_retry(
     with pytest.raises(LLMError) as e:
         make(server).complete_json(None, "p", SCHEMA)
     assert not isinstance(e.value, LLMOutputError)
-    assert e.value.retry == retry
+    assert e.value.failure == retry
     assert KEY not in str(e.value)
 
 
@@ -167,7 +167,7 @@ def test_unreachable_endpoint_is_transient() -> None:
     )
     with pytest.raises(LLMError) as e:
         llm.complete_json(None, "p", SCHEMA)
-    assert e.value.retry == "transient"
+    assert e.value.failure == "transient"
 
 
 def test_get_llm_talks_to_the_configured_endpoint(server: ChatServer, tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def test_tokens_are_counted_for_the_tenant(model: LocalEmbedder) -> None:
 def test_missing_model_directory_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(EmbedderError) as e:
         LocalEmbedder(tmp_path / "nope").encode(["x"])
-    assert e.value.retry == "configuration"
+    assert e.value.failure == "configuration"
 
 
 def test_build_embedder_from_settings(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ async def tenant_id(api: httpx.AsyncClient, t: Tenant) -> uuid.UUID:
 async def test_usage_is_per_tenant(
     api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
-    recorder = get_recorder(api.app.state.settings)  # type: ignore[attr-defined]
+    recorder = get_recorder(api.runtime.settings)  # type: ignore[attr-defined]
     a = await tenant_id(api, tenant_a)
     recorder.record(a, "llm", "gpt-x", input_tokens=120, output_tokens=8, latency_ms=40)
     recorder.record(a, "llm", "gpt-x", input_tokens=80, output_tokens=4, latency_ms=20, error=True)
@@ -57,7 +57,7 @@ async def test_usage_is_per_tenant(
 
 
 async def test_day_range(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    recorder = get_recorder(api.app.state.settings)  # type: ignore[attr-defined]
+    recorder = get_recorder(api.runtime.settings)  # type: ignore[attr-defined]
     a = await tenant_id(api, tenant_a)
     now = datetime.now(UTC)
     recorder.record(a, "llm", "m", input_tokens=1, at=now - timedelta(days=10))

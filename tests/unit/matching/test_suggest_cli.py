@@ -108,7 +108,7 @@ def test_falls_back_to_lexical_with_a_warning_when_the_model_cannot_load(
 
     class Unloadable:  # what the port raises when the weights are missing
         def encode(self, texts, **kw):
-            raise EmbedderError("no model at /nowhere", retry="configuration")
+            raise EmbedderError("no model at /nowhere", failure="configuration")
 
     monkeypatch.setattr(embedder_module, "get_embedder", lambda *a, **k: Unloadable())
     r = runner.invoke(app, ["map", "suggest", write(tmp_path, SCHEMA), "--format", "json"])

@@ -93,7 +93,7 @@ def test_parse_accepts_a_fenced_object_and_refuses_the_rest() -> None:
     assert parse_json_object(' {"ok": false} ', schema) == {"ok": False}
     with pytest.raises(LLMOutputError, match="not JSON") as e:
         parse_json_object("Sure! Here it is: ok", schema)
-    assert e.value.retry == "terminal" and e.value.output.startswith("Sure!")
+    assert e.value.failure == "terminal" and e.value.output.startswith("Sure!")
     with pytest.raises(LLMOutputError, match="not a JSON object"):
         parse_json_object("[true]", schema)
     with pytest.raises(LLMOutputError, match="schema") as e:

@@ -1,0 +1,14 @@
+"""The shared kernel: what every package speaks the same way.
+
+- :mod:`autonomos.common.errors`: the failure classification (terminal, transient,
+  configuration) and :class:`AutonomosError`, the root of every package's base exception;
+- :mod:`autonomos.common.states`: explicit state machines (a status enum and one
+  transition function) for anything long-lived.
+
+Nothing here imports another AutonomOS package: every layer may depend on it.
+"""
+
+from autonomos.common.errors import AutonomosError, FailureType
+from autonomos.common.states import InvalidTransition, StateMachine
+
+__all__ = ["AutonomosError", "FailureType", "InvalidTransition", "StateMachine"]
