@@ -13,7 +13,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import anyio
 from sqlalchemy import select, update
@@ -24,9 +23,10 @@ from autonomos.auth.keys import build_key_ring
 from autonomos.auth.passwords import Argon2Params, PasswordService
 from autonomos.auth.tokens import KeyRing
 from autonomos.config import Settings
+from autonomos.store.audit import audit
 from autonomos.store.base import utcnow
 from autonomos.store.errors import Conflict
-from autonomos.store.models import AuditLog, LoginDirectory, RefreshToken, Role, Tenant, User
+from autonomos.store.models import LoginDirectory, RefreshToken, Role, Tenant, User
 from autonomos.store.session import Database
 
 
@@ -63,29 +63,6 @@ def _parse_refresh(token: str) -> uuid.UUID:
         return uuid.UUID(hex=parts[1])
     except ValueError:
         raise AuthError("invalid refresh token") from None
-
-
-async def audit(
-    session: AsyncSession,
-    action: str,
-    target_type: str,
-    target_id: Any = None,
-    *,
-    actor_id: uuid.UUID | None = None,
-    request_id: str | None = None,
-    **details: Any,
-) -> None:
-    """Append an audit row in the caller's transaction (the tenant comes from the session)."""
-    session.add(
-        AuditLog(
-            action=action,
-            target_type=target_type,
-            target_id=None if target_id is None else str(target_id),
-            actor_id=actor_id,
-            request_id=request_id,
-            details=details,
-        )
-    )
 
 
 class AuthService:

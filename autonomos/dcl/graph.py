@@ -26,6 +26,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autonomos.dcl.registry import MappingStatus
 from autonomos.dcl.resolution import UNIFIED_VIEWS
 from autonomos.ontology import Ontology
 from autonomos.store.aam_models import Connection, DriftEventRow, LandedBatch, StreamState
@@ -179,7 +180,7 @@ async def build_graph(
             ),
             MappingRegistry.connection_id,
         )
-        .where(MappingRegistry.status != "superseded")
+        .where(MappingRegistry.status != MappingStatus.SUPERSEDED)
         .group_by(
             MappingRegistry.connection_id,
             MappingRegistry.stream,
@@ -190,7 +191,7 @@ async def build_graph(
         streams.setdefault((cid, name), _Stream())  # mapped before it landed: still a node
         edge = mapped.setdefault((cid, name, entity), {"by_status": {}})
         edge["by_status"][status] = int(n)
-        if status == "active":
+        if status == MappingStatus.ACTIVE:
             edge["mappings"] = int(n)
             edge["mean_confidence"] = round(float(mean), 4)
             edge["min_confidence"] = round(float(low), 4)
@@ -222,7 +223,7 @@ async def build_graph(
                     ),
                     MappingRegistry.connection_id,
                 )
-                .where(MappingRegistry.status == "active")
+                .where(MappingRegistry.status == MappingStatus.ACTIVE)
                 .group_by(MappingRegistry.entity)
             )
         ).all()
@@ -302,14 +303,14 @@ def _assemble(
         if cid not in known or entity not in entity_names:
             continue
         by_status = data["by_status"]
-        if not set(by_status) - {"retired"}:
+        if not set(by_status) - {MappingStatus.RETIRED}:
             continue  # only switched-off mappings: nothing flows
         state = (
-            "broken"
-            if by_status.get("broken")
-            else "active"
+            MappingStatus.BROKEN
+            if by_status.get(MappingStatus.BROKEN)
+            else MappingStatus.ACTIVE
             if data.get("mappings")
-            else "proposed"
+            else MappingStatus.PROPOSED
         )
         snode, enode = stream_node_id(cid, name), f"entity:{entity}"
         edges.append(

@@ -106,7 +106,7 @@ async def set_mapping(
     field: str,
     transform: str | None = None,
     confidence: float = 1.0,
-    status: str = "active",
+    status: MappingStatus = MappingStatus.ACTIVE,
     decided_by: str,
     replace_target: bool = False,
     ontology: Ontology | None = None,
@@ -203,7 +203,7 @@ async def retire_mapping(
     connection_id: uuid.UUID,
     stream: str,
     source_field: str,
-    status: str = "retired",
+    status: MappingStatus = MappingStatus.RETIRED,
     decided_by: str,
 ) -> MappingRegistry:
     """Switch a field's mapping off as ``retired`` or ``broken`` (a new version).
@@ -247,7 +247,7 @@ async def restore(
         field=row.field,
         transform=row.transform,
         confidence=row.confidence,
-        status=MappingStatus.ACTIVE.value,
+        status=MappingStatus.ACTIVE,
         decided_by=decided_by,
         replace_target=replace_target,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +19,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autonomos.aam.repair.safe_mode import SafeMode
+from autonomos.common.errors import FailureType
+from autonomos.dcl.refresh import RefreshReason, ViewRefresher
+from autonomos.dcl.registry import MappingStatus
+from autonomos.jobs.errors import JobError
 from autonomos.store.aam_models import Connection, LandedBatch, SchemaFingerprint
 from autonomos.store.errors import Conflict
 from autonomos.store.session import Database
@@ -26,17 +31,15 @@ from autonomos.store.session import Database
 log = logging.getLogger("autonomos.jobs.mapping")
 
 DECIDED_BY = "batch_map"
-AUTO_THRESHOLD = 0.9  # Safe Mode's default (the tenant's own applies in the job)
 ENTITY_MIN_CONFIDENCE = 0.6  # a doubtful entity decision makes every field a proposal
 SAMPLE_ROWS = 200
 SAMPLES_PER_FIELD = 5
 
-# (connection, streams or None for all, full rebuild?) -> the DCL's report
-Materialize = Callable[[uuid.UUID, list[str] | None, bool], Awaitable[Any]]
 
-
-class UsageError(Exception):
+class UsageError(JobError):
     """Bad arguments, an unknown tenant or connection: exit code 2."""
+
+    failure = FailureType.CONFIGURATION
 
 
 @dataclass
@@ -201,7 +204,7 @@ async def write_suggestion(
     suggestion: Any,
     result: StreamResult,
     *,
-    auto_threshold: float,
+    safe_mode: SafeMode,
 ) -> None:
     """Write one stream's suggestion through the registry (see the module docstring)."""
     from autonomos.dcl import registry
@@ -219,7 +222,8 @@ async def write_suggestion(
             result.kept += 1
             continue
         entity, _, target_field = m.target.partition(".")
-        status = "active" if sure_entity and m.confidence >= auto_threshold else "proposed"
+        confident, _ = safe_mode.allows(float(m.confidence))
+        status = MappingStatus.ACTIVE if sure_entity and confident else MappingStatus.PROPOSED
         if now is not None and (now.entity, now.field, now.status) == (
             entity,
             target_field,
@@ -240,11 +244,11 @@ async def write_suggestion(
             row = await registry.set_mapping(session, status=status, **kwargs)
         except Conflict:
             # another source field (someone's decision) feeds that target: only propose
-            status = "proposed"
+            status = MappingStatus.PROPOSED
             row = await registry.set_mapping(session, status=status, **kwargs)
         if now is not None and row.id == now.id:
             result.unchanged += 1
-        elif status == "active":
+        elif status == MappingStatus.ACTIVE:
             result.active += 1
         else:
             result.proposed += 1
@@ -256,8 +260,8 @@ async def run_batch_map(
     connection_ids: Sequence[uuid.UUID],
     matcher: Any,
     *,
-    auto_threshold: float = AUTO_THRESHOLD,
-    materialize: Materialize | None = None,
+    safe_mode: SafeMode = SafeMode(),
+    refresher: ViewRefresher | None = None,
 ) -> Report:
     """Map the streams of ``connection_ids`` (all active ones when empty) and materialise.
 
@@ -280,13 +284,11 @@ async def run_batch_map(
             result.entity = suggestion.entity
             result.entity_confidence = round(float(suggestion.entity_confidence), 4)
             async with db.tenant_session(tenant_id) as s:
-                await write_suggestion(
-                    s, cid, stream, suggestion, result, auto_threshold=auto_threshold
-                )
+                await write_suggestion(s, cid, stream, suggestion, result, safe_mode=safe_mode)
         except Exception as exc:  # one stream's failure is reported, the others go on
             log.exception("stream %s of connection %s failed", stream, cid)
             result.error = f"{type(exc).__name__}: {exc}"
-    if materialize is None:
+    if refresher is None:
         return report
     from autonomos.dcl import registry
 
@@ -298,11 +300,14 @@ async def run_batch_map(
         changed = any(r.active or r.proposed for r in report.streams if r.connection_id == str(cid))
         if not streams and not changed:
             continue
-        try:
-            report.materialized[str(cid)] = await materialize(
-                cid, None if changed else streams, changed
-            )
-        except Exception as exc:
-            log.exception("materialising connection %s failed", cid)
-            report.errors.append(f"materialise {cid}: {type(exc).__name__}: {exc}")
+        outcome = await refresher.refresh(
+            tenant_id,
+            cid,
+            None if changed else streams,
+            full=changed,
+            reason=RefreshReason.BATCH_MAP,
+        )
+        report.materialized[str(cid)] = outcome.report
+        if outcome.error:
+            report.errors.append(f"materialise {cid}: {outcome.error}")
     return report

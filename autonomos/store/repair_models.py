@@ -68,7 +68,7 @@ class RepairSettings(TenantOwned, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     auto_apply: Mapped[bool] = mapped_column(default=True)
-    threshold: Mapped[float] = mapped_column(Float, default=0.9)
+    threshold: Mapped[float] = mapped_column(Float)  # the default: Settings.repair_threshold
     notify: Mapped[bool] = mapped_column(default=True)  # Slack, when a webhook is configured
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -20,11 +20,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autonomos.auth.service import audit
+from autonomos.aam.repair.models import PROPOSALS, ProposalStatus
+from autonomos.common.states import InvalidTransition
 from autonomos.dcl import registry
 from autonomos.dcl.errors import MappingError
+from autonomos.dcl.registry import MappingStatus
 from autonomos.dcl.transforms import validate as validate_transform
 from autonomos.ontology import load_ontology
+from autonomos.store.audit import audit
 from autonomos.store.base import utcnow
 from autonomos.store.dcl_models import MappingRegistry
 from autonomos.store.errors import Conflict
@@ -124,7 +127,11 @@ class _Applier:
         """The active mapping the proposal was planned on, unchanged since."""
         cur = await self.current(field)
         expected = self.row.base_version
-        if cur is None or cur.status != "active" or (expected and cur.version != expected):
+        if (
+            cur is None
+            or cur.status != MappingStatus.ACTIVE
+            or (expected and cur.version != expected)
+        ):
             now = "gone" if cur is None else f"version {cur.version}, {cur.status}"
             raise Conflict(
                 f"the mapping of {field!r} changed since this proposal was made "
@@ -132,7 +139,7 @@ class _Applier:
             )
         return cur
 
-    async def retire(self, field: str, status: str) -> None:
+    async def retire(self, field: str, status: MappingStatus) -> None:
         cur = await self.current(field)
         before = snapshot(cur)  # now: writing supersedes ``cur`` in place
         new = await registry.retire_mapping(
@@ -165,7 +172,7 @@ class _Applier:
                         f"{target} is already mapped from {m.source_field!r}; approve with "
                         "replace_target to move it"
                     )
-                await self.retire(m.source_field, "retired")
+                await self.retire(m.source_field, MappingStatus.RETIRED)
         cur = await self.current(field)
         before = snapshot(cur)
         new = await registry.set_mapping(
@@ -177,7 +184,7 @@ class _Applier:
             field=name,
             transform=transform,
             confidence=confidence,
-            status="active",
+            status=MappingStatus.ACTIVE,
             decided_by=self.decider.decided_by,
         )
         self.steps.append(
@@ -228,16 +235,17 @@ async def apply(
             raise MappingError("a remap needs the field's new path")
         await a.base(row.source_field)
         moved_to = await a.current(new_field)
-        if moved_to is not None and moved_to.status == "active" and not replace:
+        if moved_to is not None and moved_to.status == MappingStatus.ACTIVE and not replace:
             raise Conflict(
                 f"{new_field!r} already feeds {moved_to.entity}.{moved_to.field}; approve "
                 "with replace_target to map it here instead"
             )
-        await a.retire(row.source_field, "retired")
+        await a.retire(row.source_field, MappingStatus.RETIRED)
         await a.set(new_field, target, transform, conf, replace)
     elif kind == "new_mapping":
         cur = await a.current(row.source_field)
-        if cur is not None and cur.status == "active" and f"{cur.entity}.{cur.field}" != target:
+        active = cur is not None and cur.status == MappingStatus.ACTIVE
+        if cur is not None and active and f"{cur.entity}.{cur.field}" != target:
             raise Conflict(
                 f"{row.source_field!r} was mapped to {cur.entity}.{cur.field} since this "
                 "proposal was made; nothing was applied"
@@ -248,7 +256,7 @@ async def apply(
         await a.set(row.source_field, target, transform, cur.confidence, replace)
     elif kind in ("mark_broken", "quarantine"):
         await a.base(row.source_field)
-        await a.retire(row.source_field, "broken")
+        await a.retire(row.source_field, MappingStatus.BROKEN)
     else:  # pragma: no cover - kinds are closed
         raise MappingError(f"unknown proposal kind {row.kind!r}")
     row.target, row.transform = target or row.target, transform
@@ -257,9 +265,17 @@ async def apply(
     return a.steps
 
 
-def _pending(row: RepairProposalRow) -> None:
-    if row.status != "pending":
-        raise Conflict(f"this proposal is {row.status}; only a pending proposal can be decided")
+def _move(row: RepairProposalRow, target: ProposalStatus) -> None:
+    """The proposal's one transition point (see ``PROPOSALS``)."""
+    try:
+        row.status = PROPOSALS.transition(ProposalStatus(row.status), target).value
+    except InvalidTransition:
+        needed = (
+            "an applied repair can be rolled back"
+            if target is ProposalStatus.ROLLED_BACK
+            else "a pending proposal can be decided"
+        )
+        raise Conflict(f"this proposal is {row.status}; only {needed}") from None
 
 
 async def _decided(
@@ -302,10 +318,10 @@ async def approve(
     note: str | None = None,
 ) -> RepairProposalRow:
     """Apply a pending proposal (as proposed, or as edited) and mark it applied."""
-    _pending(row)
     before = _state(row)
+    _move(row, ProposalStatus.APPLIED)
     steps = await apply(session, row, decider, edit)
-    row.status, row.applied = "applied", steps
+    row.applied = steps
     row.auto_applied = not decider.is_human
     action = (
         "repair.edit_approve"
@@ -319,9 +335,8 @@ async def reject(
     session: AsyncSession, row: RepairProposalRow, decider: Decider, note: str | None = None
 ) -> RepairProposalRow:
     """Refuse a pending proposal; the mappings stay as they are."""
-    _pending(row)
     before = _state(row)
-    row.status = "rejected"
+    _move(row, ProposalStatus.REJECTED)
     return await _decided(session, row, decider, "repair.reject", before, note)
 
 
@@ -329,9 +344,8 @@ async def rollback(
     session: AsyncSession, row: RepairProposalRow, decider: Decider, note: str | None = None
 ) -> RepairProposalRow:
     """Undo an applied proposal: every field it touched gets its previous version back."""
-    if row.status != "applied":
-        raise Conflict(f"this proposal is {row.status}; only an applied repair can be rolled back")
     before = _state(row)
+    _move(row, ProposalStatus.ROLLED_BACK)
     undone = []
     for step in reversed(row.applied or []):
         field = step["source_field"]
@@ -346,7 +360,6 @@ async def rollback(
             continue
         await _restore(session, row, field, step.get("previous"), decider)
         undone.append(step)
-    row.status = "rolled_back"
     return await _decided(session, row, decider, "repair.rollback", before, note, undone=undone)
 
 
@@ -357,9 +370,9 @@ async def _restore(
     previous: dict[str, Any] | None,
     decider: Decider,
 ) -> None:
-    if previous is not None and previous["status"] == "active":
+    if previous is not None and previous["status"] == MappingStatus.ACTIVE:
         await registry.restore(session, uuid.UUID(previous["id"]), decider.decided_by)
-    elif previous is not None and previous["status"] == "proposed":
+    elif previous is not None and previous["status"] == MappingStatus.PROPOSED:
         entity, name = str(previous["target"]).split(".", 1)
         await registry.set_mapping(
             session,
@@ -370,16 +383,16 @@ async def _restore(
             field=name,
             transform=previous["transform"],
             confidence=previous["confidence"],
-            status="proposed",
+            status=MappingStatus.PROPOSED,
             decided_by=decider.decided_by,
         )
     else:  # never mapped, or switched off: switch it off again
-        status = previous["status"] if previous is not None else "retired"
+        status = previous["status"] if previous is not None else MappingStatus.RETIRED
         await registry.retire_mapping(
             session,
             connection_id=row.connection_id,
             stream=row.stream,
             source_field=field,
-            status=status if status in ("broken", "retired") else "retired",
+            status=status if status in registry.RETIRING else MappingStatus.RETIRED,
             decided_by=decider.decided_by,
         )

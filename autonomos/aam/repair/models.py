@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autonomos.common.states import StateMachine
+
 __all__ = [
+    "PROPOSALS",
     "Alternative",
     "Evidence",
     "MappingRef",
@@ -24,7 +28,37 @@ ProposalKind = Literal[
     "cast",  # a mapped field's type widened: convert it back with a cast rule
     "quarantine",  # a mapped field narrowed / changed shape or meaning: hold it aside
 ]
-ProposalStatus = Literal["pending", "applied", "rejected", "rolled_back", "superseded"]
+
+
+class ProposalStatus(enum.StrEnum):
+    """A proposal's life::
+
+    pending ──► applied ──► rolled_back
+       ├──────► rejected
+       └──────► superseded   (a newer drift of the same field replaced it)
+    """
+
+    PENDING = "pending"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+    ROLLED_BACK = "rolled_back"
+    SUPERSEDED = "superseded"
+
+
+PROPOSALS: StateMachine[ProposalStatus] = StateMachine(
+    "repair proposal",
+    {
+        ProposalStatus.PENDING: {
+            ProposalStatus.APPLIED,
+            ProposalStatus.REJECTED,
+            ProposalStatus.SUPERSEDED,
+        },
+        ProposalStatus.APPLIED: {ProposalStatus.ROLLED_BACK},
+        ProposalStatus.REJECTED: (),
+        ProposalStatus.ROLLED_BACK: (),
+        ProposalStatus.SUPERSEDED: (),
+    },
+)
 
 
 @dataclass(frozen=True)

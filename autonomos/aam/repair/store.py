@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autonomos.aam.repair.models import RepairProposal
+from autonomos.aam.repair.models import PROPOSALS, ProposalStatus, RepairProposal
 from autonomos.aam.repair.safe_mode import DEFAULT_THRESHOLD, SafeMode
 from autonomos.store.errors import Conflict, NotFound
 from autonomos.store.repair_models import RepairProposalRow, RepairSettings
@@ -26,7 +26,6 @@ __all__ = [
 ]
 
 MAX_PAGE = 200
-STATUSES = ("pending", "applied", "rejected", "rolled_back", "superseded")
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ def _row(p: RepairProposal) -> RepairProposalRow:
         stream=p.stream,
         drift_event_id=uuid.UUID(p.drift_event_id) if p.drift_event_id else None,
         kind=p.kind,
-        status="pending",
+        status=ProposalStatus.PENDING.value,
         source_field=p.source_field,
         new_source_field=p.new_source_field,
         target=p.target,
@@ -86,12 +85,12 @@ async def save_proposals(
                 RepairProposalRow.connection_id == uuid.UUID(p.connection_id),
                 RepairProposalRow.stream == p.stream,
                 RepairProposalRow.source_field == p.source_field,
-                RepairProposalRow.status == "pending",
+                RepairProposalRow.status == ProposalStatus.PENDING.value,
                 RepairProposalRow.dedupe_key.not_in(keys),  # not one of this batch
             )
         )
         for old in older:
-            old.status = "superseded"
+            old.status = PROPOSALS.transition(ProposalStatus.PENDING, ProposalStatus.SUPERSEDED)
             old.decision_note = "a newer drift of the same field replaced this proposal"
         row = _row(p)
         session.add(row)
@@ -113,7 +112,7 @@ async def get_proposal(
 async def list_proposals(
     session: AsyncSession,
     *,
-    status: str | None = None,
+    status: ProposalStatus | None = None,
     connection_id: uuid.UUID | None = None,
     limit: int = 50,
     offset: int = 0,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autonomos.aam.normalize import normalize_name
 from autonomos.aam.repair.planner import Suggest
 from autonomos.connectors.schema import FieldSpec, StreamSchema
+from autonomos.dcl.registry import MappingStatus
 
 __all__ = ["matcher_suggest", "source_schema", "tenant_matcher", "tenant_memory"]
 
@@ -84,7 +85,7 @@ async def tenant_memory(session: AsyncSession, tenant_id: uuid.UUID) -> Any:
         select(MappingRegistry.source_field, MappingRegistry.entity, MappingRegistry.field)
         .where(
             MappingRegistry.decided_by.not_in(MACHINE_DECIDERS),
-            MappingRegistry.status.in_(("active", "superseded")),
+            MappingRegistry.status.in_((MappingStatus.ACTIVE, MappingStatus.SUPERSEDED)),
         )
         .order_by(MappingRegistry.created_at)
     )
