@@ -116,6 +116,7 @@ async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
             client.app = app  # type: ignore[attr-defined]
+            client.runtime = app.state.runtime  # type: ignore[attr-defined]
             yield client
 
 

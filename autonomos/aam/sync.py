@@ -35,6 +35,7 @@ from autonomos.aam.landing import LandingZone
 from autonomos.aam.normalize import normalize_batch
 from autonomos.aam.schema_resolution import resolve_schema
 from autonomos.aam.sync_runs import SyncStatus, transition
+from autonomos.config import Settings
 from autonomos.connectors.base import (
     Connector,
     ConnectorError,
@@ -45,6 +46,7 @@ from autonomos.connectors.base import (
 )
 from autonomos.connectors.registry import build_connector
 from autonomos.connectors.schema import StreamSchema
+from autonomos.events import EventBus, publisher
 from autonomos.store.aam_models import (
     Connection,
     EventLogEntry,
@@ -106,6 +108,25 @@ class SyncEngine:
         self.orphan_grace_s = orphan_grace_s
         self.max_attempts, self.backoff_s = max_attempts, backoff_s
         self.connector_factory = connector_factory
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        db: Database,
+        bus: EventBus,
+        tenant_id: uuid.UUID,
+        box: SecretBox | None = None,
+    ) -> SyncEngine:
+        """The engine of one tenant's syncs (in-process or in its connector actor), landing
+        under the data dir and publishing on the tenant's ``canonical``/``drift`` topics."""
+        return cls(
+            db,
+            LandingZone(settings.data_dir / "landing"),
+            box or SecretBox.from_settings(settings),
+            publish=publisher(bus, tenant_id, "canonical"),
+            publish_drift=publisher(bus, tenant_id, "drift"),
+        )
 
     async def run(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> SyncStatus:
         """Run (or resume) a sync run to a finished status; never raises for source errors."""

@@ -41,20 +41,16 @@ class ConnectorActor:
     def __init__(self, settings: Settings, tenant_id: UUID, connection_id: UUID | str) -> None:
         # Heavy imports here, not at module top: the supervisor imports this module only
         # to create the actor and should not pay for pyarrow and the connectors.
-        from autonomos.aam.landing import LandingZone
         from autonomos.aam.sync import SyncEngine
-        from autonomos.events import bus_from_url, publisher
-        from autonomos.store.secrets import SecretBox
+        from autonomos.events import bus_from_url
         from autonomos.store.session import Database
 
         self.tenant_id, self.connection_id = tenant_id, UUID(str(connection_id))
-        bus = bus_from_url(settings.redis_url)
-        self.engine: SyncEngine = SyncEngine(
+        self.engine: SyncEngine = SyncEngine.from_settings(
+            settings,
             Database(settings.app_database_url),
-            LandingZone(settings.data_dir / "landing"),
-            SecretBox.from_settings(settings),
-            publish=publisher(bus, tenant_id, "canonical"),
-            publish_drift=publisher(bus, tenant_id, "drift"),
+            bus_from_url(settings.redis_url),
+            tenant_id,
         )
         self._lock = asyncio.Lock()
         self._runs: dict[UUID, asyncio.Future[SyncStatus]] = {}

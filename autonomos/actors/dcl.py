@@ -7,9 +7,11 @@ Parquet, the DuckDB file), so Ray can restart it (``max_restarts``) and retry it
 (``max_task_retries``): materialisations are idempotent and reads have no effect. Reads
 go through the actor too, because no other process may open a DuckDB file that a writer
 holds. Idle for ``dcl_idle_s``, it closes the file and exits (passivation); the next call
-recreates it.
+recreates it. On every start it also finishes the tenant's view refreshes that a dead
+process left unfinished (``view_refreshes``: queued, or running for too long).
 
-:class:`RayDCL` is the API's adapter (``autonomos.dcl.port.DCLPort``) onto these actors.
+:class:`RayDCL` is the adapter (``autonomos.dcl.port.DCLPort``) onto these actors, used
+by the API and by other actors.
 """
 
 from __future__ import annotations
@@ -43,18 +45,20 @@ class DCL:
     """Named ``dcl:<tenant>``; see the module docstring."""
 
     def __init__(self, settings: Settings, tenant_id: uuid.UUID) -> None:
+        from autonomos.dcl.refresh import ViewRefresher
         from autonomos.dcl.service import DCLService
         from autonomos.store.session import Database
 
         self.tenant_id = tenant_id
-        self.service = DCLService.from_settings(
-            settings, Database(settings.app_database_url), tenant_id
-        )
+        db = Database(settings.app_database_url)
+        self.service = DCLService.from_settings(settings, db, tenant_id)
         self.idle_s = settings.dcl_idle_s
         self._busy = 0
         self._last = time.monotonic()
         # Ray runs an async actor's __init__ inside its event loop.
-        self._idle = asyncio.get_running_loop().create_task(self._passivate_when_idle())
+        loop = asyncio.get_running_loop()
+        self._idle = loop.create_task(self._passivate_when_idle())
+        self._recovered = loop.create_task(self._recover(ViewRefresher(db, _Own(self))))
 
     async def materialize(
         self, connection_id: uuid.UUID, streams: list[str] | None = None, full: bool = False
@@ -62,11 +66,11 @@ class DCL:
         """Bring the connection's slices up to date (incremental unless ``full``)."""
         return await self._run(self.service.materialize(connection_id, streams, full=full))
 
-    async def rematerialize(
-        self, connection_id: uuid.UUID, streams: list[str] | None = None
-    ) -> dict[str, Any]:
-        """Rebuild the connection's slices (of ``streams``) from landed data."""
-        return await self._run(self.service.materialize(connection_id, streams, full=True))
+    async def _recover(self, refresher: Any) -> None:
+        try:
+            await refresher.recover(self.tenant_id)
+        except Exception:
+            log.exception("dcl %s: finishing earlier view refreshes failed", self.tenant_id)
 
     async def drop_connection(self, connection_id: uuid.UUID) -> dict[str, Any]:
         return await self._run(self.service.drop_connection(connection_id))
@@ -106,6 +110,25 @@ class DCL:
             await self.service.close()
             ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
             return
+
+
+class _Own:
+    """The refresher's ``Materializer`` over this actor's own service (for recovery)."""
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+
+    async def materialize(
+        self,
+        tenant_id: uuid.UUID,
+        connection_id: uuid.UUID,
+        streams: Iterable[str] | None = None,
+        *,
+        full: bool = False,
+    ) -> dict[str, Any]:
+        wanted = None if streams is None else list(streams)
+        report: dict[str, Any] = await self.actor.materialize(connection_id, wanted, full)
+        return report
 
 
 def dcl_handle(settings: Settings, tenant_id: uuid.UUID) -> Any:

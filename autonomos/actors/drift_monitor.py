@@ -17,6 +17,8 @@ from uuid import UUID
 
 import ray
 
+from autonomos.aam.pipeline import drift_event_dict
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,24 +32,6 @@ class DriftEventError(ValueError):
 
 _REQUIRED = ("id", "connection_id", "stream", "detected_at")
 _Key = tuple[str, str]  # (connection id, stream)
-
-
-def drift_event_dict(row: DriftEventRow, run_id: UUID | None) -> dict[str, Any]:
-    """A ``drift_events`` row as the monitor keeps (and the supervisor sends) it."""
-    return {
-        "id": str(row.id),
-        "tenant_id": str(row.tenant_id),
-        "connection_id": str(row.connection_id),
-        "stream": row.stream,
-        "run_id": None if run_id is None else str(run_id),
-        "old_fingerprint": row.old_fingerprint,
-        "new_fingerprint": row.new_fingerprint,
-        "severity": row.severity,
-        "status": row.status,
-        "changes": row.changes,
-        "decision": row.decision,
-        "detected_at": row.detected_at.isoformat(),
-    }
 
 
 @ray.remote(num_cpus=0, max_restarts=3, max_task_retries=3)

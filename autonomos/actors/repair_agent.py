@@ -38,10 +38,17 @@ class RepairAgent:
     """Named ``repair:<tenant>``; created on demand and owned by the tenant's supervisor."""
 
     def __init__(self, settings: Settings, tenant_id: uuid.UUID) -> None:
-        self.tenant_id = tenant_id
         from autonomos.aam.repair.agent import RepairService
+        from autonomos.actors.dcl import RayDCL
+        from autonomos.dcl.refresh import ViewRefresher
+        from autonomos.store.session import Database
 
-        self.service: RepairService = RepairService.from_settings(settings)
+        self.tenant_id = tenant_id
+        db = Database(settings.app_database_url)
+        # applied repairs refresh their views through the tenant's DCL actor
+        self.service: RepairService = RepairService.from_settings(
+            settings, db, ViewRefresher(db, RayDCL(settings))
+        )
         self._lock = asyncio.Lock()  # one event at a time: proposals supersede in order
         self._in_flight = 0
         # Ray runs an async actor's __init__ in its event loop: catch up in the background.

@@ -12,8 +12,13 @@ Supervision, as in Erlang/Orleans (virtual actors):
   run (or of the periodic ``ping``), rebuilt, and given every run of its connection that
   the database still shows queued/running;
 - any other dead child is dropped and rebuilt on its next ``ensure_child`` (its state is
-  in SQL); every kind registered with ``on_drift`` (the ``DriftMonitor``, ...) receives
-  the drift events of every finished run;
+  in SQL);
+- after every finished run it runs the platform's one after-sync pipeline
+  (:class:`~autonomos.aam.pipeline.AfterSync`: drift -> repair -> materialise ->
+  resolution -> events), with its children as the ports: every kind registered with
+  ``on_drift`` (the ``DriftMonitor``, the ``RepairAgent``) receives the run's drift
+  events, and the ``dcl`` child brings the views up to date (the outcome is recorded in
+  ``view_refreshes``);
 - a child idle for ``idle_s`` (no run in flight, no ``ensure_child``/``touch``, not
   ``busy``) is killed (passivated); the next use recreates it;
 - the supervisor itself exits once it has no children and has been idle for ``idle_s``:
@@ -39,7 +44,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -48,10 +53,10 @@ import ray
 from ray.exceptions import ActorDiedError, RayActorError
 
 from autonomos.actors.children import CHILD_KINDS, ChildSpec, check_kinds, create_child
-from autonomos.actors.drift_monitor import drift_event_dict
 from autonomos.actors.naming import actor_name
 
 if TYPE_CHECKING:
+    from autonomos.aam.pipeline import AfterSync, DriftHandler
     from autonomos.config import Settings
 
 log = logging.getLogger("autonomos.actors.supervisor")
@@ -106,6 +111,7 @@ class TenantSupervisor:
         self.kinds = {**CHILD_KINDS, **(kinds or {})}
         check_kinds(self.kinds)
         self.db = Database(settings.app_database_url)
+        self.after_sync = self._pipeline()
         self._children: dict[_Key, _Child] = {}
         self._deaths: dict[str, int] = {}  # consecutive deaths per connection
         self._restarts = 0
@@ -234,13 +240,13 @@ class TenantSupervisor:
         self._deaths.pop(str(child.child_id), None)
         log.info("tenant %s: sync run %s ended %s", self.tenant_id, run_id, status)
         try:
-            await self._forward_drift(UUID(str(child.child_id)), run_id)
+            outcome = await self.after_sync(self.tenant_id, run_id)
+            if not outcome.ok:
+                log.warning("tenant %s: after run %s: %s", self.tenant_id, run_id, outcome)
         except Exception:
-            log.exception("tenant %s: drift forwarding for run %s failed", self.tenant_id, run_id)
-        try:
-            await self._materialize(UUID(str(child.child_id)), run_id)
-        except Exception:
-            log.exception("tenant %s: materialising run %s failed", self.tenant_id, run_id)
+            log.exception(
+                "tenant %s: the after-sync pipeline of run %s failed", self.tenant_id, run_id
+            )
 
     async def _revive(self, child: _Child) -> None:
         """Replace a dead child; a connector gets its connection's unfinished runs."""
@@ -353,43 +359,52 @@ class TenantSupervisor:
             rows = (await s.execute(query.order_by(SyncRun.queued_at))).all()
         return [(r[0], r[1]) for r in rows]
 
-    async def _materialize(self, connection_id: UUID, run_id: UUID) -> None:
-        """Bring the unified views up to date with what the run landed (DCL actor)."""
-        from autonomos.store.aam_models import SyncRun
+    # -- the after-sync pipeline, with the children as its ports --------------------------
 
-        async with self.db.tenant_session(self.tenant_id) as s:
-            run = await s.get(SyncRun, run_id)
-            if run is None or run.status != "succeeded" or not run.records_written:
-                return
-            streams = list(run.streams) if run.streams else None
-        if "dcl" in self.kinds:
-            await self._call_single("dcl", "materialize", connection_id, streams)
+    def _pipeline(self) -> AfterSync:
+        from autonomos.aam.pipeline import AfterSync
+        from autonomos.dcl.refresh import ViewRefresher
+        from autonomos.events import bus_from_url, event_publisher
 
-    async def _forward_drift(self, connection_id: UUID, run_id: UUID) -> None:
-        from sqlalchemy import select
+        handlers: dict[str, DriftHandler] = {
+            kind: self._drift_handler(kind, spec.on_drift)
+            for kind, spec in self.kinds.items()
+            if spec.on_drift is not None
+        }
+        return AfterSync(
+            self.db,
+            ViewRefresher(self.db, _ChildDCL(self)),
+            drift_handlers=handlers,
+            publish=event_publisher(bus_from_url(self.settings.redis_url)),
+        )
 
-        from autonomos.store.aam_models import DriftEventRow, SyncRun
+    def _drift_handler(self, kind: str, method: str) -> DriftHandler:
+        async def forward(tenant_id: UUID, events: list[dict[str, Any]]) -> None:
+            for event in events:
+                await self._call_single(kind, method, event)
 
-        async with self.db.tenant_session(self.tenant_id) as s:
-            run = await s.get(SyncRun, run_id)
-            if run is None:
-                return
-            # the run's own window: a later run's drift is that run's to forward
-            query = select(DriftEventRow).where(
-                DriftEventRow.connection_id == connection_id,
-                DriftEventRow.detected_at >= (run.started_at or run.queued_at),
-            )
-            if run.finished_at is not None:
-                query = query.where(DriftEventRow.detected_at <= run.finished_at)
-            rows = list(await s.scalars(query.order_by(DriftEventRow.detected_at)))
-        if not rows:
-            return
-        events = [drift_event_dict(row, run_id) for row in rows]
-        for kind, spec in self.kinds.items():
-            if spec.on_drift is None:
-                continue
-            try:
-                for event in events:
-                    await self._call_single(kind, spec.on_drift, event)
-            except Exception:
-                log.exception("tenant %s: forwarding drift to %s failed", self.tenant_id, kind)
+        return forward
+
+
+class _ChildDCL:
+    """The view refresher's way to the tenant's DCL: the supervisor's own ``dcl`` child
+    (rebuilt once if it turns out dead)."""
+
+    def __init__(self, supervisor: TenantSupervisor) -> None:
+        self.supervisor = supervisor
+
+    async def materialize(
+        self,
+        tenant_id: UUID,
+        connection_id: UUID,
+        streams: Iterable[str] | None = None,
+        *,
+        full: bool = False,
+    ) -> dict[str, Any]:
+        if "dcl" not in self.supervisor.kinds:
+            raise RuntimeError("this supervisor has no dcl child kind registered")
+        wanted = None if streams is None else list(streams)
+        report: dict[str, Any] = await self.supervisor._call_single(
+            "dcl", "materialize", connection_id, wanted, full
+        )
+        return report

@@ -1,10 +1,11 @@
-"""How the API reaches a tenant's DCL: one small port, two adapters.
+"""How the platform reaches a tenant's DCL: one small port, two adapters.
 
 :class:`LocalDCL` holds a :class:`~autonomos.dcl.service.DCLService` per tenant in this
 process (``dcl_executor=inline``: one process only, since a DuckDB file has one writer
 process). ``autonomos.actors.dcl.RayDCL`` forwards every call to the tenant's ``DCL``
 actor, the single writer of its file, which is why reads go through it too: DuckDB lets
-no other process open a file that a writer holds.
+no other process open a file that a writer holds. Which one a deployment uses is
+decided in one place, the composition root (``autonomos/runtime.py``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from autonomos.dcl.browse import ViewRequest
 from autonomos.dcl.service import DCLService
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from autonomos.store.session import Database
 
 log = logging.getLogger("autonomos.dcl.port")
-T = TypeVar("T")
 
 
 class DCLPort(Protocol):
@@ -65,10 +65,18 @@ class LocalDCL:
     tenant it has served (the Ray executor passivates idle tenants instead).
     """
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        on_open: Callable[[uuid.UUID], Awaitable[Any]] | None = None,
+    ) -> None:
         self.settings, self.db = settings, db
+        self.on_open = on_open  # e.g. finish the tenant's refreshes a dead process left
         self._services: dict[uuid.UUID, DCLService] = {}
         self._opening = asyncio.Lock()
+        self._background: set[asyncio.Task[Any]] = set()
 
     async def service(self, tenant_id: uuid.UUID) -> DCLService:
         found = self._services.get(tenant_id)
@@ -79,6 +87,10 @@ class LocalDCL:
                 self._services[tenant_id] = await asyncio.to_thread(
                     DCLService.from_settings, self.settings, self.db, tenant_id
                 )
+                if self.on_open is not None:
+                    task = asyncio.ensure_future(self.on_open(tenant_id))
+                    self._background.add(task)
+                    task.add_done_callback(self._background.discard)
             return self._services[tenant_id]
 
     async def materialize(
@@ -117,40 +129,8 @@ class LocalDCL:
         return await service.query(sql, limit=limit, timeout_s=timeout_s)
 
     async def close(self) -> None:
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         services, self._services = self._services, {}
         for service in services.values():
             await service.close()
-
-
-def build_dcl(settings: Settings, db: Database) -> DCLPort:
-    """The adapter ``settings`` ask for (``dcl_executor``, default the sync executor)."""
-    if not settings.dcl_in_ray:
-        return LocalDCL(settings, db)
-    from autonomos.actors.dcl import RayDCL  # Ray only where the DCL runs in actors
-
-    return RayDCL(settings)
-
-
-def materializing(
-    run: Callable[[uuid.UUID, uuid.UUID], Coroutine[Any, Any, T]], dcl: DCLPort, db: Database
-) -> Callable[[uuid.UUID, uuid.UUID], Coroutine[Any, Any, T]]:
-    """``run`` (a sync run executor), then materialise what the run landed.
-
-    For the in-process sync executor; with Ray, the tenant supervisor does the same after
-    each run. A run that landed nothing changes no view; a materialisation error is logged
-    and never changes the run's outcome.
-    """
-    from autonomos.store.aam_models import SyncRun
-
-    async def run_then_materialize(tenant_id: uuid.UUID, run_id: uuid.UUID) -> T:
-        status = await run(tenant_id, run_id)
-        try:
-            async with db.tenant_session(tenant_id) as s:
-                done = await s.get(SyncRun, run_id)
-            if done is not None and done.records_written:
-                await dcl.materialize(tenant_id, done.connection_id, done.streams or None)
-        except Exception:
-            log.exception("tenant %s: materialising after run %s failed", tenant_id, run_id)
-        return status
-
-    return run_then_materialize

@@ -4,8 +4,10 @@ from autonomos.events.bus import (
     DEFAULT_MAXLEN,
     EventBus,
     InMemoryBus,
+    PlatformEvent,
     RedisStreamsBus,
     bus_from_url,
+    event_publisher,
     publisher,
     tenant_topic,
 )
@@ -14,8 +16,10 @@ __all__ = [
     "DEFAULT_MAXLEN",
     "EventBus",
     "InMemoryBus",
+    "PlatformEvent",
     "RedisStreamsBus",
     "bus_from_url",
+    "event_publisher",
     "publisher",
     "tenant_topic",
 ]

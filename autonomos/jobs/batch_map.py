@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autonomos.aam.repair.safe_mode import SafeMode
 from autonomos.aam.repair.suggest import tenant_memory
 from autonomos.config import Settings, SettingsError
 from autonomos.jobs.mapping import (
@@ -51,12 +52,12 @@ from autonomos.store.tenants import find_tenant
 log = logging.getLogger("autonomos.jobs.batch_map")
 
 
-async def safe_mode_threshold(session: AsyncSession, settings: Settings) -> float:
-    """The tenant's Safe Mode threshold; above 1 (nothing activates) when it is off."""
+async def tenant_safe_mode(session: AsyncSession, settings: Settings) -> SafeMode:
+    """The tenant's Safe Mode (nothing activates when its automatic repairs are off)."""
     from autonomos.aam.repair import store as repair_store
 
     safe, _ = await repair_store.get_settings(session, settings.repair_threshold)
-    return safe.threshold if safe.auto_apply else 1.01
+    return safe
 
 
 def _matcher(settings: Settings, tenant_id: uuid.UUID, use_embedder: bool, memory: Any) -> Any:
@@ -77,10 +78,10 @@ def _matcher(settings: Settings, tenant_id: uuid.UUID, use_embedder: bool, memor
     return Matcher(load_ontology(), embedder=embedder, memory=memory, tenant_id=tenant_id)
 
 
-def _dcl_port(settings: Settings, db: Database) -> Any:
-    """The tenant DCL port ``settings`` ask for: the tenant's ``dcl:<tenant>`` actor (the
-    single writer of its DuckDB file) when the DCL runs in Ray, else in this process."""
-    from autonomos.dcl.port import build_dcl
+def _views(settings: Settings, db: Database) -> tuple[Any, Any]:
+    """The DCL port and view refresher ``settings`` ask for (see ``autonomos.runtime``),
+    connected to the job's own Ray cluster when the DCL runs in Ray."""
+    from autonomos.runtime import views
 
     if settings.dcl_in_ray:
         import ray
@@ -93,7 +94,7 @@ def _dcl_port(settings: Settings, db: Database) -> Any:
                 log_to_driver=False,
                 logging_level=logging.WARNING,
             )
-    return build_dcl(settings, db)
+    return views(settings, db)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -121,8 +122,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="match on names, types and values only (no sentence embeddings)",
     )
     args = p.parse_args(argv)
-    if args.auto_threshold is not None and not 0.0 <= args.auto_threshold <= 1.0:
-        p.error("--auto-threshold must be between 0 and 1")
+    if args.auto_threshold is not None and not 0.0 < args.auto_threshold <= 1.0:
+        p.error("--auto-threshold must be above 0 and at most 1")
     try:
         args.connection = [uuid.UUID(c) for c in args.connection]
     except ValueError:
@@ -146,16 +147,14 @@ async def map_tenant(
         tenant_id = await find_tenant(db, tenant)
         async with db.tenant_session(tenant_id) as s:
             await find_connections(s, list(connections))  # unknown ids fail before any work
-            threshold = auto_threshold
-            if threshold is None:
-                threshold = await safe_mode_threshold(s, settings)
+            safe = (
+                SafeMode(threshold=auto_threshold)
+                if auto_threshold is not None
+                else await tenant_safe_mode(s, settings)
+            )
             memory = await tenant_memory(s, tenant_id)  # what its people decided
         matcher = _matcher(settings, tenant_id, use_embedder, memory)
-        port = _dcl_port(settings, db) if materialize_views else None
-
-        async def materialize(cid: uuid.UUID, streams: list[str] | None, full: bool) -> Any:
-            assert port is not None
-            return await port.materialize(tenant_id, cid, streams, full=full)
+        port, refresher = _views(settings, db) if materialize_views else (None, None)
 
         try:
             return await run_batch_map(
@@ -163,8 +162,8 @@ async def map_tenant(
                 tenant_id,
                 list(connections),
                 matcher,
-                auto_threshold=threshold,
-                materialize=None if port is None else materialize,
+                safe_mode=safe,
+                refresher=refresher,
             )
         finally:
             if port is not None:

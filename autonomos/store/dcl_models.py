@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from autonomos.store.base import Base, TenantOwned, utcnow
+from autonomos.store.base import Base, JSONType, TenantOwned, utcnow
 
 _ACTIVE = text("status = 'active'")
 
@@ -70,7 +71,7 @@ class MappingRegistry(TenantOwned, Base):
     field: Mapped[str] = mapped_column(String(100))
     transform: Mapped[str | None] = mapped_column(Text, default=None)
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # dcl.registry.MappingStatus
     version: Mapped[int] = mapped_column(Integer, default=1)
     decided_by: Mapped[str] = mapped_column(String(100), default="system")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -100,3 +101,33 @@ class ViewMaterialization(TenantOwned, Base):
     last_synced_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     materialized_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ViewRefresh(TenantOwned, Base):
+    """One request to bring a connection's views up to date, and its outcome.
+
+    Written in the same transaction as the change that needs it (a mapping edit, an
+    approved or rolled-back repair, a batch-mapping run, a finished sync), so a committed
+    change always has its refresh on record; then carried out after the commit. Its
+    status (``dcl.refresh.RefreshStatus``) says what happened, with the reason when it
+    failed: nothing reaches the views by fire-and-forget.
+    """
+
+    __tablename__ = "view_refreshes"
+    __table_args__ = (Index("ix_view_refreshes_connection", "connection_id", "requested_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("connections.id", ondelete="CASCADE")
+    )
+    streams: Mapped[list[str] | None] = mapped_column(JSONType, default=None)  # None: all
+    full: Mapped[bool] = mapped_column(default=False)  # rebuild from every landed batch
+    reason: Mapped[str] = mapped_column(String(40))  # dcl.refresh.RefreshReason
+    subject_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

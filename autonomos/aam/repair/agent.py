@@ -2,11 +2,13 @@
 
 ``RepairService.handle`` reads the drift event and everything the planner needs from SQL
 (the two schema versions, the stream's active mappings, landed sample values), plans,
-stores the proposals, lets Safe Mode apply the confident non-destructive ones, then,
-after commit, notifies Slack of the new pending proposals and asks the DCL to
-re-materialise the streams it repaired. Handling is idempotent per drift event (a
-``repair_runs`` row), so replays and catch-up scans never duplicate anything. No Ray
-here: ``actors/repair_agent.py`` is the shell.
+stores the proposals, lets Safe Mode apply the confident non-destructive ones (their view
+refreshes are requested in the same transaction, see :mod:`autonomos.dcl.refresh`), then,
+after commit, carries out those refreshes and notifies Slack of the new pending
+proposals. Handling is idempotent per drift event (a ``repair_runs`` row), so replays and
+catch-up scans never duplicate anything. No Ray here: ``actors/repair_agent.py`` is the
+shell, and the ports (DCL refresher, notifier, matcher) are given by the composition
+root (``autonomos/runtime.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import anyio
 from sqlalchemy import select
@@ -24,17 +26,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.aam.drift import DriftChange, DriftEvent
+from autonomos.aam.errors import InvalidDecision
 from autonomos.aam.repair import decisions, store
-from autonomos.aam.repair.hooks import Rematerialize, ray_rematerialize
 from autonomos.aam.repair.models import MappingRef, RepairProposal
 from autonomos.aam.repair.notify import PendingItem, SlackNotifier
 from autonomos.aam.repair.planner import plan_repairs
 from autonomos.aam.repair.safe_mode import DEFAULT_THRESHOLD
 from autonomos.aam.repair.samples import LandedSamples
 from autonomos.aam.repair.suggest import matcher_suggest, tenant_matcher
+from autonomos.config import Settings
 from autonomos.connectors.schema import StreamSchema, schema_from_dict
 from autonomos.dcl import registry
 from autonomos.dcl.errors import MappingError
+from autonomos.dcl.refresh import RefreshOutcome, RefreshReason, ViewRefresher
 from autonomos.ontology import load_ontology
 from autonomos.store.aam_models import Connection, DriftEventRow, LandedBatch, SchemaFingerprint
 from autonomos.store.base import utcnow
@@ -43,16 +47,14 @@ from autonomos.store.models import Tenant
 from autonomos.store.repair_models import RepairProposalRow, RepairRun
 from autonomos.store.session import Database
 
-if TYPE_CHECKING:
-    from autonomos.config import Settings
-
-__all__ = ["HandleResult", "MatcherFactory", "RepairService"]
+__all__ = ["Decision", "HandleResult", "MatcherFactory", "RepairService"]
 
 log = logging.getLogger("autonomos.repair.agent")
 SAMPLE_FILES = 3  # newest landed files read per side for sample values
 CATCH_UP_LIMIT = 100
 CATCH_UP_WINDOW = timedelta(days=7)  # older unhandled drift is history, not work
 
+Decision = Literal["approve", "edit", "reject", "rollback"]
 # (tenant session, tenant id) -> a matcher (``suggest(SourceSchema) -> Suggestion``)
 MatcherFactory = Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
 
@@ -65,7 +67,7 @@ class HandleResult:
     applied: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     notified: bool = False
-    rematerialized: bool = False
+    refreshes: list[dict[str, Any]] = field(default_factory=list)  # outcomes, as recorded
 
 
 @dataclass
@@ -95,25 +97,28 @@ class RepairService:
         default_threshold: float = DEFAULT_THRESHOLD,
         notifier: SlackNotifier | None = None,
         matcher_factory: MatcherFactory | None = None,
-        rematerialize: Rematerialize | None = None,
+        refresher: ViewRefresher | None = None,
     ) -> None:
         self.db = db
         self.default_threshold = default_threshold
         self.notifier = notifier
         self.matcher_factory = matcher_factory
-        self.rematerialize = rematerialize
+        self.refresher = refresher
 
     @classmethod
-    def from_settings(cls, settings: Settings, db: Database | None = None) -> RepairService:
-        """As the platform configures it: Slack when a webhook is set, the tenant's
-        matcher (with its mapping memory), re-materialisation through the DCL actor."""
+    def from_settings(
+        cls, settings: Settings, db: Database, refresher: ViewRefresher | None
+    ) -> RepairService:
+        """As the platform configures it: Slack when a webhook is set, the tenant's matcher
+        (with its mapping memory), view refreshes through ``refresher`` (built on the DCL
+        port of the caller's shell)."""
         url = settings.slack_webhook_url
         return cls(
-            db or Database(settings.app_database_url),
+            db,
             default_threshold=settings.repair_threshold,
             notifier=SlackNotifier(url.get_secret_value()) if url else None,
             matcher_factory=tenant_matcher,
-            rematerialize=ray_rematerialize(settings.ray_namespace),
+            refresher=refresher,
         )
 
     # -- one drift event -----------------------------------------------------------------
@@ -127,16 +132,15 @@ class RepairService:
             return result
         proposals = await anyio.to_thread.run_sync(self._plan, inputs, drift_event_id)
         try:
-            applied_streams, notify = await self._store(tenant_id, inputs, proposals, result)
+            refreshes, notify = await self._store(tenant_id, inputs, proposals, result)
         except IntegrityError:  # a concurrent handler stored them first
             result.already_handled = True
             return result
+        if refreshes and self.refresher is not None:
+            outcomes = await self.refresher.settle(tenant_id, refreshes)
+            result.refreshes = [o.to_dict() for o in outcomes]
         if notify and result.pending:
             result.notified = await self._notify(tenant_id, inputs, result.pending)
-        if applied_streams and self.rematerialize is not None:
-            result.rematerialized = await self.rematerialize(
-                tenant_id, uuid.UUID(inputs.event.connection_id), sorted(applied_streams)
-            )
         return result
 
     async def catch_up(
@@ -164,6 +168,46 @@ class RepairService:
             except Exception:
                 log.exception("tenant %s: repairing drift event %s failed", tenant_id, event_id)
         return done
+
+    # -- a person's decision -------------------------------------------------------------
+
+    async def decide(
+        self,
+        tenant_id: uuid.UUID,
+        proposal_id: uuid.UUID,
+        action: Decision,
+        decider: decisions.Decider,
+        *,
+        note: str | None = None,
+        edit: decisions.Edit | None = None,
+    ) -> tuple[RepairProposalRow, list[RefreshOutcome]]:
+        """Approve (as proposed or edited), reject or roll back a proposal in one
+        transaction, audited; a decision that changed mappings requests the stream's view
+        refresh in that transaction and carries it out after the commit."""
+        refreshes: list[uuid.UUID] = []
+        async with self.db.tenant_session(tenant_id) as s:
+            row = await store.get_proposal(s, proposal_id, for_update=True)
+            if edit is not None and not edit.fields():
+                raise InvalidDecision("an edit needs a target, transform or new_source_field")
+            if action == "reject":
+                await decisions.reject(s, row, decider, note)
+            elif action == "rollback":
+                await decisions.rollback(s, row, decider, note)
+            else:
+                await decisions.approve(s, row, decider, edit=edit, note=note)
+            changed = action != "reject" and any(not st.get("noop") for st in row.applied or [])
+            if changed and self.refresher is not None:
+                refresh = await self.refresher.request(
+                    s,
+                    row.connection_id,
+                    [row.stream],
+                    full=True,
+                    reason=RefreshReason.REPAIR,
+                    subject_id=row.id,
+                )
+                refreshes.append(refresh.id)
+        outcomes = await self.refresher.settle(tenant_id, refreshes) if self.refresher else []
+        return row, outcomes
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -257,8 +301,9 @@ class RepairService:
         inputs: _Inputs,
         proposals: list[RepairProposal],
         result: HandleResult,
-    ) -> tuple[set[str], bool]:
+    ) -> tuple[list[uuid.UUID], bool]:
         applied_streams: set[str] = set()
+        refreshes: list[uuid.UUID] = []
         async with self.db.tenant_session(tenant_id) as s:
             safe, settings_row = await store.get_settings(s, self.default_threshold)
             rows = await store.save_proposals(s, proposals)
@@ -281,8 +326,18 @@ class RepairService:
                 )
             )
             await s.flush()
+            if applied_streams and self.refresher is not None:
+                refresh = await self.refresher.request(
+                    s,
+                    uuid.UUID(inputs.event.connection_id),
+                    applied_streams,
+                    full=True,
+                    reason=RefreshReason.REPAIR,
+                    subject_id=result.drift_event_id,
+                )
+                refreshes.append(refresh.id)
         notify = settings_row is None or settings_row.notify
-        return applied_streams, notify
+        return refreshes, notify
 
     @staticmethod
     async def _auto_apply(s: AsyncSession, row: RepairProposalRow, why: str) -> bool:

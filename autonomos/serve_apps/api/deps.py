@@ -1,4 +1,9 @@
-"""FastAPI dependencies, as ``Annotated`` aliases so routes read like plain functions."""
+"""FastAPI dependencies, as ``Annotated`` aliases so routes read like plain functions.
+
+The ports come from the process's :class:`~autonomos.runtime.Runtime` (the composition
+root builds it at start-up); this module is the only place that knows where the app keeps
+it, so routes never read ``request.app.state``.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,16 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autonomos.aam.connections import ConnectionService
+from autonomos.aam.repair.agent import RepairService
 from autonomos.auth.service import AuthService
 from autonomos.auth.tokens import TokenError
 from autonomos.config import Settings
+from autonomos.dcl.changes import MappingChanges
+from autonomos.dcl.port import DCLPort
+from autonomos.dcl.refresh import ViewRefresher
+from autonomos.jobs.service import JobService
+from autonomos.runtime import Runtime
 from autonomos.serve_apps.api.errors import ApiError
 from autonomos.store.models import Role
 from autonomos.store.session import Database
@@ -32,25 +44,59 @@ class Principal:
 
 # Dependencies are ``async def``: a plain ``def`` dependency costs a thread-pool hop per
 # request in FastAPI, which dominated the latency profile of /auth/me.
-def _state(request: Request) -> Any:
-    return request.app.state
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
-async def get_settings(request: Request) -> Settings:
-    return _state(request).settings
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_db(request: Request) -> Database:
-    return _state(request).db
+async def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
 
 
-async def get_auth(request: Request) -> AuthService:
-    return _state(request).auth
+async def get_db(runtime: RuntimeDep) -> Database:
+    return runtime.db
+
+
+async def get_auth(runtime: RuntimeDep) -> AuthService:
+    return runtime.auth
+
+
+async def get_dcl(runtime: RuntimeDep) -> DCLPort:
+    return runtime.dcl
+
+
+async def get_refresher(runtime: RuntimeDep) -> ViewRefresher:
+    return runtime.refresher
+
+
+async def get_mappings(runtime: RuntimeDep) -> MappingChanges:
+    return runtime.mappings
+
+
+async def get_repair(runtime: RuntimeDep) -> RepairService:
+    return runtime.repair
+
+
+async def get_connections(runtime: RuntimeDep) -> ConnectionService:
+    return runtime.connections
+
+
+async def get_jobs(runtime: RuntimeDep) -> JobService:
+    return runtime.jobs
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
+DclDep = Annotated[DCLPort, Depends(get_dcl)]
+RefresherDep = Annotated[ViewRefresher, Depends(get_refresher)]
+MappingsDep = Annotated[MappingChanges, Depends(get_mappings)]
+RepairDep = Annotated[RepairService, Depends(get_repair)]
+ConnectionsDep = Annotated[ConnectionService, Depends(get_connections)]
+JobsDep = Annotated[JobService, Depends(get_jobs)]
 
 
 def _unauthorized(message: str) -> ApiError:

@@ -1,7 +1,9 @@
 """One error shape for every failure: ``{"error": {"code", "message", "details"}}``.
 
-Unexpected exceptions are logged with the request id and answered 500 with that id
-only: no stack trace or exception text reaches a client.
+Every package's errors derive from :class:`~autonomos.common.errors.AutonomosError`; one
+handler answers them all, by the most specific class listed in :data:`STATUS` (routes
+never translate errors themselves). Unexpected exceptions are logged with the request id
+and answered 500 with that id only: no stack trace or exception text reaches a client.
 """
 
 from __future__ import annotations
@@ -15,9 +17,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from autonomos.aam.errors import InvalidDecision
 from autonomos.auth.service import AuthError, LoginLocked
 from autonomos.auth.tokens import TokenError
-from autonomos.connectors.base import ConnectorError, FailureType
+from autonomos.common.errors import AutonomosError, FailureType
+from autonomos.common.states import InvalidTransition
+from autonomos.connectors.base import ConnectorError
+from autonomos.dcl.errors import (
+    DCLUnavailable,
+    MappingError,
+    QueryRejected,
+    QueryTimeout,
+    UnknownView,
+    ViewRequestError,
+)
+from autonomos.jobs.errors import JobServerError, JobServerUnavailable, JobStateError
 from autonomos.store.errors import Conflict, NotFound, TenantContextError
 
 log = logging.getLogger("autonomos.api")
@@ -58,6 +72,34 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     429: "too_many_requests",
 }
+
+
+# Platform errors -> (HTTP status, error code); the most specific class of an error wins.
+# Anything not listed (a bug, a broken invariant) is a 500.
+STATUS: dict[type[Exception], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    UnknownView: (404, "not_found"),
+    Conflict: (409, "conflict"),
+    InvalidTransition: (409, "conflict"),
+    JobStateError: (409, "conflict"),
+    MappingError: (422, "invalid_mapping"),
+    InvalidDecision: (422, "validation_error"),
+    ViewRequestError: (400, "bad_request"),
+    QueryRejected: (400, "query_rejected"),
+    QueryTimeout: (400, "query_timeout"),
+    DCLUnavailable: (503, "dcl_unavailable"),
+    JobServerUnavailable: (503, "job_server_unavailable"),
+    JobServerError: (502, "job_server_error"),
+}
+
+
+def status_of(exc: BaseException) -> tuple[int, str] | None:
+    """The (status, code) an error answers with, by its most specific listed class."""
+    for cls in type(exc).__mro__:
+        found = STATUS.get(cls)
+        if found is not None:
+            return found
+    return None
 
 
 def _clean_validation(errors: Sequence[Any]) -> list[dict[str, Any]]:
@@ -112,15 +154,14 @@ def install_error_handlers(app: FastAPI) -> None:
             ApiError(502, "source_unavailable", str(exc), {"failure": exc.failure.value})
         )
 
-    @app.exception_handler(NotFound)
-    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return _respond(ApiError(404, "not_found", str(exc)))
+    @app.exception_handler(AutonomosError)
+    async def _platform(request: Request, exc: AutonomosError) -> JSONResponse:
+        found = None if isinstance(exc, TenantContextError) else status_of(exc)
+        if found is None:
+            return await _unexpected(request, exc)
+        status, code = found
+        return _respond(ApiError(status, code, str(exc)))
 
-    @app.exception_handler(Conflict)
-    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
-        return _respond(ApiError(409, "conflict", str(exc)))
-
-    @app.exception_handler(TenantContextError)
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = getattr(request.state, "request_id", None)

@@ -90,10 +90,31 @@ class RestoreIn(Strict):
     materialize: bool = True
 
 
+class RefreshOut(BaseModel):
+    """One request to bring a connection's views up to date, and how it ended."""
+
+    id: uuid.UUID
+    connection_id: uuid.UUID
+    status: Literal["queued", "running", "succeeded", "failed"]
+    reason: str = Field(description="sync, repair, mapping, batch_map or manual")
+    streams: list[str] | None = Field(None, description="None: every stream")
+    full: bool
+    error: str | None = None
+
+
+class RefreshList(BaseModel):
+    refreshes: list[RefreshOut]
+    limit: int
+    offset: int
+
+
 class MappingChanged(BaseModel):
     mapping: MappingOut
     materialization: dict[str, Any] | None = Field(
-        None, description="What re-materialising the stream did (or its error)."
+        None, description="What re-materialising the stream did (the DCL's report)."
+    )
+    refresh: RefreshOut | None = Field(
+        None, description="The view refresh this change requested, and its outcome."
     )
 
 
@@ -124,6 +145,7 @@ class MaterializeOut(BaseModel):
     slices: list[SliceOut]
     resolution: dict[str, Any] | None = None
     duration_ms: float
+    refresh: RefreshOut | None = None
 
 
 class ViewSource(BaseModel):

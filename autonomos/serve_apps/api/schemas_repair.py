@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from autonomos.serve_apps.api.schemas import Strict
+from autonomos.serve_apps.api.schemas_dcl import RefreshOut
 
-ProposalStatus = Literal["pending", "applied", "rejected", "rolled_back", "superseded"]
 Note = Field(None, max_length=2_000, description="Why; kept with the decision and audited.")
 
 
@@ -46,6 +46,9 @@ class ProposalOut(ProposalSummary):
     base_version: int | None
     applied: list[dict[str, Any]]
     decision_note: str | None
+    refresh: RefreshOut | None = Field(
+        None, description="After a decision that changed mappings: the view refresh it ran."
+    )
 
 
 class ProposalList(BaseModel):

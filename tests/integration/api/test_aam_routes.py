@@ -16,7 +16,7 @@ API = "/api/v1/aam"
 
 
 async def drain(api: httpx.AsyncClient) -> None:
-    launcher = api.app.state.connections.launcher  # type: ignore[attr-defined]
+    launcher = api.runtime.connections.launcher  # type: ignore[attr-defined]
     assert isinstance(launcher, InlineSyncLauncher)
     await launcher.drain()
 

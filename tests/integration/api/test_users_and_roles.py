@@ -62,7 +62,7 @@ async def tenant_objects(api: httpx.AsyncClient, t: Tenant, tmp_path) -> dict[st
     assert conn.status_code == 201, conn.text
     run = await api.post(f"/api/v1/aam/connections/{conn.json()['id']}/sync", headers=t.headers)
     assert run.status_code == 202, run.text
-    await api.app.state.connections.launcher.drain()  # type: ignore[attr-defined]
+    await api.runtime.connections.launcher.drain()  # type: ignore[attr-defined]
     return {
         "user_id": me["id"],
         "connection_id": conn.json()["id"],
@@ -105,7 +105,7 @@ async def _job(api: httpx.AsyncClient, tenant_id: uuid.UUID) -> str:
         entrypoint="true",
         status="succeeded",
     )
-    async with api.app.state.db.tenant_session(tenant_id) as s:  # type: ignore[attr-defined]
+    async with api.runtime.db.tenant_session(tenant_id) as s:  # type: ignore[attr-defined]
         s.add(job)
     return str(job.id)
 

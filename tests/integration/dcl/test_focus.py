@@ -108,7 +108,7 @@ async def costs(
                 transform=transform,
                 decided_by="test",
             )
-    report = await api.app.state.dcl.materialize(tid, uuid.UUID(cid))  # type: ignore[attr-defined]
+    report = await api.runtime.dcl.materialize(tid, uuid.UUID(cid))  # type: ignore[attr-defined]
     assert [(s["entity"], s["mode"], s["rows"]) for s in report["slices"]] == [
         ("cloud_cost", "full", 5000)
     ]

@@ -30,7 +30,7 @@ async def _synced_connection(api: httpx.AsyncClient, t: Tenant, tmp_path: Path) 
     cid = await files_connection(api, t, src, "crm")
     run = await api.post(f"/api/v1/aam/connections/{cid}/sync", headers=t.headers)
     assert run.status_code == 202, run.text
-    await api.app.state.connections.launcher.drain()  # type: ignore[attr-defined]
+    await api.runtime.connections.launcher.drain()  # type: ignore[attr-defined]
     return str(cid)
 
 
@@ -166,13 +166,13 @@ def r_text(body: dict[str, Any]) -> str:
 
 
 async def test_graph_lists_configured_agents(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    api.app.state.agent_personas = (  # type: ignore[attr-defined]
+    api.runtime.agents = (  # type: ignore[attr-defined]
         AgentPersona("revops", "RevOps agent", ("unified_account", "opportunity", "nope")),
     )
     try:
         body = (await api.get(GRAPH, headers=tenant_a.headers)).json()
     finally:
-        del api.app.state.agent_personas  # type: ignore[attr-defined]
+        api.runtime.agents = ()  # type: ignore[attr-defined]
     nodes, edges = _by_id(body["nodes"]), _by_id(body["edges"])
     assert nodes["agent:revops"]["label"] == "RevOps agent"
     assert {e["target"] for e in edges.values() if e["source"] == "agent:revops"} == {

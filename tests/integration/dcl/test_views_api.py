@@ -311,13 +311,13 @@ async def test_mapping_edit_rematerialises_its_slice(
     bad = await api.put(
         f"{API}/mappings", headers=tenant_a.headers, json={**body, "field": "no_such_field"}
     )
-    assert_error(bad, 400, "invalid_mapping")
+    assert_error(bad, 422, "invalid_mapping")
     bad = await api.put(
         f"{API}/mappings",
         headers=tenant_a.headers,
         json={**body, "transform": "upper; DROP TABLE account"},
     )
-    assert_error(bad, 400, "invalid_mapping")
+    assert_error(bad, 422, "invalid_mapping")
 
 
 async def test_injection_shaped_identifiers(

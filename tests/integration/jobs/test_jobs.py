@@ -39,7 +39,7 @@ async def _synced_connection(api: httpx.AsyncClient, t: Tenant, tmp_path: Path) 
     )
     cid = await files_connection(api, t, src, "crm")
     assert (await api.post(f"/api/v1/aam/connections/{cid}/sync", headers=t.headers)).is_success
-    await api.app.state.connections.launcher.drain()  # type: ignore[attr-defined]
+    await api.runtime.connections.launcher.drain()  # type: ignore[attr-defined]
     return str(cid)
 
 
@@ -48,7 +48,7 @@ async def _tid(api: httpx.AsyncClient, t: Tenant) -> uuid.UUID:
 
 
 async def _mappings(api: httpx.AsyncClient, tid: uuid.UUID, cid: str) -> list[Any]:
-    async with api.app.state.db.tenant_session(tid) as s:  # type: ignore[attr-defined]
+    async with api.runtime.db.tenant_session(tid) as s:  # type: ignore[attr-defined]
         return await registry.current_mappings(s, uuid.UUID(cid))
 
 
@@ -69,7 +69,7 @@ def _submit_cli(
 @pytest.fixture
 def jobs(api: httpx.AsyncClient, ray_head: RayHead, settings: Settings) -> Iterator[JobService]:
     """The app's job service, pointed at this test's Ray head."""
-    state = api.app.state  # type: ignore[attr-defined]
+    state = api.runtime  # type: ignore[attr-defined]
     service = JobService(state.db, RayJobServer(ray_head.dashboard), settings)
     previous = getattr(state, "jobs", None)
     state.jobs = service
@@ -215,7 +215,7 @@ async def test_stop_a_running_job(
 async def test_job_server_down_is_503_not_500(
     api: httpx.AsyncClient, tenant_a: Tenant, settings: Settings
 ) -> None:
-    state = api.app.state  # type: ignore[attr-defined]
+    state = api.runtime  # type: ignore[attr-defined]
     previous = getattr(state, "jobs", None)
     state.jobs = JobService(
         state.db, RayJobServer(f"http://127.0.0.1:{free_port()}", timeout_s=5), settings
@@ -267,7 +267,7 @@ async def test_job_unknown_to_ray_is_lost(
         entrypoint="true",
         status="pending",
     )
-    async with api.app.state.db.tenant_session(tid) as s:  # type: ignore[attr-defined]
+    async with api.runtime.db.tenant_session(tid) as s:  # type: ignore[attr-defined]
         s.add(job)
     got = (await api.get(f"{JOBS}/{job.id}", headers=tenant_a.headers)).json()
     assert got["status"] == "lost" and "no record" in got["error"] and got["live"] is True
@@ -343,10 +343,10 @@ async def test_batch_map_job_materialises_and_resolves_a_crm_and_billing_pair(
             f"/api/v1/aam/connections/{r.json()['id']}/sync", headers=tenant_a.headers
         )
         assert sync.status_code == 202
-    await api.app.state.connections.launcher.drain()  # type: ignore[attr-defined]
+    await api.runtime.connections.launcher.drain()  # type: ignore[attr-defined]
     # This test's API runs its DCL in-process (inline): let go of the tenant's DuckDB file
     # so the tenant's DCL actor on the Ray head can be its single writer.
-    await api.app.state.dcl.close()  # type: ignore[attr-defined]
+    await api.runtime.dcl.close()  # type: ignore[attr-defined]
     tid = await _tid(api, tenant_a)
     actor_env = {"AUTONOMOS_DCL_EXECUTOR": "ray", "AUTONOMOS_DCL_IDLE_S": "1"}
     args = ("--tenant", str(tid), "--no-embedder", "--auto-threshold", "0.5")

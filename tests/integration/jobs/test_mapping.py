@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 
+from autonomos.aam.repair.safe_mode import SafeMode
 from autonomos.dcl import registry
+from autonomos.dcl.refresh import ViewRefresher
 from autonomos.jobs.mapping import run_batch_map, sample_values
 from autonomos.matching.matcher import Matcher
 from autonomos.store.session import Database
@@ -19,7 +21,7 @@ from tests.integration.jobs.test_jobs import _mappings, _synced_connection, _tid
 async def test_batch_map_writes_once_and_keeps_peoples_decisions(
     api: httpx.AsyncClient, tenant_a: Tenant, tmp_path: Path
 ) -> None:
-    db: Database = api.app.state.db  # type: ignore[attr-defined]
+    db: Database = api.runtime.db  # type: ignore[attr-defined]
     cid = await _synced_connection(api, tenant_a, tmp_path)
     tid = await _tid(api, tenant_a)
     async with db.tenant_session(tid) as s:  # a person mapped this one already
@@ -34,15 +36,28 @@ async def test_batch_map_writes_once_and_keeps_peoples_decisions(
         )
     calls: list[tuple[uuid.UUID, list[str] | None, bool]] = []
 
-    async def materialize(
-        connection_id: uuid.UUID, streams: list[str] | None, full: bool
-    ) -> dict[str, Any]:
-        calls.append((connection_id, streams, full))
-        return {"rows": 2}
+    class Views:  # the DCL port the refresher uses: records what it is asked
+        async def materialize(
+            self,
+            tenant_id: uuid.UUID,
+            connection_id: uuid.UUID,
+            streams: list[str] | None = None,
+            *,
+            full: bool = False,
+        ) -> dict[str, Any]:
+            calls.append((connection_id, streams, full))
+            return {"rows": 2}
+
+    refresher = ViewRefresher(db, Views())
 
     matcher = Matcher(tenant_id=tid)
     report = await run_batch_map(
-        db, tid, [uuid.UUID(cid)], matcher, auto_threshold=0.5, materialize=materialize
+        db,
+        tid,
+        [uuid.UUID(cid)],
+        matcher,
+        safe_mode=SafeMode(threshold=0.5),
+        refresher=refresher,
     )
     assert report.ok, report
     (stream,) = report.streams
@@ -60,7 +75,12 @@ async def test_batch_map_writes_once_and_keeps_peoples_decisions(
     assert rows["name"].decided_by == "batch_map"
 
     again = await run_batch_map(
-        db, tid, [uuid.UUID(cid)], matcher, auto_threshold=0.5, materialize=materialize
+        db,
+        tid,
+        [uuid.UUID(cid)],
+        matcher,
+        safe_mode=SafeMode(threshold=0.5),
+        refresher=refresher,
     )
     assert calls[1] == (uuid.UUID(cid), ["accounts"], False)  # only new batches, if any
     (second,) = again.streams
@@ -71,7 +91,9 @@ async def test_batch_map_writes_once_and_keeps_peoples_decisions(
     }
 
     # a stricter threshold turns this run's own suggestions into proposals, as new versions
-    strict = await run_batch_map(db, tid, [uuid.UUID(cid)], matcher, auto_threshold=1.01)
+    strict = await run_batch_map(
+        db, tid, [uuid.UUID(cid)], matcher, safe_mode=SafeMode(auto_apply=False)
+    )
     assert strict.streams[0].active == 0 and strict.streams[0].proposed == stream.active
     after = {r.source_field: r for r in await _mappings(api, tid, cid)}
     assert after["name"].status == "proposed" and after["name"].version == 2
@@ -81,7 +103,7 @@ async def test_batch_map_writes_once_and_keeps_peoples_decisions(
 async def test_batch_map_over_a_whole_tenant_and_samples(
     api: httpx.AsyncClient, tenant_a: Tenant, tmp_path: Path
 ) -> None:
-    db: Database = api.app.state.db  # type: ignore[attr-defined]
+    db: Database = api.runtime.db  # type: ignore[attr-defined]
     cids = [await _synced_connection(api, tenant_a, tmp_path) for _ in range(2)]
     tid = await _tid(api, tenant_a)
     report = await run_batch_map(db, tid, [], Matcher(tenant_id=tid))

@@ -44,7 +44,7 @@ async def tenant_id(api: httpx.AsyncClient, t: Tenant) -> uuid.UUID:
 async def sync(api: httpx.AsyncClient, t: Tenant, connection_id: str) -> None:
     r = await api.post(f"/api/v1/aam/connections/{connection_id}/sync", headers=t.headers)
     assert r.status_code == 202, r.text
-    launcher = api.app.state.connections.launcher  # type: ignore[attr-defined]
+    launcher = api.runtime.connections.launcher  # type: ignore[attr-defined]
     assert isinstance(launcher, InlineSyncLauncher)
     await launcher.drain()
 
@@ -52,7 +52,7 @@ async def sync(api: httpx.AsyncClient, t: Tenant, connection_id: str) -> None:
 async def map_fields(
     api: httpx.AsyncClient, t: Tenant, connection_id: str, stream: str, mapping: dict[str, str]
 ) -> None:
-    db = api.app.state.db  # type: ignore[attr-defined]
+    db = api.runtime.db  # type: ignore[attr-defined]
     async with db.tenant_session(await tenant_id(api, t)) as s:
         for source, target in mapping.items():
             entity, field = target.split(".")
@@ -86,7 +86,7 @@ async def repair_proposal(
     api: httpx.AsyncClient, t: Tenant, connection_id: str, kinds: Sequence[str] = ("remap",)
 ) -> str:
     """A pending proposal stored directly (for routes that only need one to exist)."""
-    db = api.app.state.db  # type: ignore[attr-defined]
+    db = api.runtime.db  # type: ignore[attr-defined]
     async with db.tenant_session(await tenant_id(api, t)) as s:
         row = RepairProposalRow(
             connection_id=uuid.UUID(connection_id),

@@ -17,6 +17,7 @@ from autonomos.aam.repair.agent import RepairService
 from autonomos.aam.repair.models import Evidence, RepairProposal
 from autonomos.aam.repair.notify import SlackNotifier
 from autonomos.dcl import registry
+from autonomos.dcl.refresh import ViewRefresher
 from tests.conftest import Tenant
 from tests.integration.api.test_auth import assert_error
 from tests.integration.api.test_users_and_roles import _user
@@ -28,14 +29,21 @@ API = "/api/v1/repair"
 
 
 class Hook:
-    """Records re-materialisation requests instead of calling the DCL actor."""
+    """A DCL port that records the view refreshes asked of it instead of materialising."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[uuid.UUID, uuid.UUID, list[str]]] = []
 
-    async def __call__(self, tenant: uuid.UUID, conn: uuid.UUID, streams: Sequence[str]) -> bool:
-        self.calls.append((tenant, conn, list(streams)))
-        return True
+    async def materialize(
+        self,
+        tenant: uuid.UUID,
+        conn: uuid.UUID,
+        streams: Sequence[str] | None = None,
+        *,
+        full: bool = False,
+    ) -> dict[str, Any]:
+        self.calls.append((tenant, conn, list(streams or ())))
+        return {"connection_id": str(conn), "slices": [], "resolution": None, "duration_ms": 0.0}
 
 
 @pytest.fixture
@@ -53,12 +61,10 @@ def hook(api: httpx.AsyncClient, slack: Receiver, monkeypatch: pytest.MonkeyPatc
     async def matcher(_session: Any, _tenant: uuid.UUID) -> FakeMatcher:
         return FakeMatcher()
 
-    state = api.app.state  # type: ignore[attr-defined]
-    service = RepairService(
-        state.db, notifier=SlackNotifier(slack.url), matcher_factory=matcher, rematerialize=h
-    )
-    monkeypatch.setattr(state, "repair_service", service, raising=False)
-    monkeypatch.setattr(state, "repair_rematerialize", h, raising=False)
+    service: RepairService = api.runtime.repair  # type: ignore[attr-defined]
+    monkeypatch.setattr(service, "notifier", SlackNotifier(slack.url))
+    monkeypatch.setattr(service, "matcher_factory", matcher)
+    monkeypatch.setattr(service, "refresher", ViewRefresher(service.db, h))
     return h
 
 
@@ -75,7 +81,7 @@ async def proposals(api: httpx.AsyncClient, t: Tenant, **params: Any) -> dict[tu
 
 
 async def active(api: httpx.AsyncClient, t: Tenant, cid: str) -> dict[str, Any]:
-    db = api.app.state.db  # type: ignore[attr-defined]
+    db = api.runtime.db  # type: ignore[attr-defined]
     async with db.tenant_session(await tenant_id(api, t)) as s:
         rows = await registry.active_mappings(s, uuid.UUID(cid), "accounts")
         return {m.source_field: m for m in rows}
@@ -382,7 +388,7 @@ async def test_decisions_feed_the_tenants_mapping_memory(
         system="erp",
         object="customers",
     )
-    db = api.app.state.db  # type: ignore[attr-defined]
+    db = api.runtime.db  # type: ignore[attr-defined]
     results = {}
     for t in (tenant_a, tenant_b):
         tid = await tenant_id(api, t)
@@ -401,7 +407,7 @@ async def test_a_mapping_changed_since_the_proposal_is_a_conflict(
     cid = (await drifted_connection(api, tenant_a, tmp_path))["connection_id"]
     await scan(api, tenant_a)
     pid = (await proposals(api, tenant_a))[("remap", "deactivated")]["id"]
-    db = api.app.state.db  # type: ignore[attr-defined]
+    db = api.runtime.db  # type: ignore[attr-defined]
     async with db.tenant_session(await tenant_id(api, tenant_a)) as s:
         await registry.set_mapping(
             s,

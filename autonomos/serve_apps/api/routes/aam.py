@@ -5,16 +5,22 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, status
 from sqlalchemy import func, select
 
 from autonomos.aam.connections import ConnectionService
-from autonomos.auth.service import audit
-from autonomos.serve_apps.api.deps import Admin, Operator, RequestId, TenantSession, Viewer
+from autonomos.serve_apps.api.deps import (
+    Admin,
+    ConnectionsDep,
+    DbDep,
+    DclDep,
+    Operator,
+    RequestId,
+    TenantSession,
+    Viewer,
+)
 from autonomos.serve_apps.api.errors import ApiError
-from autonomos.serve_apps.api.routes.dcl import Dcl
 from autonomos.serve_apps.api.schemas_aam import (
     CheckOut,
     ConnectionCreate,
@@ -34,16 +40,10 @@ from autonomos.serve_apps.api.schemas_aam import (
     SyncStarted,
 )
 from autonomos.store.aam_models import Connection, DriftEventRow, SyncRun
+from autonomos.store.audit import audit
 
 router = APIRouter(prefix="/api/v1/aam", tags=["aam"])
 log = logging.getLogger("autonomos.api.aam")
-
-
-async def get_service(request: Request) -> ConnectionService:
-    return request.app.state.connections
-
-
-Service = Annotated[ConnectionService, Depends(get_service)]
 
 
 def _out(service: ConnectionService, conn: Connection) -> ConnectionOut:
@@ -69,7 +69,9 @@ async def aam_healthz(_: Viewer, session: TenantSession) -> dict[str, object]:
 
 
 @router.get("/connectors", operation_id="listConnectors")
-async def list_connectors(_: Viewer, session: TenantSession, service: Service) -> ConnectorList:
+async def list_connectors(
+    _: Viewer, session: TenantSession, service: ConnectionsDep
+) -> ConnectorList:
     """Connections with mapping count, drift flag and last event (one batched query)."""
     started = time.perf_counter()
     rows = await service.overview(session)
@@ -80,14 +82,20 @@ async def list_connectors(_: Viewer, session: TenantSession, service: Service) -
 
 
 @router.get("/connections", operation_id="listConnections")
-async def list_connections(_: Viewer, session: TenantSession, service: Service) -> ConnectionList:
+async def list_connections(
+    _: Viewer, session: TenantSession, service: ConnectionsDep
+) -> ConnectionList:
     rows = list(await session.scalars(select(Connection).order_by(Connection.created_at)))
     return ConnectionList(connections=[_out(service, c) for c in rows], total=len(rows))
 
 
 @router.post("/connections", operation_id="createConnection", status_code=status.HTTP_201_CREATED)
 async def create_connection(
-    body: ConnectionCreate, op: Operator, session: TenantSession, service: Service, rid: RequestId
+    body: ConnectionCreate,
+    op: Operator,
+    session: TenantSession,
+    service: ConnectionsDep,
+    rid: RequestId,
 ) -> ConnectionOut:
     conn = await service.create(
         session, body.name, body.source_type, body.config, body.drift_policy
@@ -106,7 +114,7 @@ async def create_connection(
 
 @router.get("/connections/{connection_id}", operation_id="getConnection")
 async def get_connection(
-    connection_id: uuid.UUID, _: Viewer, session: TenantSession, service: Service
+    connection_id: uuid.UUID, _: Viewer, session: TenantSession, service: ConnectionsDep
 ) -> ConnectionOut:
     return _out(service, await service.get(session, connection_id))
 
@@ -117,7 +125,7 @@ async def update_connection(
     body: ConnectionUpdate,
     op: Operator,
     session: TenantSession,
-    service: Service,
+    service: ConnectionsDep,
     rid: RequestId,
 ) -> ConnectionOut:
     conn = await service.update(session, connection_id, **body.model_dump(exclude_none=True))
@@ -142,9 +150,9 @@ async def delete_connection(
     connection_id: uuid.UUID,
     admin: Admin,
     session: TenantSession,
-    service: Service,
+    service: ConnectionsDep,
     rid: RequestId,
-    dcl: Dcl,
+    dcl: DclDep,
     background: BackgroundTasks,
 ) -> None:
     await service.delete(session, connection_id)
@@ -160,7 +168,7 @@ async def delete_connection(
     )
 
 
-async def _drop_views(dcl: Dcl, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> None:
+async def _drop_views(dcl: DclDep, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> None:
     try:
         await dcl.drop_connection(tenant_id, connection_id)
     except Exception:  # the next materialisation drops them anyway
@@ -169,7 +177,7 @@ async def _drop_views(dcl: Dcl, tenant_id: uuid.UUID, connection_id: uuid.UUID) 
 
 @router.post("/connections/{connection_id}/check", operation_id="checkConnection")
 async def check_connection(
-    connection_id: uuid.UUID, _: Operator, session: TenantSession, service: Service
+    connection_id: uuid.UUID, _: Operator, session: TenantSession, service: ConnectionsDep
 ) -> CheckOut:
     """Try to reach the source; a failure is reported in the body, classified."""
     conn = await service.get(session, connection_id)
@@ -179,7 +187,7 @@ async def check_connection(
 
 @router.post("/connections/{connection_id}/discover", operation_id="discoverConnection")
 async def discover_connection(
-    connection_id: uuid.UUID, _: Operator, session: TenantSession, service: Service
+    connection_id: uuid.UUID, _: Operator, session: TenantSession, service: ConnectionsDep
 ) -> DiscoverOut:
     conn = await service.get(session, connection_id)
     try:
@@ -216,13 +224,12 @@ async def discover_connection(
 async def start_sync(
     connection_id: uuid.UUID,
     op: Operator,
-    request: Request,
-    service: Service,
+    db: DbDep,
+    service: ConnectionsDep,
     rid: RequestId,
     body: SyncIn | None = None,
 ) -> SyncStarted:
     """Queue a sync run and start it; poll GET /api/v1/aam/runs/{id} for its progress."""
-    db = request.app.state.db
     async with db.tenant_session(op.tenant_id) as session:
         run = await service.start_sync(session, connection_id, body.streams if body else None)
         await audit(
@@ -240,7 +247,11 @@ async def start_sync(
 
 @router.get("/connections/{connection_id}/runs", operation_id="listSyncRuns")
 async def list_runs(
-    connection_id: uuid.UUID, _: Viewer, session: TenantSession, service: Service, limit: int = 50
+    connection_id: uuid.UUID,
+    _: Viewer,
+    session: TenantSession,
+    service: ConnectionsDep,
+    limit: int = 50,
 ) -> SyncRunList:
     if not 1 <= limit <= 500:
         raise ApiError(422, "validation_error", "limit must be 1..500")
@@ -256,7 +267,7 @@ async def list_runs(
 
 @router.get("/connections/{connection_id}/drift", operation_id="listDriftEvents")
 async def list_drift(
-    connection_id: uuid.UUID, _: Viewer, session: TenantSession, service: Service
+    connection_id: uuid.UUID, _: Viewer, session: TenantSession, service: ConnectionsDep
 ) -> DriftEventList:
     await service.get(session, connection_id)
     rows = await session.scalars(
@@ -278,7 +289,7 @@ async def get_run(run_id: uuid.UUID, _: Viewer, session: TenantSession) -> SyncR
 
 @router.post("/runs/{run_id}/cancel", operation_id="cancelSyncRun")
 async def cancel_run(
-    run_id: uuid.UUID, op: Operator, session: TenantSession, service: Service, rid: RequestId
+    run_id: uuid.UUID, op: Operator, session: TenantSession, service: ConnectionsDep, rid: RequestId
 ) -> SyncRunOut:
     run = await service.cancel(session, run_id)
     await audit(session, "sync.cancel", "sync_run", run_id, actor_id=op.user_id, request_id=rid)

@@ -1,40 +1,33 @@
 """/api/v1/dcl: the ontology, the mapping registry, unified views and the SQL sandbox.
 
 Reads need the viewer role, changes the operator role. Views and queries go to the
-tenant's DCL (``app.state.dcl``: its ``dcl:<tenant>`` actor, or in-process when
-``dcl_executor=inline``), which only ever opens that tenant's DuckDB file. A mapping
-change commits first, then re-materialises the stream it touches; the response says
-what that did (a failure there never undoes the committed change).
+tenant's DCL port (its ``dcl:<tenant>`` actor, or in-process), which only ever opens that
+tenant's DuckDB file. A mapping change commits with its audit row and its view refresh
+request, then the refresh runs; the response carries the refresh's outcome (recorded in
+``view_refreshes``, listed by ``GET /api/v1/dcl/refreshes``), so a failure there is
+visible and never undoes the committed change. DCL errors reach the caller through the
+app's one error handler.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query
 
-from autonomos.auth.service import audit
 from autonomos.dcl import registry
 from autonomos.dcl.browse import MAX_LIMIT, Filter, ViewRequest
-from autonomos.dcl.errors import (
-    DCLError,
-    DCLUnavailable,
-    MappingError,
-    QueryRejected,
-    QueryTimeout,
-    UnknownView,
-)
-from autonomos.dcl.port import DCLPort
+from autonomos.dcl.changes import Editor
+from autonomos.dcl.refresh import RefreshOutcome, RefreshReason, RefreshStatus
+from autonomos.dcl.registry import MappingStatus
 from autonomos.dcl.transforms import TRANSFORMS
 from autonomos.ontology import load_ontology
 from autonomos.serve_apps.api.deps import (
-    DbDep,
+    DclDep,
+    MappingsDep,
     Operator,
-    Principal,
+    RefresherDep,
     RequestId,
     TenantSession,
     Viewer,
@@ -50,6 +43,8 @@ from autonomos.serve_apps.api.schemas_dcl import (
     OntologyOut,
     QueryIn,
     QueryOut,
+    RefreshList,
+    RefreshOut,
     RestoreIn,
     RetireIn,
     TransformOut,
@@ -61,78 +56,27 @@ from autonomos.store.dcl_models import MappingRegistry
 from autonomos.store.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/dcl", tags=["dcl"])
-log = logging.getLogger("autonomos.api.dcl")
-
-
-async def get_dcl(request: Request) -> DCLPort:
-    dcl: DCLPort = request.app.state.dcl
-    return dcl
-
-
-Dcl = Annotated[DCLPort, Depends(get_dcl)]
-
-
-@contextmanager
-def _dcl_errors(rejected: str = "bad_request") -> Iterator[None]:
-    """DCL errors in the API's one error shape (4xx for the caller's mistakes)."""
-    try:
-        yield
-    except QueryTimeout as e:
-        raise ApiError(400, "query_timeout", str(e)) from None
-    except QueryRejected as e:
-        raise ApiError(400, rejected, str(e)) from None
-    except UnknownView as e:
-        raise ApiError(404, "not_found", str(e)) from None
-    except MappingError as e:
-        raise ApiError(400, "invalid_mapping", str(e)) from None
-    except DCLUnavailable as e:
-        raise ApiError(503, "dcl_unavailable", str(e)) from None
 
 
 def _out(row: MappingRegistry) -> MappingOut:
     return MappingOut.model_validate(row, from_attributes=True)
 
 
-async def _require_connection(session: Any, connection_id: uuid.UUID) -> None:
+def refresh_out(outcome: RefreshOutcome) -> RefreshOut:
+    return RefreshOut.model_validate(outcome, from_attributes=True)
+
+
+async def _require_connection(session: TenantSession, connection_id: uuid.UUID) -> None:
     if await session.get(Connection, connection_id) is None:
         raise NotFound("connection not found")
 
 
-async def _rematerialize(
-    dcl: DCLPort, tenant_id: uuid.UUID, connection_id: uuid.UUID, stream: str
-) -> dict[str, Any]:
-    try:
-        return await dcl.materialize(tenant_id, connection_id, [stream])
-    except (DCLError, NotFound) as e:
-        log.warning("re-materialising %s/%s failed: %s", connection_id, stream, e)
-        return {"error": str(e)}
-
-
-async def _changed(
-    s: Any, action: str, row: MappingRegistry, op: Principal, rid: str | None, **details: Any
-) -> MappingOut:
-    """Audit a hand-made mapping change (in its transaction); the changed row."""
-    await audit(
-        s,
-        action,
-        "mapping",
-        row.id,
-        actor_id=op.user_id,
-        request_id=rid,
-        version=row.version,
-        **details,
+def _changed(row: MappingRegistry, outcome: RefreshOutcome | None) -> MappingChanged:
+    return MappingChanged(
+        mapping=_out(row),
+        materialization=outcome.report if outcome is not None else None,
+        refresh=refresh_out(outcome) if outcome is not None else None,
     )
-    return _out(row)
-
-
-async def _answer(
-    dcl: DCLPort, op: Principal, out: MappingOut, materialize: bool
-) -> MappingChanged:
-    """After the commit: refresh the views the change touches when asked to."""
-    done = None
-    if materialize:
-        done = await _rematerialize(dcl, op.tenant_id, out.connection_id, out.stream)
-    return MappingChanged(mapping=out, materialization=done)
 
 
 # -- ontology and mappings ------------------------------------------------------------
@@ -167,54 +111,41 @@ async def list_mappings(
 
 @router.put("/mappings", operation_id="setMapping")
 async def set_mapping(
-    body: MappingIn, op: Operator, db: DbDep, dcl: Dcl, rid: RequestId
+    body: MappingIn, op: Operator, mappings: MappingsDep, rid: RequestId
 ) -> MappingChanged:
     """Map a source field onto an ontology field (a new version when anything changed)."""
-    async with db.tenant_session(op.tenant_id) as s:
-        with _dcl_errors():
-            row = await registry.set_mapping(
-                s,
-                connection_id=body.connection_id,
-                stream=body.stream,
-                source_field=body.source_field,
-                entity=body.entity,
-                field=body.field,
-                transform=body.transform,
-                confidence=body.confidence,
-                status=body.status,
-                decided_by=f"user:{op.user_id}",
-                replace_target=body.replace_target,
-            )
-        out = await _changed(
-            s,
-            "mapping.set",
-            row,
-            op,
-            rid,
-            stream=row.stream,
-            source_field=row.source_field,
-            target=f"{row.entity}.{row.field}",
-        )
-    return await _answer(dcl, op, out, body.materialize)
+    row, outcome = await mappings.set(
+        op.tenant_id,
+        Editor(op.user_id, rid),
+        connection_id=body.connection_id,
+        stream=body.stream,
+        source_field=body.source_field,
+        entity=body.entity,
+        field=body.field,
+        transform=body.transform,
+        confidence=body.confidence,
+        status=MappingStatus(body.status),
+        replace_target=body.replace_target,
+        materialize=body.materialize,
+    )
+    return _changed(row, outcome)
 
 
 @router.post("/mappings/retire", operation_id="retireMapping")
 async def retire_mapping(
-    body: RetireIn, op: Operator, db: DbDep, dcl: Dcl, rid: RequestId
+    body: RetireIn, op: Operator, mappings: MappingsDep, rid: RequestId
 ) -> MappingChanged:
     """Switch a field's mapping off (``retired``, or ``broken`` when the source changed)."""
-    async with db.tenant_session(op.tenant_id) as s:
-        with _dcl_errors():
-            row = await registry.retire_mapping(
-                s,
-                connection_id=body.connection_id,
-                stream=body.stream,
-                source_field=body.source_field,
-                status=body.status,
-                decided_by=f"user:{op.user_id}",
-            )
-        out = await _changed(s, "mapping.retire", row, op, rid, status=row.status)
-    return await _answer(dcl, op, out, body.materialize)
+    row, outcome = await mappings.retire(
+        op.tenant_id,
+        Editor(op.user_id, rid),
+        connection_id=body.connection_id,
+        stream=body.stream,
+        source_field=body.source_field,
+        status=MappingStatus(body.status),
+        materialize=body.materialize,
+    )
+    return _changed(row, outcome)
 
 
 @router.get("/mappings/history", operation_id="mappingHistory")
@@ -235,40 +166,78 @@ async def mapping_history(
 async def restore_mapping(
     mapping_id: uuid.UUID,
     op: Operator,
-    db: DbDep,
-    dcl: Dcl,
+    mappings: MappingsDep,
     rid: RequestId,
     body: Annotated[RestoreIn | None, Body()] = None,
 ) -> MappingChanged:
     """Re-activate a past version of a field's mapping, as its newest version."""
     body = body or RestoreIn()
-    async with db.tenant_session(op.tenant_id) as s:
-        with _dcl_errors():
-            row = await registry.restore(
-                s, mapping_id, f"user:{op.user_id}", replace_target=body.replace_target
-            )
-        out = await _changed(s, "mapping.restore", row, op, rid, restored_from=str(mapping_id))
-    return await _answer(dcl, op, out, body.materialize)
+    row, outcome = await mappings.restore(
+        op.tenant_id,
+        Editor(op.user_id, rid),
+        mapping_id,
+        replace_target=body.replace_target,
+        materialize=body.materialize,
+    )
+    return _changed(row, outcome)
 
 
 @router.post("/materialize", operation_id="materializeViews")
-async def materialize(body: MaterializeIn, op: Operator, dcl: Dcl) -> MaterializeOut:
-    """Bring a connection's views up to date now (``full``: rebuild from landed data)."""
-    with _dcl_errors():
-        report = await dcl.materialize(
-            op.tenant_id, body.connection_id, body.streams, full=body.full
+async def materialize(body: MaterializeIn, op: Operator, refresher: RefresherDep) -> MaterializeOut:
+    """Bring a connection's views up to date now (``full``: rebuild from landed data).
+
+    The refresh is recorded like every other (``GET /api/v1/dcl/refreshes``); 503 when the
+    tenant's DCL could not do it, with the reason.
+    """
+    outcome = await refresher.refresh(
+        op.tenant_id,
+        body.connection_id,
+        body.streams,
+        full=body.full,
+        reason=RefreshReason.MANUAL,
+        subject_id=op.user_id,
+    )
+    if outcome.report is None:
+        raise ApiError(
+            503,
+            "dcl_unavailable",
+            f"the views could not be refreshed: {outcome.error or outcome.status}",
+            {"refresh_id": str(outcome.id), "status": outcome.status.value},
         )
-    return MaterializeOut.model_validate(report)
+    return MaterializeOut.model_validate({**outcome.report, "refresh": refresh_out(outcome)})
+
+
+@router.get("/refreshes", operation_id="listViewRefreshes")
+async def list_refreshes(
+    principal: Viewer,
+    refresher: RefresherDep,
+    connection_id: uuid.UUID | None = None,
+    status: RefreshStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> RefreshList:
+    """View refreshes, newest first: what each mapping change, repair, sync or manual
+    request did to the views (status, and the reason when it failed)."""
+    found = await refresher.find(
+        principal.tenant_id, connection_id=connection_id, status=status, limit=limit, offset=offset
+    )
+    return RefreshList(refreshes=[refresh_out(o) for o in found], limit=limit, offset=offset)
+
+
+@router.get("/refreshes/{refresh_id}", operation_id="getViewRefresh")
+async def get_refresh(
+    refresh_id: uuid.UUID, principal: Viewer, refresher: RefresherDep
+) -> RefreshOut:
+    return refresh_out(await refresher.get(principal.tenant_id, refresh_id))
 
 
 # -- views and the SQL sandbox ----------------------------------------------------------
 
 
 @router.get("/views", operation_id="listViews")
-async def list_views(principal: Viewer, dcl: Dcl) -> ViewList:
+async def list_views(principal: Viewer, dcl: DclDep) -> ViewList:
     """Every unified view: row count, freshness and contributing connections."""
-    with _dcl_errors():
-        views = await dcl.list_views(principal.tenant_id)
+    views = await dcl.list_views(principal.tenant_id)
     return ViewList.model_validate({"views": views, "total": len(views)})
 
 
@@ -276,7 +245,7 @@ async def list_views(principal: Viewer, dcl: Dcl) -> ViewList:
 async def read_view(
     entity: str,
     principal: Viewer,
-    dcl: Dcl,
+    dcl: DclDep,
     fields: Annotated[str | None, Query(max_length=2000, description="a,b,c")] = None,
     filter: Annotated[
         list[str] | None, Query(max_length=20, description="field:op:value (repeatable)")
@@ -290,24 +259,22 @@ async def read_view(
     Filter operators: eq, ne, lt, lte, gt, gte, in (comma-separated values), contains,
     prefix, null, notnull.
     """
-    with _dcl_errors():
-        request = ViewRequest(
-            fields=tuple(f.strip() for f in (fields or "").split(",") if f.strip()),
-            filters=tuple(Filter.parse(f) for f in filter or ()),
-            sort=tuple(s.strip() for s in (sort or "").split(",") if s.strip()),
-            limit=limit,
-            cursor=cursor,
-        )
-        page = await dcl.read_view(principal.tenant_id, entity, request)
+    request = ViewRequest(
+        fields=tuple(f.strip() for f in (fields or "").split(",") if f.strip()),
+        filters=tuple(Filter.parse(f) for f in filter or ()),
+        sort=tuple(s.strip() for s in (sort or "").split(",") if s.strip()),
+        limit=limit,
+        cursor=cursor,
+    )
+    page = await dcl.read_view(principal.tenant_id, entity, request)
     return ViewPage.model_validate(page)
 
 
 @router.post("/query", operation_id="runQuery")
-async def run_query(body: QueryIn, principal: Viewer, dcl: Dcl) -> QueryOut:
+async def run_query(body: QueryIn, principal: Viewer, dcl: DclDep) -> QueryOut:
     """Read-only SQL over the tenant's views: one SELECT, no file or network access, row
     and time limits. Anything else is refused with 400 and the reason."""
-    with _dcl_errors("query_rejected"):
-        result = await dcl.query(
-            principal.tenant_id, body.sql, limit=body.limit, timeout_s=body.timeout_s
-        )
+    result = await dcl.query(
+        principal.tenant_id, body.sql, limit=body.limit, timeout_s=body.timeout_s
+    )
     return QueryOut.model_validate(result)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from autonomos.dcl.graph import AgentPersona, build_graph
+from autonomos.dcl.graph import build_graph
 from autonomos.ontology import load_ontology
-from autonomos.serve_apps.api.deps import TenantSession, Viewer
+from autonomos.serve_apps.api.deps import RuntimeDep, TenantSession, Viewer
 
 router = APIRouter(prefix="/api/v1/dcl", tags=["dcl"])
 
@@ -38,13 +38,14 @@ class GraphOut(BaseModel):
 
 @router.get("/graph", operation_id="getDataGraph")
 async def get_graph(
-    request: Request,
     _: Viewer,
     session: TenantSession,
+    runtime: RuntimeDep,
     connection_id: uuid.UUID | None = None,
 ) -> GraphOut:
     """Connections, streams, entities, unified views and agents, with mapping confidence
     and drift state on the edges (of one connection with ``connection_id``)."""
-    agents: tuple[AgentPersona, ...] = tuple(getattr(request.app.state, "agent_personas", ()))
-    graph = await build_graph(session, load_ontology(), connection_id=connection_id, agents=agents)
+    graph = await build_graph(
+        session, load_ontology(), connection_id=connection_id, agents=runtime.agents
+    )
     return GraphOut.model_validate(graph.to_dict())

@@ -8,39 +8,21 @@ false and the server's error.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from autonomos.auth.service import audit
-from autonomos.jobs.errors import JobServerError, JobServerUnavailable, JobStateError
 from autonomos.jobs.kinds import BatchMapParams
-from autonomos.jobs.server import RayJobServer
-from autonomos.jobs.service import JobService, JobView
+from autonomos.jobs.service import JobView
 from autonomos.jobs.state import JobStatus
-from autonomos.serve_apps.api.deps import DbDep, Operator, RequestId, Viewer
-from autonomos.serve_apps.api.errors import ApiError
+from autonomos.serve_apps.api.deps import DbDep, JobsDep, Operator, RequestId, Viewer
 from autonomos.serve_apps.api.schemas import Strict
+from autonomos.store.audit import audit
 from autonomos.store.jobs_models import Job
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
-
-
-async def get_job_service(request: Request) -> JobService:
-    """One service per app, built on first use from the app's settings and database."""
-    state = request.app.state
-    service: JobService | None = getattr(state, "jobs", None)
-    if service is None:
-        service = JobService(state.db, RayJobServer(state.settings.job_server_url), state.settings)
-        state.jobs = service
-    return service
-
-
-Jobs = Annotated[JobService, Depends(get_job_service)]
 
 
 class JobCreate(Strict):
@@ -96,31 +78,18 @@ def _detail(view: JobView) -> JobDetail:
     )
 
 
-@contextmanager
-def _job_errors() -> Iterator[None]:
-    try:
-        yield
-    except JobServerUnavailable as exc:
-        raise ApiError(503, "job_server_unavailable", str(exc)) from None
-    except JobServerError as exc:
-        raise ApiError(502, "job_server_error", str(exc)) from None
-    except JobStateError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
-
-
 @router.post("", operation_id="submitJob", status_code=status.HTTP_201_CREATED)
 async def submit_job(
-    body: JobCreate, op: Operator, jobs: Jobs, db: DbDep, rid: RequestId, response: Response
+    body: JobCreate, op: Operator, jobs: JobsDep, db: DbDep, rid: RequestId, response: Response
 ) -> JobCreated:
     """Submit a batch job to the Ray cluster (idempotent while an identical one is active)."""
-    with _job_errors():
-        job, created = await jobs.submit(
-            op.tenant_id,
-            body.kind,
-            body.params,
-            max_retries=body.max_retries,
-            created_by=op.user_id,
-        )
+    job, created = await jobs.submit(
+        op.tenant_id,
+        body.kind,
+        body.params,
+        max_retries=body.max_retries,
+        created_by=op.user_id,
+    )
     if created:
         async with db.tenant_session(op.tenant_id) as s:
             await audit(
@@ -142,7 +111,7 @@ async def submit_job(
 @router.get("", operation_id="listJobs")
 async def list_jobs(
     viewer: Viewer,
-    jobs: Jobs,
+    jobs: JobsDep,
     status_: Annotated[JobStatus | None, Query(alias="status")] = None,
     kind: Literal["batch_map"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -157,18 +126,17 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", operation_id="getJob")
-async def get_job(job_id: uuid.UUID, viewer: Viewer, jobs: Jobs) -> JobDetail:
+async def get_job(job_id: uuid.UUID, viewer: Viewer, jobs: JobsDep) -> JobDetail:
     """One job, its status refreshed from Ray, with the tail of its logs when reachable."""
     return _detail(await jobs.get(viewer.tenant_id, job_id))
 
 
 @router.post("/{job_id}/stop", operation_id="stopJob")
 async def stop_job(
-    job_id: uuid.UUID, op: Operator, jobs: Jobs, db: DbDep, rid: RequestId
+    job_id: uuid.UUID, op: Operator, jobs: JobsDep, db: DbDep, rid: RequestId
 ) -> JobDetail:
     """Stop a queued or running job (409 when it has already finished)."""
-    with _job_errors():
-        view = await jobs.stop(op.tenant_id, job_id)
+    view = await jobs.stop(op.tenant_id, job_id)
     async with db.tenant_session(op.tenant_id) as s:
         await audit(s, "job.stop", "job", job_id, actor_id=op.user_id, request_id=rid)
     return _detail(view)
@@ -176,11 +144,10 @@ async def stop_job(
 
 @router.post("/{job_id}/retry", operation_id="retryJob")
 async def retry_job(
-    job_id: uuid.UUID, op: Operator, jobs: Jobs, db: DbDep, rid: RequestId
+    job_id: uuid.UUID, op: Operator, jobs: JobsDep, db: DbDep, rid: RequestId
 ) -> JobDetail:
     """Run a failed or lost job again as its next attempt (409 for any other status)."""
-    with _job_errors():
-        view = await jobs.retry(op.tenant_id, job_id)
+    view = await jobs.retry(op.tenant_id, job_id)
     async with db.tenant_session(op.tenant_id) as s:
         await audit(
             s,

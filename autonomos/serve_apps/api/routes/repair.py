@@ -2,70 +2,46 @@
 
 Reading needs the viewer role, deciding (approve, reject, edit-and-approve, roll back,
 scan) the operator role, changing the tenant's Safe Mode the admin role. A decision runs
-in its own transaction, audited in it; once committed, the affected views are asked to
-re-materialise (see ``autonomos.aam.repair.hooks``).
+in its own transaction, audited in it, with the view refresh of the stream it changed;
+once committed the refresh runs and the answer carries its outcome (see
+``autonomos.dcl.refresh``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from autonomos.aam.repair import decisions, store
-from autonomos.aam.repair.agent import RepairService
-from autonomos.aam.repair.hooks import Rematerialize, ray_rematerialize
-from autonomos.auth.service import audit
-from autonomos.dcl.errors import MappingError
+from autonomos.aam.repair.agent import Decision
+from autonomos.aam.repair.models import ProposalStatus
 from autonomos.serve_apps.api.deps import (
     Admin,
     Operator,
     Principal,
+    RepairDep,
     RequestId,
+    SettingsDep,
     TenantSession,
     Viewer,
 )
-from autonomos.serve_apps.api.errors import ApiError
+from autonomos.serve_apps.api.routes.dcl import refresh_out
 from autonomos.serve_apps.api.schemas_repair import (
     DecisionIn,
     EditIn,
     ProposalList,
     ProposalOut,
-    ProposalStatus,
     ProposalSummary,
     ScanOut,
     SettingsIn,
     SettingsOut,
 )
-from autonomos.store.repair_models import RepairProposalRow, RepairSettings
+from autonomos.store.audit import audit
+from autonomos.store.repair_models import RepairSettings
 
 router = APIRouter(prefix="/api/v1/repair", tags=["repair"])
-
-
-def _service(request: Request) -> RepairService:
-    """The app's repair service (built on first use from the app's settings and db)."""
-    state = request.app.state
-    service: RepairService | None = getattr(state, "repair_service", None)
-    if service is None:
-        service = RepairService.from_settings(state.settings, db=state.db)
-        state.repair_service = service
-    return service
-
-
-def _rematerialize(request: Request) -> Rematerialize:
-    hook: Rematerialize | None = getattr(request.app.state, "repair_rematerialize", None)
-    return hook or ray_rematerialize(request.app.state.settings.ray_namespace)
-
-
-@asynccontextmanager
-async def _mapping_errors() -> AsyncIterator[None]:
-    try:
-        yield
-    except MappingError as e:
-        raise ApiError(422, "invalid_mapping", str(e)) from None
 
 
 @router.get("/proposals", operation_id="listRepairProposals")
@@ -97,37 +73,30 @@ async def get_proposal(proposal_id: uuid.UUID, _: Viewer, session: TenantSession
 
 
 async def _decide(
-    request: Request,
+    repair: RepairDep,
     who: Principal,
     rid: str | None,
     proposal_id: uuid.UUID,
-    action: str,
+    action: Decision,
     note: str | None = None,
     edit: EditIn | None = None,
 ) -> ProposalOut:
-    decider = decisions.Decider.user(who.user_id, rid)
-    async with _mapping_errors(), request.app.state.db.tenant_session(who.tenant_id) as s:
-        row: RepairProposalRow = await store.get_proposal(s, proposal_id, for_update=True)
-        if action == "reject":
-            await decisions.reject(s, row, decider, note)
-        elif action == "rollback":
-            await decisions.rollback(s, row, decider, note)
-        else:
-            change = None
-            if edit is not None:
-                change = decisions.Edit(
-                    edit.target, edit.transform, edit.new_source_field, edit.replace_target
-                )
-                if not change.fields():
-                    raise ApiError(
-                        422,
-                        "validation_error",
-                        "an edit needs a target, transform or new_source_field",
-                    )
-            await decisions.approve(s, row, decider, edit=change, note=note)
-        out = ProposalOut.model_validate(row)
-    if action != "reject" and any(not step.get("noop") for step in row.applied or []):
-        await _rematerialize(request)(who.tenant_id, row.connection_id, [row.stream])
+    change = None
+    if edit is not None:
+        change = decisions.Edit(
+            edit.target, edit.transform, edit.new_source_field, edit.replace_target
+        )
+    row, refreshes = await repair.decide(
+        who.tenant_id,
+        proposal_id,
+        action,
+        decisions.Decider.user(who.user_id, rid),
+        note=note,
+        edit=change,
+    )
+    out = ProposalOut.model_validate(row)
+    if refreshes:
+        out.refresh = refresh_out(refreshes[-1])
     return out
 
 
@@ -135,52 +104,52 @@ async def _decide(
 async def approve_proposal(
     proposal_id: uuid.UUID,
     op: Operator,
-    request: Request,
+    repair: RepairDep,
     rid: RequestId,
     body: DecisionIn | None = None,
 ) -> ProposalOut:
     """Apply a pending proposal as proposed (the mapping rows are decided by you)."""
-    return await _decide(request, op, rid, proposal_id, "approve", body.note if body else None)
+    return await _decide(repair, op, rid, proposal_id, "approve", body.note if body else None)
 
 
 @router.post("/proposals/{proposal_id}/edit", operation_id="editRepairProposal")
 async def edit_proposal(
-    proposal_id: uuid.UUID, op: Operator, request: Request, rid: RequestId, body: EditIn
+    proposal_id: uuid.UUID, op: Operator, repair: RepairDep, rid: RequestId, body: EditIn
 ) -> ProposalOut:
     """Edit-and-approve: apply a pending proposal with another target / transform /
     new source path."""
-    return await _decide(request, op, rid, proposal_id, "edit", body.note, body)
+    return await _decide(repair, op, rid, proposal_id, "edit", body.note, body)
 
 
 @router.post("/proposals/{proposal_id}/reject", operation_id="rejectRepairProposal")
 async def reject_proposal(
     proposal_id: uuid.UUID,
     op: Operator,
-    request: Request,
+    repair: RepairDep,
     rid: RequestId,
     body: DecisionIn | None = None,
 ) -> ProposalOut:
     """Refuse a pending proposal; mappings stay as they are (and the matcher learns it)."""
-    return await _decide(request, op, rid, proposal_id, "reject", body.note if body else None)
+    return await _decide(repair, op, rid, proposal_id, "reject", body.note if body else None)
 
 
 @router.post("/proposals/{proposal_id}/rollback", operation_id="rollbackRepairProposal")
 async def rollback_proposal(
     proposal_id: uuid.UUID,
     op: Operator,
-    request: Request,
+    repair: RepairDep,
     rid: RequestId,
     body: DecisionIn | None = None,
 ) -> ProposalOut:
     """Undo an applied repair: each field it touched gets its previous mapping version."""
-    return await _decide(request, op, rid, proposal_id, "rollback", body.note if body else None)
+    return await _decide(repair, op, rid, proposal_id, "rollback", body.note if body else None)
 
 
 @router.post("/scan", operation_id="scanRepairs")
-async def scan(op: Operator, request: Request, rid: RequestId) -> ScanOut:
+async def scan(op: Operator, repair: RepairDep, rid: RequestId) -> ScanOut:
     """Handle the tenant's drift events that the repair agent has not seen yet (what the
     ``RepairAgent`` actor does on its own; for deployments that run syncs inline)."""
-    results = await _service(request).catch_up(op.tenant_id)
+    results = await repair.catch_up(op.tenant_id)
     out = ScanOut(
         handled=sum(not r.already_handled for r in results),
         created=sum(len(r.created) for r in results),
@@ -188,7 +157,7 @@ async def scan(op: Operator, request: Request, rid: RequestId) -> ScanOut:
         pending=sum(len(r.pending) for r in results),
     )
     if out.handled:
-        async with request.app.state.db.tenant_session(op.tenant_id) as s:
+        async with repair.db.tenant_session(op.tenant_id) as s:
             await audit(
                 s,
                 "repair.scan",
@@ -201,12 +170,14 @@ async def scan(op: Operator, request: Request, rid: RequestId) -> ScanOut:
     return out
 
 
-def _settings_out(request: Request, row: RepairSettings | None, threshold: float) -> SettingsOut:
+def _settings_out(
+    settings: SettingsDep, row: RepairSettings | None, threshold: float
+) -> SettingsOut:
     return SettingsOut(
         threshold=row.threshold if row else threshold,
         auto_apply=row.auto_apply if row else True,
         notify=row.notify if row else True,
-        slack_configured=request.app.state.settings.slack_webhook_url is not None,
+        slack_configured=settings.slack_webhook_url is not None,
         is_default=row is None,
         updated_at=row.updated_at if row else None,
         updated_by=row.updated_by if row else None,
@@ -214,20 +185,19 @@ def _settings_out(request: Request, row: RepairSettings | None, threshold: float
 
 
 @router.get("/settings", operation_id="getRepairSettings")
-async def get_settings(_: Viewer, session: TenantSession, request: Request) -> SettingsOut:
+async def get_settings(_: Viewer, session: TenantSession, settings: SettingsDep) -> SettingsOut:
     """The tenant's Safe Mode: threshold, automatic repairs on/off, notifications."""
-    default = request.app.state.settings.repair_threshold
-    safe, row = await store.get_settings(session, default)
-    return _settings_out(request, row, safe.threshold)
+    safe, row = await store.get_settings(session, settings.repair_threshold)
+    return _settings_out(settings, row, safe.threshold)
 
 
 @router.put("/settings", operation_id="updateRepairSettings")
 async def update_settings(
-    body: SettingsIn, admin: Admin, session: TenantSession, request: Request, rid: RequestId
+    body: SettingsIn, admin: Admin, session: TenantSession, settings: SettingsDep, rid: RequestId
 ) -> SettingsOut:
-    default = request.app.state.settings.repair_threshold
+    default = settings.repair_threshold
     safe, old = await store.get_settings(session, default)
-    before: dict[str, Any] = _settings_out(request, old, safe.threshold).model_dump(
+    before: dict[str, Any] = _settings_out(settings, old, safe.threshold).model_dump(
         include={"threshold", "auto_apply", "notify"}
     )
     row = await store.update_settings(
@@ -236,7 +206,7 @@ async def update_settings(
         updated_by=str(admin.user_id),
         default_threshold=default,
     )
-    out = _settings_out(request, row, row.threshold)
+    out = _settings_out(settings, row, row.threshold)
     await audit(
         session,
         "repair.settings",

@@ -7,10 +7,10 @@ import uuid
 from fastapi import APIRouter, status
 from sqlalchemy import func, select
 
-from autonomos.auth.service import audit
 from autonomos.serve_apps.api.deps import Admin, AuthDep, RequestId, TenantSession
 from autonomos.serve_apps.api.errors import ApiError
 from autonomos.serve_apps.api.schemas import UserCreate, UserList, UserOut, UserUpdate
+from autonomos.store.audit import audit
 from autonomos.store.errors import NotFound
 from autonomos.store.models import Role, User
 
