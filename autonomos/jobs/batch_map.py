@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autonomos.aam.repair.safe_mode import SafeMode
 from autonomos.aam.repair.suggest import tenant_memory
 from autonomos.config import Settings, SettingsError
+from autonomos.dcl.refresh import ViewRefresher
 from autonomos.jobs.mapping import (
     Report,
     UsageError,
@@ -78,23 +79,30 @@ def _matcher(settings: Settings, tenant_id: uuid.UUID, use_embedder: bool, memor
     return Matcher(load_ontology(), embedder=embedder, memory=memory, tenant_id=tenant_id)
 
 
-def _views(settings: Settings, db: Database) -> tuple[Any, Any]:
-    """The DCL port and view refresher ``settings`` ask for (see ``autonomos.runtime``),
-    connected to the job's own Ray cluster when the DCL runs in Ray."""
-    from autonomos.runtime import views
+def _views(settings: Settings, db: Database) -> tuple[Any, ViewRefresher]:
+    """The tenant's ``dcl:<tenant>`` actor (the single writer of its DuckDB file) and a view
+    refresher over it. A batch job runs on the Ray cluster (or in ``autonomos up``, which
+    starts one), where the DCL lives in actors; an in-process DCL belongs to the API
+    process, which no job can write for."""
+    if not settings.dcl_in_ray:
+        raise UsageError(
+            "batch mapping refreshes views through the DCL actors: it needs "
+            "AUTONOMOS_DCL_EXECUTOR=ray (the default); use --no-materialize otherwise"
+        )
+    import ray
 
-    if settings.dcl_in_ray:
-        import ray
+    from autonomos.actors.dcl import RayDCL
 
-        if not ray.is_initialized():
-            # Inside a Ray job RAY_ADDRESS names the job's own cluster.
-            ray.init(
-                address=settings.ray_address or "auto",
-                namespace=settings.ray_namespace,
-                log_to_driver=False,
-                logging_level=logging.WARNING,
-            )
-    return views(settings, db)
+    if not ray.is_initialized():
+        # Inside a Ray job RAY_ADDRESS names the job's own cluster.
+        ray.init(
+            address=settings.ray_address or "auto",
+            namespace=settings.ray_namespace,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
+    port = RayDCL(settings)
+    return port, ViewRefresher(db, port)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -185,7 +185,7 @@ class _Planner:
             out.append(
                 self.proposal(
                     kind="remap",
-                    source_field=c.old_path,
+                    source_field=m.source_field,  # as the registry spells it
                     new_source_field=c.new_path,
                     target=m.target,
                     transform=transform,
@@ -222,7 +222,7 @@ class _Planner:
             out.append(
                 self.proposal(
                     kind="mark_broken",
-                    source_field=c.path,
+                    source_field=m.source_field,
                     target=m.target,
                     transform=m.transform,
                     confidence=1.0,
@@ -256,7 +256,7 @@ class _Planner:
                 out.append(
                     self.proposal(
                         kind="cast",
-                        source_field=c.path,
+                        source_field=m.source_field,
                         target=m.target,
                         transform=_with_rule(cast_rule(c.old_type, c.new_type), m.transform),
                         confidence=CAST_CONFIDENCE,
@@ -287,7 +287,7 @@ class _Planner:
             out.append(
                 self.proposal(
                     kind="quarantine",
-                    source_field=c.path,
+                    source_field=m.source_field,
                     target=m.target,
                     transform=m.transform,
                     confidence=1.0,
@@ -316,7 +316,7 @@ class _Planner:
             out.append(
                 self.proposal(
                     kind="quarantine",
-                    source_field=c.path,
+                    source_field=m.source_field,
                     target=m.target,
                     transform=m.transform,
                     confidence=c.confidence or 0.5,
