@@ -1,0 +1,160 @@
+"""The default deployment's path from a drifted export to the views, on Ray.
+
+The API runs with ``sync_executor=ray``: syncs run in the tenant's connector actor, the
+supervisor runs the after-sync pipeline with its children (drift monitor, repair agent,
+DCL actor), and approvals over HTTP refresh the views through the tenant's ``dcl``
+actor. Same scenario as tests/integration/aam/test_approvals_reach_views.py (inline):
+approve, see the new values; roll back, see them go; every refresh recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import ray
+
+from autonomos.actors import actor_name
+from autonomos.config import Settings
+from tests.conftest import register
+from tests.integration.aam.test_approvals_reach_views import REPAIR, drifted_export, new_values
+from tests.integration.dcl.test_views_api import MOCK, connect, map_stream
+
+pytestmark = pytest.mark.ray
+
+LIVE_ACCOUNTS = 197
+TIMEOUT_S = 180
+
+
+@pytest.fixture
+async def ray_api(ray_cluster: None, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app as `up` configures it (syncs, DCL and repairs in per-tenant actors), in a
+    namespace of its own so its actors are this test's."""
+    from autonomos.serve_apps.api.app import create_app
+
+    ray_settings = settings.model_copy(
+        update={
+            "sync_executor": "ray",
+            "dcl_executor": None,
+            "ray_namespace": f"pipeline-{uuid.uuid4().hex[:8]}",
+            "auto_migrate": False,
+        }
+    )
+    app = create_app(ray_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            client.settings = ray_settings  # type: ignore[attr-defined]
+            yield client
+
+
+async def wait_for(check: Any, what: str) -> Any:
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        found = await check()
+        if found:
+            return found
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def sync(api: httpx.AsyncClient, headers: dict[str, str], cid: str) -> None:
+    r = await api.post(f"/api/v1/aam/connections/{cid}/sync", headers=headers)
+    assert r.status_code == 202, r.text
+    run_id = r.json()["run_id"]
+
+    async def finished() -> dict[str, Any] | None:
+        run = (await api.get(f"/api/v1/aam/runs/{run_id}", headers=headers)).json()
+        return run if run["status"] in ("succeeded", "failed", "cancelled") else None
+
+    run = await wait_for(finished, f"sync run {run_id}")
+    assert run["status"] == "succeeded", run
+
+    async def refreshed() -> bool:  # the supervisor's pipeline records the run's refresh
+        rows = (
+            await api.get("/api/v1/dcl/refreshes", headers=headers, params={"connection_id": cid})
+        ).json()["refreshes"]
+        return any(r["reason"] == "sync" and r["status"] == "succeeded" for r in rows) and all(
+            r["status"] in ("succeeded", "failed") for r in rows
+        )
+
+    await wait_for(refreshed, "the views to catch up with the run")
+
+
+async def test_approvals_reach_the_views_on_ray(ray_api: httpx.AsyncClient, tmp_path: Path) -> None:
+    api = ray_api
+    t = await register(api, "ray")
+    me = (await api.get("/api/v1/auth/me", headers=t.headers)).json()
+    tid = uuid.UUID(me["tenant_id"])
+    namespace = api.settings.ray_namespace  # type: ignore[attr-defined]
+    try:
+        src = tmp_path / "crm"
+        src.mkdir()
+        original = (MOCK / "salesforce_accounts.csv").read_text()
+        (src / "salesforce_accounts.csv").write_text(original)
+        cid = await connect(api, t, src)
+        await sync(api, t.headers, cid)
+        await map_stream(
+            api,
+            t,
+            cid,
+            "salesforce_accounts",
+            "account",
+            {
+                "Id": ("account_id", None),
+                "Name": ("name", None),
+                "Phone": ("phone", None),
+                "AnnualRevenue": ("annual_revenue", None),
+                "IsDeleted": ("is_deleted", None),
+            },
+        )
+        assert await new_values(api, t) == (0, 0)
+        r = await api.put(f"{REPAIR}/settings", headers=t.headers, json={"auto_apply": False})
+        assert r.status_code == 200, r.text
+
+        (src / "salesforce_accounts.csv").write_text(drifted_export(original))
+        await sync(api, t.headers, cid)
+
+        async def proposals() -> list[dict[str, Any]]:
+            r = await api.get(
+                f"{REPAIR}/proposals",
+                headers=t.headers,
+                params={"status": "pending", "connection_id": cid},
+            )
+            return list(r.json()["proposals"])
+
+        pending = await wait_for(proposals, "the repair agent's proposals")
+        pending.sort(key=lambda p: p["kind"] != "mark_broken")
+        for p in pending:
+            r = await api.post(f"{REPAIR}/proposals/{p['id']}/approve", headers=t.headers)
+            assert r.status_code == 200, r.text
+            if any(not step["noop"] for step in r.json()["applied"]):
+                assert r.json()["refresh"]["status"] == "succeeded", r.json()["refresh"]
+        assert await new_values(api, t) == (LIVE_ACCOUNTS, LIVE_ACCOUNTS)
+
+        applied = (
+            await api.get(
+                f"{REPAIR}/proposals",
+                headers=t.headers,
+                params={"status": "applied", "connection_id": cid},
+            )
+        ).json()["proposals"]
+        phone = [
+            p for p in applied if p["target"] == "account.phone" and p["kind"] != "mark_broken"
+        ]
+        r = await api.post(f"{REPAIR}/proposals/{phone[0]['id']}/rollback", headers=t.headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["refresh"]["status"] == "succeeded"
+        assert (await new_values(api, t))[0] == 0
+    finally:
+        for kind in ("supervisor", "dcl"):
+            try:
+                ray.kill(ray.get_actor(actor_name(kind, tid), namespace=namespace))
+            except ValueError:
+                pass
