@@ -51,7 +51,7 @@ class ConnectorActor:
         bus = bus_from_url(settings.redis_url)
         self.engine: SyncEngine = SyncEngine(
             Database(settings.app_database_url),
-            LandingZone(settings.data_dir / "landing"),
+            LandingZone.from_settings(settings),
             SecretBox.from_settings(settings),
             publish=publisher(bus, tenant_id, "canonical"),
             publish_drift=publisher(bus, tenant_id, "drift"),

@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autonomos.aam.landing import LandingZone
 from autonomos.aam.repair.suggest import tenant_memory
 from autonomos.config import Settings, SettingsError
 from autonomos.jobs.mapping import (
@@ -165,6 +166,7 @@ async def map_tenant(
                 matcher,
                 auto_threshold=threshold,
                 materialize=None if port is None else materialize,
+                open_file=LandingZone.from_settings(settings).open,
             )
         finally:
             if port is not None:

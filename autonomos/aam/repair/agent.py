@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.aam.drift import DriftChange, DriftEvent
+from autonomos.aam.landing import LandingZone
 from autonomos.aam.repair import decisions, store
 from autonomos.aam.repair.hooks import Rematerialize, ray_rematerialize
 from autonomos.aam.repair.models import MappingRef, RepairProposal
@@ -96,8 +97,11 @@ class RepairService:
         notifier: SlackNotifier | None = None,
         matcher_factory: MatcherFactory | None = None,
         rematerialize: Rematerialize | None = None,
+        landing: LandingZone | None = None,
     ) -> None:
+        """``landing``: where the drift's sample values are read (default: local paths)."""
         self.db = db
+        self.landing = landing
         self.default_threshold = default_threshold
         self.notifier = notifier
         self.matcher_factory = matcher_factory
@@ -114,6 +118,7 @@ class RepairService:
             notifier=SlackNotifier(url.get_secret_value()) if url else None,
             matcher_factory=tenant_matcher,
             rematerialize=ray_rematerialize(settings.ray_namespace),
+            landing=LandingZone.from_settings(settings),
         )
 
     # -- one drift event -----------------------------------------------------------------
@@ -236,7 +241,12 @@ class RepairService:
         )
 
     def _plan(self, inputs: _Inputs, event_id: uuid.UUID) -> list[RepairProposal]:
-        samples = LandedSamples(inputs.before_files, inputs.after_files)
+        if self.landing is None:
+            samples = LandedSamples(inputs.before_files, inputs.after_files)
+        else:
+            samples = LandedSamples(
+                inputs.before_files, inputs.after_files, opener=self.landing.open
+            )
         suggest = None
         if inputs.matcher is not None:
             suggest = matcher_suggest(inputs.matcher, samples=samples.after)

@@ -67,7 +67,7 @@ def sync_launcher(
 ) -> SyncLauncher:
     if settings.sync_executor == "inline":
         engine = SyncEngine(
-            db, LandingZone(settings.data_dir / "landing"), SecretBox.from_settings(settings)
+            db, LandingZone.from_settings(settings), SecretBox.from_settings(settings)
         )
 
         async def run(tenant_id: uuid.UUID, run_id: uuid.UUID) -> SyncStatus:
