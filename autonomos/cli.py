@@ -204,7 +204,10 @@ def up(
         )
         from autonomos.serve_apps.api.deployment import deploy
 
-        deploy(settings)
+        try:
+            deploy(settings)
+        except SettingsError as e:  # e.g. several Ray nodes on SQLite or a local landing
+            fail(str(e), 2)
     base = f"http://{settings.serve_host}:{settings.serve_port}"
     out.print(f"[green]✓[/] API ready at {base}  (docs {base}/docs)")
     if settings.demo_mode:
