@@ -164,7 +164,9 @@ class LandingZone:
         try:
             return list(fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True)))
         except (OSError, pa.ArrowException) as exc:
-            raise LandingError(f"listing {folder} in the landing zone failed: {exc}") from None
+            raise LandingError(
+                f"listing {folder} in the landing zone {self.url} failed: {exc}"
+            ) from None
 
     # -- orphans -------------------------------------------------------------------------
 

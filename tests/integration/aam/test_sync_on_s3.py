@@ -22,7 +22,7 @@ from autonomos.dcl.service import DCLService
 from autonomos.store.aam_models import Connection, LandedBatch, SyncRun
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
-from tests.conftest import Tenant, make_settings
+from tests.conftest import Tenant, free_port, make_settings
 from tests.integration.conftest import S3Server
 
 STREAM = "accounts"
@@ -140,4 +140,48 @@ async def test_sync_lands_on_s3_and_views_read_it(
     finally:
         if dcl is not None:
             await dcl.close()
+        await db.dispose()
+
+
+async def test_an_unreachable_landing_store_fails_the_run_with_the_reason(
+    api: httpx.AsyncClient,
+    tenant_a: Tenant,
+    settings: Settings,
+    s3_server: S3Server,
+    tmp_path: Path,
+) -> None:
+    down = {
+        **s3_server.landing_settings("gone"),
+        "landing_endpoint_url": f"http://127.0.0.1:{free_port()}",
+    }
+    node = make_settings(
+        tmp_path / "node",
+        database_url=settings.app_database_url,
+        migration_database_url=settings.owner_database_url,
+        **down,
+    )
+    me = await api.get("/api/v1/auth/me", headers=tenant_a.headers)
+    tid = uuid.UUID(me.json()["tenant_id"])
+    src = tmp_path / "src"
+    src.mkdir()
+    write_accounts(src / "accounts.csv", range(10))
+    db = Database(node.app_database_url)
+    try:
+        async with db.tenant_session(tid) as s:
+            conn = Connection(
+                name=f"s3-{uuid.uuid4().hex[:6]}",
+                source_type="files",
+                config={"path": str(src)},
+                drift_policy="auto",
+            )
+            s.add(conn)
+            await s.flush()
+            cid = conn.id
+        engine = SyncEngine(db, LandingZone.from_settings(node), SecretBox.from_settings(node))
+        run = await run_sync(engine, db, tid, cid)
+        assert (run.status, run.error_type) == ("failed", "transient")
+        assert run.error and "landing" in run.error and "s3://gone/zone" in run.error
+        assert s3_server.secret_key not in run.error
+        assert await manifest(db, tid, cid) == set()  # nothing committed
+    finally:
         await db.dispose()
