@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -90,13 +90,23 @@ def run_async(fn: Callable[[], Awaitable[T]]) -> T:
         fail(f"database unreachable: {e}")
 
 
-def _ray_env(settings: Settings) -> dict[str, str]:
+def ray_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment ``up`` starts its Ray head in (``base``: this process's).
+
+    This environment's ``bin`` comes first on PATH: Ray runs a job's entrypoint with the
+    head's PATH, so ``ray job submit ... -- python -m autonomos.jobs.batch_map`` gets the
+    project's interpreter, not whatever ``python`` the shell had (which, without the
+    project's packages, fails on its first import).
+    """
     from autonomos.serve_apps.api.deployment import serve_env
 
-    env = dict(os.environ)
+    env = dict(os.environ if base is None else base)
     # The local head binds 127.0.0.1 only; token auth is for multi-node clusters.
     env.setdefault("RAY_AUTH_MODE", "disabled")
     env.update(serve_env(settings))
+    bin_dir = str(Path(sys.executable).parent)
+    rest = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != bin_dir]
+    env["PATH"] = os.pathsep.join([bin_dir, *rest])
     return env
 
 
@@ -110,7 +120,7 @@ def _ray_bin() -> str:
 def start_local_ray(settings: Settings) -> str:
     """Start (or reuse) a local Ray head on ``ray_port``; returns its address."""
     address = f"127.0.0.1:{settings.ray_port}"
-    env = _ray_env(settings)
+    env = ray_env(settings)
     probe = subprocess.run(  # noqa: S603
         [_ray_bin(), "status", "--address", address], env=env, capture_output=True, timeout=60
     )
@@ -194,7 +204,7 @@ def up(
 
     import ray
 
-    os.environ.update({k: v for k, v in _ray_env(settings).items() if k.startswith("RAY_")})
+    os.environ.update({k: v for k, v in ray_env(settings).items() if k.startswith("RAY_")})
     with out.status("Deploying the API on Ray Serve"):
         ray.init(
             address=address,
@@ -204,7 +214,10 @@ def up(
         )
         from autonomos.serve_apps.api.deployment import deploy
 
-        deploy(settings)
+        try:
+            deploy(settings)
+        except SettingsError as e:  # e.g. several Ray nodes on SQLite or a local landing
+            fail(str(e), 2)
     base = f"http://{settings.serve_host}:{settings.serve_port}"
     out.print(f"[green]✓[/] API ready at {base}  (docs {base}/docs)")
     if settings.demo_mode:
@@ -244,7 +257,7 @@ def up(
 def down() -> None:
     """Stop the API and the local Ray started by `up`."""
     settings = load_settings()
-    env = _ray_env(settings)
+    env = ray_env(settings)
     if settings.ray_address:
         import ray
         from ray import serve

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -122,6 +123,31 @@ class Settings(BaseSettings):
         600.0, gt=0, description="A tenant's DCL actor idle this long closes its DuckDB and exits."
     )
 
+    # -- landing zone (aam/landing.py): landed Parquet; on a cluster, storage every node reads
+    landing_url: str | None = Field(
+        None,
+        description="Where landed Parquet lives: a local folder (default: data_dir/landing, "
+        "this machine only), a file:// URL of a folder every node mounts, or object storage "
+        "(s3://bucket/prefix, gs://bucket/prefix, "
+        "abfs://container@account.dfs.core.windows.net/prefix). No credentials in the URL.",
+    )
+    landing_endpoint_url: str | None = Field(
+        None,
+        description="S3-compatible endpoint (MinIO, Ceph, R2, ...): http(s)://host[:port]. "
+        "Default: AWS.",
+    )
+    landing_region: str | None = Field(
+        None, description="S3 region. Default: the SDK's (AWS_REGION / AWS_DEFAULT_REGION)."
+    )
+    landing_access_key_id: SecretStr | None = Field(
+        None,
+        description="S3 access key id (with the secret). Unset: the SDK's credential chain "
+        "(AWS_* variables, instance profile, web identity).",
+    )
+    landing_secret_access_key: SecretStr | None = Field(
+        None, description="S3 secret access key (with the key id)."
+    )
+
     repair_threshold: float = Field(
         0.9,
         gt=0,
@@ -209,6 +235,34 @@ class Settings(BaseSettings):
             raise ValueError("6379 is Redis's port; choose another AUTONOMOS_RAY_PORT")
         return v
 
+    @field_validator("landing_url")
+    @classmethod
+    def _landing_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        return check_landing_url(v.strip())
+
+    @field_validator("landing_endpoint_url")
+    @classmethod
+    def _landing_endpoint(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s)://host[:port] URL")
+        if parts.username or parts.password or parts.path.strip("/") or parts.query:
+            raise ValueError("must be http(s)://host[:port] only (no credentials or path)")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @model_validator(mode="after")
+    def _landing_keys_pair(self) -> Settings:
+        if (self.landing_access_key_id is None) != (self.landing_secret_access_key is None):
+            raise SettingsError(
+                "AUTONOMOS_LANDING_ACCESS_KEY_ID and AUTONOMOS_LANDING_SECRET_ACCESS_KEY go "
+                "together (or set neither to use the SDK's credential chain)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _llm_is_complete(self) -> Settings:
         if self.llm_backend == "openai" and not self.llm_model:
@@ -252,6 +306,45 @@ class Settings(BaseSettings):
     @property
     def owner_database_url(self) -> str:
         return self.migration_database_url or self.app_database_url
+
+    @property
+    def landing_location(self) -> str:
+        """The landing zone's URL, or its local folder (data_dir/landing by default)."""
+        return self.landing_url or str(self.data_dir / "landing")
+
+    @property
+    def landing_is_shared(self) -> bool:
+        """Whether every Ray node reads the same landing zone: object storage, or a
+        ``file://`` URL (a folder the operator mounts on every node). A plain folder is
+        taken to be this machine's own."""
+        return self.landing_url is not None and "://" in self.landing_url
+
+    def check_cluster(self, nodes: int) -> None:
+        """Refuse settings that cannot run on ``nodes`` Ray nodes, saying what to change.
+
+        One node runs on anything. With more, every node must see the same metadata and the
+        same landed files: a SQLite file or a local landing folder lives on one node only,
+        so a connector placed elsewhere would land data the views never see.
+        """
+        if nodes <= 1:
+            return
+        problems = []
+        if not self.is_postgres:
+            problems.append(
+                "the metadata store is SQLite (a file on one node): set "
+                "AUTONOMOS_DATABASE_URL to PostgreSQL (postgresql+asyncpg://...)"
+            )
+        if not self.landing_is_shared:
+            problems.append(
+                f"the landing zone is a local folder ({self.landing_location}): set "
+                "AUTONOMOS_LANDING_URL to object storage (s3://, gs://, abfs://) or to a "
+                "file:// URL of a folder every node mounts"
+            )
+        if problems:
+            raise SettingsError(
+                f"this Ray cluster has {nodes} nodes, and more than one needs shared "
+                f"storage: {'; '.join(problems)}"
+            )
 
     @property
     def dcl_in_ray(self) -> bool:
@@ -305,6 +398,47 @@ class Settings(BaseSettings):
         except FileExistsError:
             return path.read_text().strip()
         return value
+
+
+LANDING_SCHEMES = ("file", "s3", "gs", "gcs", "abfs", "abfss")
+
+
+def check_landing_url(url: str) -> str:
+    """``url`` if it names a landing zone AutonomOS can use, else a ValueError saying why.
+
+    Credentials never go in the URL (it is logged and shown to jobs): S3 keys have their
+    own settings, and every store also takes its SDK's usual credential chain.
+    """
+    if "://" not in url:
+        return url  # a local folder
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in LANDING_SCHEMES:
+        raise ValueError(
+            f"unsupported landing URL scheme {parts.scheme!r}: use a folder, file://, s3://, "
+            "gs:// or abfs://"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError(
+            "the landing URL takes no ?query or #fragment (S3 options have their own "
+            "AUTONOMOS_LANDING_* settings)"
+        )
+    if parts.password is not None or (parts.username is not None and not scheme.startswith("abfs")):
+        raise ValueError(
+            "no credentials in the landing URL: use AUTONOMOS_LANDING_ACCESS_KEY_ID / "
+            "AUTONOMOS_LANDING_SECRET_ACCESS_KEY or the SDK's credential chain"
+        )
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise ValueError("a file:// landing URL names an absolute path: file:///mnt/landing")
+    elif not parts.hostname:
+        raise ValueError(f"the landing URL names no bucket or container: {scheme}://<bucket>/...")
+    if scheme.startswith("abfs") and not parts.username:
+        raise ValueError(
+            "an abfs:// landing URL names its container: "
+            "abfs://<container>@<account>.dfs.core.windows.net/<prefix>"
+        )
+    return url
 
 
 @lru_cache

@@ -33,7 +33,7 @@ async def ingest_files(
     ``path`` must be an existing absolute directory (the CLI checks it).
     """
     box = SecretBox.from_settings(settings)
-    engine = SyncEngine(db, LandingZone(settings.data_dir / "landing"), box)
+    engine = SyncEngine(db, LandingZone.from_settings(settings), box)
     service = ConnectionService(box, InlineSyncLauncher(engine.run))
     async with db.tenant_session(tenant_id) as s:
         conn = await s.get(Connection, connection_id)

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from autonomos.aam.drift import DriftPolicy
 from autonomos.aam.events import CanonicalEvent, DriftDetected
 from autonomos.aam.fingerprint import fingerprint
-from autonomos.aam.landing import LandingZone
+from autonomos.aam.landing import LandingError, LandingZone
 from autonomos.aam.normalize import normalize_batch
 from autonomos.aam.schema_resolution import resolve_schema
 from autonomos.aam.sync_runs import SyncStatus, transition
@@ -122,7 +122,7 @@ class SyncEngine:
         under the data dir and publishing on the tenant's ``canonical``/``drift`` topics."""
         return cls(
             db,
-            LandingZone(settings.data_dir / "landing"),
+            LandingZone.from_settings(settings),
             box or SecretBox.from_settings(settings),
             publish=publisher(bus, tenant_id, "canonical"),
             publish_drift=publisher(bus, tenant_id, "drift"),
@@ -164,6 +164,9 @@ class SyncEngine:
         except ConnectorError as e:
             secrets = connector.secrets() if connector else [str(v) for v in config.values()]
             final, error, error_type = SyncStatus.FAILED, redact(str(e), secrets), e.failure.value
+        except LandingError as e:  # the landing store failed: say so (it names no secret)
+            log.warning("sync run %s: %s", run_id, e)
+            final, error, error_type = SyncStatus.FAILED, str(e), FailureType.TRANSIENT.value
         except Exception as e:  # a bug must still end the run, with the cause recorded
             log.exception("sync run %s failed unexpectedly", run_id)
             final, error, error_type = (

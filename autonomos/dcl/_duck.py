@@ -6,7 +6,9 @@ is ``allowed_directories``: the tenant's own landing directory, which the writer
 with DuckDB's native Parquet reader (the sandbox's syntax check refuses file readers and
 path-like table names, so it does not read there either; the instance-level rule means
 that even a miss in that check could reach nothing but this tenant's landed rows).
-Landed files elsewhere are read through a pyarrow dataset registered with DuckDB (an
+Landed files elsewhere (object storage above all: DuckDB's httpfs extension cannot be
+installed at run time, and the instance may not reach the network anyway) are read
+through a pyarrow dataset on the landing zone's file system, registered with DuckDB (an
 explicit hand-over, allowed without external access), about a quarter slower.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,7 +30,9 @@ import pyarrow.parquet as pq
 
 from autonomos.dcl._slice_sql import LANDED_AT, RESERVED_PREFIX, ROW, SEQ
 from autonomos.dcl._sql import INTERNAL_SCHEMA, ident, literal
-from autonomos.dcl.slices import LandedFile
+from autonomos.dcl.slices import LandedFile, Locate
+
+_SCHEMA_READERS = 8  # footers read at once from object storage (one round trip each)
 
 
 def connect(
@@ -82,13 +87,52 @@ _READER_COLUMNS = frozenset({"file_row_number", "file_index", "filename"})
 
 
 def within(path: str, dirs: Sequence[Path]) -> bool:
+    if "://" in path:
+        return False  # object storage: never a local directory
     resolved = Path(path).resolve()
     return any(resolved.is_relative_to(Path(d).resolve()) for d in dirs)
 
 
+def local_file(value: str) -> tuple[pafs.FileSystem, str]:
+    """:data:`Locate` for landed files that are local paths (no landing zone given)."""
+    return pafs.LocalFileSystem(), value
+
+
+def present_files(files: Sequence[LandedFile], locate: Locate) -> list[LandedFile]:
+    """The files that are there, in order: one listing per folder rather than one
+    request per file (what object storage charges and waits for)."""
+    folders: dict[tuple[int, str], set[str]] = {}
+    systems: dict[int, pafs.FileSystem] = {}
+    names: list[tuple[tuple[int, str], str]] = []
+    for f in files:
+        fs, path = locate(f.path)
+        systems[id(fs)] = fs
+        folder, _, name = path.rpartition("/")
+        names.append(((id(fs), folder), name))
+        folders.setdefault((id(fs), folder), set())
+    for key in folders:
+        infos = systems[key[0]].get_file_info(pafs.FileSelector(key[1], allow_not_found=True))
+        folders[key] = {i.base_name for i in infos if i.type == pafs.FileType.File}
+    return [f for f, (key, name) in zip(files, names, strict=True) if name in folders[key]]
+
+
+def _schemas(paths: list[tuple[pafs.FileSystem, str]]) -> list[pa.Schema]:
+    def read(located: tuple[pafs.FileSystem, str]) -> pa.Schema:
+        return pq.read_schema(located[1], filesystem=located[0])
+
+    if all(isinstance(fs, pafs.LocalFileSystem) for fs, _ in paths) or len(paths) < 2:
+        return [read(p) for p in paths]
+    with ThreadPoolExecutor(_SCHEMA_READERS) as pool:  # remote: latency-bound
+        return list(pool.map(read, paths))
+
+
 @contextmanager
 def landed_relation(
-    con: duckdb.DuckDBPyConnection, files: Sequence[LandedFile], *, native: bool
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[LandedFile],
+    *,
+    native: bool,
+    locate: Locate = local_file,
 ) -> Iterator[tuple[str, list[str]]]:
     """``files`` as one relation on ``con``: (its name, the landed columns).
 
@@ -96,10 +140,12 @@ def landed_relation(
     ``landed_at`` (``_dcl_landed_at``) and, natively, its row number in the file
     (``_dcl_row``). Columns missing from a file read as null; a column whose type changed
     between files is unified. ``native`` reads with DuckDB's Parquet reader (the files
-    must be in the instance's allowed directories), else through pyarrow.
+    must be in the instance's allowed directories), else through pyarrow on the file
+    system ``locate`` finds each file in.
     """
     ordered = sorted(files, key=lambda f: (f.landed_at, f.batch_id))
-    schemas = [pq.read_schema(f.path) for f in ordered]
+    located = [locate(f.path) for f in ordered]
+    schemas = _schemas(located)
     schema = unified_schema(schemas)
     columns = list(schema.names)
     name = f"_dcl_src_{uuid.uuid4().hex}"
@@ -128,18 +174,23 @@ def landed_relation(
         .append(pa.field(LANDED_AT, stamp))
         .append(pa.field(ROW, pa.int64()))
     )
-    dataset = ds.FileSystemDataset.from_paths(
-        [f.path for f in ordered],
-        schema=schema,
-        format=ds.ParquetFileFormat(),
-        filesystem=pafs.LocalFileSystem(),
-        partitions=[
+    # one dataset per file system (rows landed before the zone moved may sit elsewhere)
+    groups: dict[int, tuple[pafs.FileSystem, list[str], list[ds.Expression]]] = {}
+    for i, (f, (fs, path)) in enumerate(zip(ordered, located, strict=True)):
+        group = groups.setdefault(id(fs), (fs, [], []))
+        group[1].append(path)
+        group[2].append(
             (ds.field(SEQ) == i)
             & (ds.field(LANDED_AT) == pa.scalar(f.landed_at, stamp))
             & (ds.field(ROW) == 0)  # no row numbers through pyarrow
-            for i, f in enumerate(ordered)
-        ],
-    )
+        )
+    parts = [
+        ds.FileSystemDataset.from_paths(
+            paths, schema=schema, format=ds.ParquetFileFormat(), filesystem=fs, partitions=exprs
+        )
+        for fs, paths, exprs in (groups.values() or [(pafs.LocalFileSystem(), [], [])])
+    ]
+    dataset = parts[0] if len(parts) == 1 else ds.dataset(parts, schema=schema)
     con.register(name, dataset)
     try:
         yield name, columns

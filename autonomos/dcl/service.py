@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autonomos.dcl import browse, registry, sandbox
 from autonomos.dcl.errors import ViewError
-from autonomos.dcl.slices import FieldMapping, LandedFile, SliceResult, SliceSpec
+from autonomos.dcl.slices import FieldMapping, LandedFile, Locate, SliceResult, SliceSpec
 from autonomos.dcl.views import ViewStore
 from autonomos.ontology import Ontology, load_ontology
 from autonomos.store.aam_models import Connection, LandedBatch, SchemaFingerprint
@@ -50,11 +50,6 @@ RESOLVED_ENTITIES = frozenset({"account", "contact"})
 def database_path(data_dir: Path, tenant_id: uuid.UUID) -> Path:
     """Where a tenant's DuckDB file lives: one file per tenant, nothing shared."""
     return Path(data_dir) / "dcl" / f"{uuid.UUID(str(tenant_id))}.duckdb"
-
-
-def landing_dir(data_dir: Path, tenant_id: uuid.UUID) -> Path:
-    """The tenant's part of the landing zone (``LandingZone(data_dir / "landing")``)."""
-    return Path(data_dir) / "landing" / str(uuid.UUID(str(tenant_id)))
 
 
 def _default_resolver() -> Resolver | None:
@@ -79,6 +74,7 @@ class DCLService:
         query_max_rows: int = 10_000,
         resolver: Resolver | bool | None = True,
         landing_dirs: tuple[Path, ...] = (),
+        locate: Locate | None = None,
     ) -> None:
         self.db, self.tenant_id = db, tenant_id
         self.ontology = ontology or load_ontology()
@@ -88,6 +84,7 @@ class DCLService:
             threads=threads,
             memory_limit=memory_limit,
             landing_dirs=landing_dirs,
+            locate=locate,
         )
         self.query_timeout_s, self.query_max_rows = query_timeout_s, query_max_rows
         self.resolver: Resolver | None = (
@@ -97,6 +94,12 @@ class DCLService:
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database, tenant_id: uuid.UUID) -> DCLService:
+        # The landing zone is the AAM's (AUTONOMOS_LANDING_URL): a folder is read by DuckDB
+        # natively, object storage through Arrow on the zone's file system.
+        from autonomos.aam.landing import LandingZone
+
+        landing = LandingZone.from_settings(settings)
+        tenant_dir = landing.tenant_dir(tenant_id)
         return cls(
             db,
             tenant_id,
@@ -105,7 +108,8 @@ class DCLService:
             memory_limit=settings.dcl_memory_limit,
             query_timeout_s=settings.dcl_query_timeout_s,
             query_max_rows=settings.dcl_query_max_rows,
-            landing_dirs=(landing_dir(settings.data_dir, tenant_id),),
+            landing_dirs=() if tenant_dir is None else (tenant_dir,),
+            locate=landing.locate,
         )
 
     async def close(self) -> None:

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+import pyarrow.fs as pafs
 
 from autonomos.dcl._slice_sql import FieldMapping
 from autonomos.ontology import Entity
 
 LOGIC_VERSION = 1  # bump when the slice SQL changes meaning: every slice then rebuilds
 Mode = Literal["full", "incremental", "unchanged", "dropped", "failed"]
+# A landed file's manifest value -> (file system, path in it): the landing zone's
+# ``LandingZone.locate``, which knows the store's endpoint and credentials.
+Locate = Callable[[str], tuple[pafs.FileSystem, str]]
 
 __all__ = [
     "LOGIC_VERSION",
     "FieldMapping",
     "LandedFile",
+    "Locate",
     "Mode",
     "SliceResult",
     "SliceSpec",

@@ -15,8 +15,9 @@ Layout of the file:
 
 Materialising a slice reads the landed Parquet files with DuckDB's reader when they lie
 in the tenant's landing directory (the only directory the instance may read: it has
-``enable_external_access=false`` and a locked configuration, see ``_duck``), else through
-a pyarrow dataset registered with DuckDB. Full builds are one
+``enable_external_access=false`` and a locked configuration, see ``_duck``), else (object
+storage) through a pyarrow dataset on the landing zone's file system, registered with
+DuckDB. Full builds are one
 ``CREATE OR REPLACE TABLE ... AS`` (a left join to the old slice keeps ``_synced_at`` of
 unchanged rows); increments are DELETE + INSERT of the changed keys (compacted when that
 leaves many dead rows). Idempotent: rows whose content hash is unchanged are left as they
@@ -40,10 +41,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+import pyarrow as pa
 
 from autonomos.dcl._duck import (
     connect,
     landed_relation,
+    local_file,
+    present_files,
     scalar,
     table_columns,
     transaction,
@@ -52,7 +56,7 @@ from autonomos.dcl._duck import (
 from autonomos.dcl._slice_sql import LANDED_AT, FieldMapping, slice_query
 from autonomos.dcl._sql import INTERNAL_SCHEMA, LINEAGE_TYPES, SQL_TYPES, ident, literal, qualified
 from autonomos.dcl.errors import UnknownView, ViewError
-from autonomos.dcl.slices import LandedFile, Mode, SliceResult, SliceSpec, SliceState
+from autonomos.dcl.slices import LandedFile, Locate, Mode, SliceResult, SliceSpec, SliceState
 from autonomos.ontology import Entity, Ontology, load_ontology
 
 log = logging.getLogger("autonomos.dcl.views")
@@ -83,12 +87,15 @@ class ViewStore:
         threads: int = 2,
         memory_limit: str = "2GB",
         landing_dirs: Sequence[Path] = (),
+        locate: Locate | None = None,
     ) -> None:
         """``landing_dirs``: where this tenant's landed files are (read natively; files
-        elsewhere are read through pyarrow)."""
+        elsewhere are read through pyarrow). ``locate``: the file system of a landed file
+        (the landing zone's; default: local paths)."""
         self.path = Path(path)
         self.ontology = ontology or load_ontology()
         self.landing_dirs = tuple(Path(d).resolve() for d in landing_dirs)
+        self.locate: Locate = locate or local_file
         self._con = connect(
             self.path, threads=threads, memory_limit=memory_limit, readable_dirs=self.landing_dirs
         )
@@ -195,7 +202,7 @@ class ViewStore:
                 with self._transaction():
                     counts = self._build(spec, entity, todo, state, rebuild, signature)
                     self._refresh_view(entity)
-            except duckdb.Error as exc:
+            except (duckdb.Error, OSError, pa.ArrowException) as exc:  # OSError: the store
                 raise ViewError(
                     f"materialising {spec.entity} from stream {spec.stream!r} of connection "
                     f"{spec.connection_id} failed: {exc}"
@@ -254,7 +261,7 @@ class ViewStore:
         signature: str,
     ) -> dict[str, int]:
         con, table = self._con, qualified(spec.table)
-        present = [f for f in files if Path(f.path).is_file()]
+        present = present_files(files, self.locate)
         counts = {"read": len(present), "missing": len(files) - len(present)}
         if counts["missing"]:
             log.warning(
@@ -269,7 +276,10 @@ class ViewStore:
             f"{literal(spec.stream)} AS _source_stream"
         )
         native = all(within(f.path, self.landing_dirs) for f in present)
-        with landed_relation(self._con, present, native=native) as (source, columns):
+        with landed_relation(self._con, present, native=native, locate=self.locate) as (
+            source,
+            columns,
+        ):
             query = slice_query(entity, spec.mappings, spec.primary_key, columns, source)
             rows, duplicates, deletes = con.execute(query.stats()).fetchone() or (0, 0, 0)
             # The window dedup costs as much as the write; skip it when keys are unique.

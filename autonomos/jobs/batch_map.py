@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autonomos.aam.landing import LandingZone
 from autonomos.aam.repair.safe_mode import SafeMode
 from autonomos.aam.repair.suggest import tenant_memory
 from autonomos.config import Settings, SettingsError
@@ -172,6 +173,7 @@ async def map_tenant(
                 matcher,
                 safe_mode=safe,
                 refresher=refresher,
+                open_file=LandingZone.from_settings(settings).open,
             )
         finally:
             if port is not None:

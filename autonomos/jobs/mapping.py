@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -155,15 +155,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def sample_values(path: str | None) -> dict[str, tuple[Any, ...]]:
-    """A few distinct non-null values per column of a landed Parquet file (vectorised)."""
+def sample_values(
+    path: str | None, open_file: Callable[[str], Any] | None = None
+) -> dict[str, tuple[Any, ...]]:
+    """A few distinct non-null values per column of a landed Parquet file (vectorised).
+
+    ``open_file``: opens a manifest value (``LandingZone.open``, which knows object
+    storage); default: ``path`` is a local file.
+    """
     if not path:
         return {}
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
-        f = pq.ParquetFile(path)
+        f = pq.ParquetFile(open_file(path) if open_file else path)
         table = f.read_row_group(0) if f.num_row_groups else f.read()
     except OSError as exc:
         log.warning("cannot read samples from %s: %s", path, exc)
@@ -262,6 +268,7 @@ async def run_batch_map(
     *,
     safe_mode: SafeMode = SafeMode(),
     refresher: ViewRefresher | None = None,
+    open_file: Callable[[str], Any] | None = None,
 ) -> Report:
     """Map the streams of ``connection_ids`` (all active ones when empty) and materialise.
 
@@ -278,7 +285,7 @@ async def run_batch_map(
         result = StreamResult(connection_id=str(cid), stream=stream)
         report.streams.append(result)
         try:
-            samples = await asyncio.to_thread(sample_values, batches.get((cid, stream)))
+            samples = await asyncio.to_thread(sample_values, batches.get((cid, stream)), open_file)
             schema = source_schema(by_id[cid], stream, doc, samples)
             suggestion = await asyncio.to_thread(matcher.suggest, schema)
             result.entity = suggestion.entity

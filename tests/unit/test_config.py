@@ -74,3 +74,59 @@ def test_readme_documents_every_setting() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     missing = [n for n in Settings.model_fields if f"`AUTONOMOS_{n.upper()}`" not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://bucket/prefix",
+        "gs://bucket",
+        "abfs://container@account.dfs.core.windows.net/prefix",
+        "file:///mnt/shared/landing",
+        "/var/lib/autonomos/landing",
+    ],
+)
+def test_landing_url_accepts_folders_and_object_stores(tmp_path: Path, url: str) -> None:
+    assert make(tmp_path, landing_url=url).landing_location == url
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ftp://host/landing", "unsupported"),
+        ("s3://AKIA:secret@bucket/x", "no credentials"),
+        ("s3://bucket/x?endpoint_override=evil:9000", "no \\?query"),
+        ("s3:///no-bucket", "no bucket"),
+        ("abfs://account.dfs.core.windows.net/x", "names its container"),
+        ("file://relative/path", "absolute path"),
+    ],
+)
+def test_landing_url_refuses_what_it_cannot_use_safely(tmp_path: Path, url: str, why: str) -> None:
+    with pytest.raises(ValidationError, match=why):
+        make(tmp_path, landing_url=url)
+
+
+def test_landing_keys_go_in_pairs_and_endpoint_is_host_only(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="go together"):
+        make(tmp_path, landing_access_key_id="AKIA")
+    with pytest.raises(ValidationError, match="host"):
+        make(tmp_path, landing_endpoint_url="http://minio:9000/bucket")
+    s = make(tmp_path, landing_endpoint_url="http://minio:9000/")
+    assert s.landing_endpoint_url == "http://minio:9000"
+    assert s.landing_location == str(tmp_path.resolve() / "landing")
+
+
+def test_several_nodes_need_postgres_and_a_shared_landing_zone(tmp_path: Path) -> None:
+    local = make(tmp_path)
+    local.check_cluster(1)  # one node runs on the embedded defaults
+    with pytest.raises(SettingsError) as err:
+        local.check_cluster(2)
+    message = str(err.value)
+    assert "2 nodes" in message and "SQLite" in message and "AUTONOMOS_DATABASE_URL" in message
+    assert "AUTONOMOS_LANDING_URL" in message
+    pg = "postgresql+asyncpg://app@db:5432/autonomos"
+    with pytest.raises(SettingsError, match="local folder") as err:
+        make(tmp_path, database_url=pg, landing_url=str(tmp_path / "landing")).check_cluster(3)
+    assert "SQLite" not in str(err.value)
+    make(tmp_path, database_url=pg, landing_url="s3://bucket/landing").check_cluster(3)
+    make(tmp_path, database_url=pg, landing_url="file:///mnt/nfs/landing").check_cluster(3)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.aam.drift import DriftChange, DriftEvent
 from autonomos.aam.errors import InvalidDecision
+from autonomos.aam.landing import LandingZone
 from autonomos.aam.repair import decisions, store
 from autonomos.aam.repair.models import MappingRef, RepairProposal
 from autonomos.aam.repair.notify import PendingItem, SlackNotifier
@@ -98,8 +99,11 @@ class RepairService:
         notifier: SlackNotifier | None = None,
         matcher_factory: MatcherFactory | None = None,
         refresher: ViewRefresher | None = None,
+        landing: LandingZone | None = None,
     ) -> None:
+        """``landing``: where the drift's sample values are read (default: local paths)."""
         self.db = db
+        self.landing = landing
         self.default_threshold = default_threshold
         self.notifier = notifier
         self.matcher_factory = matcher_factory
@@ -119,6 +123,7 @@ class RepairService:
             notifier=SlackNotifier(url.get_secret_value()) if url else None,
             matcher_factory=tenant_matcher,
             refresher=refresher,
+            landing=LandingZone.from_settings(settings),
         )
 
     # -- one drift event -----------------------------------------------------------------
@@ -280,7 +285,12 @@ class RepairService:
         )
 
     def _plan(self, inputs: _Inputs, event_id: uuid.UUID) -> list[RepairProposal]:
-        samples = LandedSamples(inputs.before_files, inputs.after_files)
+        if self.landing is None:
+            samples = LandedSamples(inputs.before_files, inputs.after_files)
+        else:
+            samples = LandedSamples(
+                inputs.before_files, inputs.after_files, opener=self.landing.open
+            )
         suggest = None
         if inputs.matcher is not None:
             suggest = matcher_suggest(inputs.matcher, samples=samples.after)

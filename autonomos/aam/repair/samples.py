@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +39,17 @@ def distinct_values(column: pa.ChunkedArray | pa.Array, k: int = 5) -> list[str]
     return out
 
 
+Opener = Callable[[str], Any]  # a manifest value -> a readable file (the landing zone's)
+
+
+def _open_local(path: str) -> Any:
+    return path
+
+
 class _Side:
-    def __init__(self, paths: Sequence[str | Path]) -> None:
+    def __init__(self, paths: Sequence[str | Path], opener: Opener = _open_local) -> None:
         self.paths = list(paths)
+        self.opener = opener
         self._table: pa.Table | None = None
 
     def table(self) -> pa.Table:
@@ -50,7 +58,8 @@ class _Side:
             rows = 0
             for p in self.paths:  # newest first
                 try:  # only the first rows of each file: evidence, not statistics
-                    first = next(pq.ParquetFile(p).iter_batches(batch_size=MAX_ROWS), None)
+                    source = self.opener(str(p))
+                    first = next(pq.ParquetFile(source).iter_batches(batch_size=MAX_ROWS), None)
                 except (OSError, pa.ArrowInvalid) as e:
                     log.warning("cannot read landed file %s: %s", p, e)
                     continue
@@ -77,9 +86,16 @@ class LandedSamples:
     """``before(path)`` / ``after(path)``: values landed under the old / new schema."""
 
     def __init__(
-        self, before_paths: Sequence[str | Path], after_paths: Sequence[str | Path], k: int = 5
+        self,
+        before_paths: Sequence[str | Path],
+        after_paths: Sequence[str | Path],
+        k: int = 5,
+        *,
+        opener: Opener = _open_local,
     ) -> None:
-        self._before, self._after, self.k = _Side(before_paths), _Side(after_paths), k
+        """``opener``: opens a landed file (``LandingZone.open``; default: local paths)."""
+        self.k = k
+        self._before, self._after = _Side(before_paths, opener), _Side(after_paths, opener)
 
     def before(self, path: str) -> list[str]:
         return self._before.values(path, self.k)

@@ -56,9 +56,19 @@ def http_options(settings: Settings) -> HTTPOptions:
     return HTTPOptions(host=settings.serve_host, port=settings.serve_port)
 
 
+def check_cluster(settings: Settings) -> None:
+    """Refuse (SettingsError) a multi-node cluster on single-node storage: SQLite metadata
+    or a local landing folder would split the platform's state between nodes."""
+    import ray
+
+    if ray.is_initialized():
+        settings.check_cluster(sum(1 for node in ray.nodes() if node.get("Alive")))
+
+
 def deploy(settings: Settings, *, blocking: bool = False) -> None:
     """Start Serve on the connected Ray cluster and deploy the API at ``/`` (and, with
     ``AUTONOMOS_EMBEDDER=serve``, the embedder app the API's embedder calls)."""
+    check_cluster(settings)
     serve.start(http_options=http_options(settings))
     if settings.embedder == "serve":
         from autonomos.serve_apps.embedder.deployment import deploy as deploy_embedder
@@ -71,5 +81,9 @@ def app(args: dict[str, Any] | None = None) -> Any:
     """Application builder for `serve run` / `serve deploy` (cluster/serve-config.yaml).
 
     Settings come from the environment (AUTONOMOS_*); ``args`` override fields by name.
+    On a cluster of several nodes, single-node storage fails the app's deployment with
+    the reason (``serve status`` shows it).
     """
-    return build_ingress(Settings(**(args or {})))
+    settings = Settings(**(args or {}))
+    check_cluster(settings)
+    return build_ingress(settings)

@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from autonomos.cli import ray_env
+from autonomos.config import Settings
 from tests.conftest import _require, free_port
 
 VENV_BIN = Path(sys.executable).parent
@@ -66,6 +68,13 @@ def _tree(pgid: int) -> set[int]:
     return found
 
 
+def path_without_venv() -> str:
+    """This process's PATH less the project's venv: a fresh shell's."""
+    venv = VENV_BIN.resolve()
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    return os.pathsep.join(p for p in parts if p and Path(p).resolve() != venv)
+
+
 def stop_head(pgid: int) -> None:
     pids = _tree(pgid)
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -88,12 +97,13 @@ def ray_head() -> Iterator[RayHead]:
     _require(ray_bin.exists(), "the ray CLI is not installed")
     temp = Path(tempfile.mkdtemp(prefix="aoj", dir="/tmp"))  # socket paths must stay short
     gcs, dash = free_port(), free_port()
-    env = {
-        **os.environ,
-        "RAY_AUTH_MODE": "disabled",
-        # jobs run `python` from the PATH of the head, as with an activated venv
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
+    # The environment `autonomos up` starts its head in, from a shell whose PATH does not
+    # have the project's venv (as after the quick start): jobs then run `python` from the
+    # head's PATH, which `up` points at the project's interpreter.
+    env = ray_env(
+        Settings(_env_file=None, data_dir=temp),  # type: ignore[call-arg]
+        {**os.environ, "RAY_AUTH_MODE": "disabled", "PATH": path_without_venv()},
+    )
     ports = {
         "--port": gcs,
         "--dashboard-port": dash,

@@ -23,7 +23,7 @@ def test_write_round_trips_with_dictionaries_only_where_values_repeat(tmp_path: 
             "amount": [i * 1.5 for i in range(n)],
         }
     )
-    path = zone.write(uuid.uuid4(), uuid.uuid4(), "deals", batch)
+    path = Path(zone.write(uuid.uuid4(), uuid.uuid4(), "deals", batch))
     assert path.suffix == ".parquet" and not list(tmp_path.rglob("*.tmp"))
     assert pq.read_table(path).to_batches()[0].equals(batch)
     meta = pq.ParquetFile(path).metadata.row_group(0)
@@ -37,9 +37,7 @@ def test_sweep_removes_only_old_unlisted_files(tmp_path: Path) -> None:
     zone = LandingZone(tmp_path)
     tid, cid = uuid.uuid4(), uuid.uuid4()
     batch = pa.record_batch({"id": [1, 2]})
-    committed = zone.write(tid, cid, "s", batch)
-    orphan = zone.write(tid, cid, "s", batch)
-    young = zone.write(tid, cid, "s", batch)
+    committed, orphan, young = (Path(zone.write(tid, cid, "s", batch)) for _ in range(3))
     old = time.time() - 600
     for p in (committed, orphan):
         os.utime(p, (old, old))
