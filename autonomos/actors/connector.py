@@ -41,6 +41,7 @@ class ConnectorActor:
     def __init__(self, settings: Settings, tenant_id: UUID, connection_id: UUID | str) -> None:
         # Heavy imports here, not at module top: the supervisor imports this module only
         # to create the actor and should not pay for pyarrow and the connectors.
+        from autonomos.aam.edge import EdgePolicies
         from autonomos.aam.landing import LandingZone
         from autonomos.aam.sync import SyncEngine
         from autonomos.events import bus_from_url, publisher
@@ -53,6 +54,7 @@ class ConnectorActor:
             Database(settings.app_database_url),
             LandingZone(settings.data_dir / "landing"),
             SecretBox.from_settings(settings),
+            EdgePolicies(settings),  # the tenant's policy, from Settings, before each run
             publish=publisher(bus, tenant_id, "canonical"),
             publish_drift=publisher(bus, tenant_id, "drift"),
         )
