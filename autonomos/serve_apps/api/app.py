@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 
 from autonomos import __version__
 from autonomos.aam.connections import ConnectionService, InlineSyncLauncher, SyncLauncher
+from autonomos.aam.edge import EdgePolicies
 from autonomos.aam.landing import LandingZone
 from autonomos.aam.repair.agent import RepairService
 from autonomos.aam.sync import SyncEngine, SyncStatus
@@ -31,6 +32,7 @@ from autonomos.serve_apps.api.routes import (
     repair,
     telemetry,
     tenant,
+    uploads,
     users,
 )
 from autonomos.store import migrate
@@ -67,7 +69,10 @@ def sync_launcher(
 ) -> SyncLauncher:
     if settings.sync_executor == "inline":
         engine = SyncEngine(
-            db, LandingZone(settings.data_dir / "landing"), SecretBox.from_settings(settings)
+            db,
+            LandingZone(settings.data_dir / "landing"),
+            SecretBox.from_settings(settings),
+            EdgePolicies(settings),
         )
 
         async def run(tenant_id: uuid.UUID, run_id: uuid.UUID) -> SyncStatus:
@@ -106,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.connections = ConnectionService(
             SecretBox.from_settings(settings),
             sync_launcher(settings, db, app.state.dcl, lambda: app.state.repair_service),
+            EdgePolicies(settings),
         )
         try:
             yield
@@ -121,7 +127,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, auth, users, tenant, aam, telemetry, graph, jobs, repair, dcl):
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        larger_bodies={uploads.UPLOADS_PATH: settings.upload_max_bytes},
+    )
+    for module in (health, auth, users, tenant, aam, uploads, telemetry, graph, jobs, repair, dcl):
         app.include_router(module.router)
     return app
