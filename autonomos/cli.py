@@ -418,11 +418,14 @@ def ingest_files_cmd(
         cid = uuid.UUID(connection_id)
     except ValueError:
         fail(f"--connection-id must be a UUID, got {connection_id!r}", 2)
-    if path is not None:
-        if not path.is_dir():
-            fail(f"{path} is not a directory", 2)
-        path = path.resolve()
     settings = load_settings()
+    if path is not None:
+        from autonomos.aam.edge import GrantRefused, grantable
+
+        try:
+            path = grantable(settings, path)
+        except GrantRefused as e:
+            fail(str(e), 2)
     do_migrate(settings)
     run = _ingest(settings, namespace, cid, path, name)
     table = Table("run", "status", "read", "written", "quarantined")

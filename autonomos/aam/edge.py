@@ -56,17 +56,24 @@ class EdgePolicies:
         return edge_policy(self.settings, tenant_id, granted or ())
 
 
-async def grant_root(settings: Settings, db: Database, tenant_id: uuid.UUID, path: Path) -> Path:
-    """Let the tenant's files connections read the folder ``path`` (operator only)."""
+def grantable(settings: Settings, path: Path) -> Path:
+    """``path`` resolved, if a folder the operator may grant: never the data dir, a
+    folder inside it, or one that contains it."""
     folder = real(path)
     data_dir = real(settings.data_dir)
     if not folder.is_dir():
-        raise GrantRefused(f"{path} is not a folder")
+        raise GrantRefused(f"{path} is not a directory")
     if folder == data_dir or data_dir in folder.parents or folder in data_dir.parents:
         raise GrantRefused(
-            f"{path} is or contains the data dir, which tenants never read; put the files "
-            "elsewhere or upload them (POST /api/v1/aam/uploads)"
+            f"{path} is, is inside or contains the data dir, which tenants never read; put "
+            "the files elsewhere or upload them (POST /api/v1/aam/uploads)"
         )
+    return folder
+
+
+async def grant_root(settings: Settings, db: Database, tenant_id: uuid.UUID, path: Path) -> Path:
+    """Let the tenant's files connections read the folder ``path`` (operator only)."""
+    folder = grantable(settings, path)
     async with db.global_session() as s:
         tenant = await s.get(Tenant, tenant_id, with_for_update=True)
         if tenant is None:

@@ -51,7 +51,7 @@ from autonomos.connectors.base import (
     redact,
 )
 from autonomos.connectors.configs.files import FilesConfig, glob_base
-from autonomos.connectors.edge import EdgePolicy, LocalRoots
+from autonomos.connectors.edge import EdgePolicy, LocalRoots, split_url
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
 
 _GLOB_CHARS = set("*?[")
@@ -105,6 +105,10 @@ class FilesConnector(Connector):
                 from autonomos.connectors.edge.http import aiohttp_client_factory
 
                 options["get_client"] = aiohttp_client_factory(self.edge.hosts)
+            elif options.get("endpoint_url") and self.edge is not None:
+                # the object store's own client resolves the endpoint again (no pinning)
+                endpoint = split_url(str(options["endpoint_url"]), _HTTP)
+                self.edge.hosts.resolve(endpoint.host, endpoint.port or 443, strict=True)
             try:  # the scheme's class itself: no fsspec URL chaining ("a::b") ever applies
                 cls = fsspec.get_filesystem_class(o.scheme)
                 fs = cls(skip_instance_cache=True, **options)

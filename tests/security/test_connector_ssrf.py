@@ -148,3 +148,37 @@ async def test_redirects_to_internal_addresses_are_refused(
         assert discover.status_code in (404, 422, 502), discover.text
         assert "internal-only-token" not in discover.text
     assert not [p for p in server.requests if p.startswith("/secret")], server.requests
+
+
+def test_the_instance_url_salesforce_answers_is_checked_too(tmp_path: Path) -> None:
+    """The OAuth answer names the host the data (and the token) go to next: a login
+    server that answers with an internal instance URL gets nothing further."""
+    from autonomos.aam.edge import edge_policy
+    from autonomos.connectors.base import ConnectorError, FailureType
+    from autonomos.connectors.salesforce import SalesforceConnector
+    from tests.conftest import make_settings
+    from tests.integration.connectors import fake_salesforce as sf
+    from tests.integration.connectors.fake_salesforce import FakeSalesforceServer
+
+    server = FakeSalesforceServer()  # answers instance_url http://127.0.0.1:<port>
+    server.start()
+    try:
+        settings = make_settings(
+            tmp_path / "d", files_schemes=["https", "http"], files_allowed_hosts=["localhost"]
+        )
+        connector = SalesforceConnector(
+            {
+                "login_url": f"http://localhost:{server.port}",
+                "client_id": sf.CLIENT_ID,
+                "client_secret": sf.CLIENT_SECRET,
+                "objects": ["Account"],
+            },
+            edge=edge_policy(settings, uuid.uuid4()),
+        )
+        with pytest.raises(ConnectorError) as err:
+            connector.check()
+        assert err.value.failure is FailureType.CONFIGURATION
+        assert "loopback" in str(err.value), err.value
+        assert len(server.fake.token_requests) == 1  # the allowed login host was asked
+    finally:
+        server.stop()
