@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -45,11 +44,8 @@ err = Console(stderr=True, soft_wrap=True)  # an error line is never cut mid-pat
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-DEMO_TENANT = "Demo Corp"
-DEMO_EMAIL = "demo@example.com"
 # Fixed, so re-running `up` finds the demo connection instead of adding another.
 DEMO_CONNECTION_ID = uuid.UUID("00000000-0000-4000-8000-00000000d0e0")
-MOCK_SOURCES = Path(__file__).resolve().parents[1] / "mock_sources"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -165,31 +161,6 @@ def do_migrate(settings: Settings, revision: str = "head") -> None:
         fail(f"migration failed: {type(e).__name__}: {e}")
 
 
-async def _ensure_demo(settings: Settings) -> None:
-    """Create the demo tenant once; its credentials are kept (0600) in the data dir."""
-    from autonomos.auth.service import AuthService
-    from autonomos.store.session import Database
-
-    creds_file = settings.data_dir / "demo_credentials.json"
-    db = Database(settings.app_database_url)
-    try:
-        auth = AuthService.from_settings(settings, db)
-        from sqlalchemy import select
-
-        from autonomos.store.models import Tenant
-
-        async with db.global_session() as s:
-            exists = await s.scalar(select(Tenant).where(Tenant.name == DEMO_TENANT))
-        if exists:
-            return
-        password = secrets.token_urlsafe(12)
-        await auth.register(DEMO_TENANT, DEMO_EMAIL, password, "Demo Admin")
-        creds_file.write_text(json.dumps({"email": DEMO_EMAIL, "password": password}))
-        creds_file.chmod(0o600)
-    finally:
-        await db.dispose()
-
-
 @app.command()
 def up(
     foreground: Annotated[bool, typer.Option(help="Stay attached; Ctrl-C stops Serve.")] = False,
@@ -221,20 +192,31 @@ def up(
     base = f"http://{settings.serve_host}:{settings.serve_port}"
     out.print(f"[green]✓[/] API ready at {base}  (docs {base}/docs)")
     if settings.demo_mode:
-        run_async(lambda: _ensure_demo(settings))
-        saved = json.loads((settings.data_dir / "demo_credentials.json").read_text())
+        from autonomos.demo.tenant import (
+            DEMO_TENANT,
+            MOCK_SOURCES,
+            credentials_file,
+            ensure_demo_tenant,
+        )
+
+        demo_id = run_async(lambda: ensure_demo_tenant(settings))
+        if demo_id is None:
+            fail(
+                f"a tenant named {DEMO_TENANT!r} exists that `up` did not create; rename it "
+                "or set AUTONOMOS_DEMO_MODE=false"
+            )
+        demo = str(demo_id)
+        saved = json.loads(credentials_file(settings).read_text())
         login = f"{saved['email']} / {saved['password']}"
         out.print(f"[bold]Demo tenant[/] {DEMO_TENANT!r}: login {login}")
         if MOCK_SOURCES.is_dir():
             with out.status("Syncing the demo sources (mock_sources/)"):
-                run = _ingest(
-                    settings, DEMO_TENANT, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources"
-                )
+                run = _ingest(settings, demo, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources")
             out.print(f"[green]✓[/] demo sources synced: {run.status}, {run.records_written} rows")
             with out.status("Mapping the demo sources onto the ontology, building the views"):
                 from autonomos.jobs.batch_map import map_tenant
 
-                report = run_async(lambda: map_tenant(settings, DEMO_TENANT))
+                report = run_async(lambda: map_tenant(settings, demo))
             active = sum(s.active for s in report.streams)
             proposed = sum(s.proposed for s in report.streams)
             out.print(
@@ -433,20 +415,30 @@ def ingest_files_cmd(
     connection_id: Annotated[str, typer.Option(help="UUID of the files connection.")],
     namespace: Annotated[str, typer.Option(help="Tenant (name or id) to ingest into.")],
     path: Annotated[
-        Path | None, typer.Option(help="Directory to read; creates the connection if missing.")
+        Path | None,
+        typer.Option(
+            help="Directory to read: granted to the tenant's files connections, and the "
+            "connection is created over it if missing."
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Name for a new connection.")] = None,
 ) -> None:
-    """Sync a files connection now (idempotent: finished files are not read again)."""
+    """Sync a files connection now (idempotent: finished files are not read again).
+
+    Run by the operator on the host: ``--path`` grants that directory to the tenant (so
+    its syncs, in the API or in Ray, may read it); it can never be the data dir."""
     try:
         cid = uuid.UUID(connection_id)
     except ValueError:
         fail(f"--connection-id must be a UUID, got {connection_id!r}", 2)
-    if path is not None:
-        if not path.is_dir():
-            fail(f"{path} is not a directory", 2)
-        path = path.resolve()
     settings = load_settings()
+    if path is not None:
+        from autonomos.aam.edge import GrantRefused, grantable
+
+        try:
+            path = grantable(settings, path)
+        except GrantRefused as e:
+            fail(str(e), 2)
     do_migrate(settings)
     run = _ingest(settings, namespace, cid, path, name)
     table = Table("run", "status", "read", "written", "quarantined")

@@ -13,14 +13,18 @@ import secrets
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "production"]
 JwtAlgorithm = Literal["HS256", "RS256", "ES256"]
+FilesScheme = Literal["https", "http", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "file"]
+DEFAULT_FILES_SCHEMES: tuple[FilesScheme, ...] = ("https", "s3", "gs", "az", "abfs")
+# A list read from a JSON array or a comma-separated value.
+EnvList = Annotated[list[str], NoDecode]
 
 MIN_SECRET_BYTES = 32
 
@@ -100,6 +104,33 @@ class Settings(BaseSettings):
         "after this many seconds.",
     )
     max_body_bytes: int = Field(1_048_576, ge=1_024, description="Larger bodies get 413.")
+
+    # -- edges: what tenants' connections may read and reach (autonomos/connectors/edge) --
+    files_roots: EnvList = Field(
+        default_factory=list,
+        description="Local folders files connections may read besides each tenant's upload "
+        "area (<data dir>/uploads/<tenant>); `{tenant_id}` in a root is replaced by the "
+        "tenant's id. Never inside the data dir, which is carved out of every root.",
+    )
+    files_schemes: Annotated[list[FilesScheme], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_FILES_SCHEMES),
+        description="URL schemes files connections may use; `http` and `file` only when "
+        "listed here.",
+    )
+    files_allowed_hosts: EnvList = Field(
+        default_factory=list,
+        description="Host names (`db.corp.example`, `*.corp.example`) and addresses or "
+        "networks (`10.0.0.0/8`) connections may reach although not public. Every other "
+        "loopback, private, link-local, multicast or metadata address is refused.",
+    )
+    connector_block_private: bool | None = Field(
+        None,
+        description="Refuse Postgres/MongoDB hosts on non-public addresses too. Default: "
+        "true outside development.",
+    )
+    upload_max_bytes: int = Field(
+        256 << 20, ge=1_024, description="Largest upload (POST /api/v1/aam/uploads) request."
+    )
 
     # -- DCL (autonomos/dcl): each tenant's unified views in its own DuckDB file --------
     dcl_executor: Literal["ray", "inline"] | None = Field(
@@ -228,6 +259,23 @@ class Settings(BaseSettings):
         # Settings travel to Ray workers whose working directory differs.
         return v.expanduser().resolve()
 
+    @field_validator("files_roots", "files_allowed_hosts", "files_schemes", mode="before")
+    @classmethod
+    def _env_list(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            text = v.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return v
+
+    @field_validator("files_roots")
+    @classmethod
+    def _absolute_roots(cls, v: list[str]) -> list[str]:
+        if bad := [r for r in v if not Path(r).is_absolute()]:
+            raise ValueError(f"AUTONOMOS_FILES_ROOTS must be absolute paths: {bad}")
+        return v
+
     @field_validator("ray_port")
     @classmethod
     def _not_redis_port(cls, v: int) -> int:
@@ -271,6 +319,17 @@ class Settings(BaseSettings):
             raise SettingsError(
                 "AUTONOMOS_EMBEDDER_MIN_REPLICAS is above AUTONOMOS_EMBEDDER_MAX_REPLICAS"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _roots_outside_data_dir(self) -> Settings:
+        for root in self.files_roots:
+            resolved = Path(root.replace("{tenant_id}", "tenant")).resolve()
+            if resolved == self.data_dir or self.data_dir in resolved.parents:
+                raise SettingsError(
+                    f"AUTONOMOS_FILES_ROOTS: {root} is inside the data dir, which tenants "
+                    "never read (uploads go through POST /api/v1/aam/uploads)"
+                )
         return self
 
     @model_validator(mode="after")
@@ -354,6 +413,18 @@ class Settings(BaseSettings):
     @property
     def job_server_url(self) -> str:
         return (self.ray_dashboard_url or f"http://127.0.0.1:{self.ray_dashboard_port}").rstrip("/")
+
+    @property
+    def blocks_private_databases(self) -> bool:
+        """Whether Postgres/MongoDB hosts must be public (or allow-listed)."""
+        if self.connector_block_private is not None:
+            return self.connector_block_private
+        return self.environment != "development"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Tenants' upload areas: ``<uploads_dir>/<tenant id>/<folder>/<file>``."""
+        return self.data_dir / "uploads"
 
     @property
     def is_postgres(self) -> bool:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autonomos.aam.connections import ConnectionService, InlineSyncLauncher, SyncLauncher
+from autonomos.aam.edge import EdgePolicies
 from autonomos.aam.pipeline import AfterSync, DriftHandler
 from autonomos.aam.repair.agent import RepairService
 from autonomos.aam.sync import SyncEngine
@@ -123,6 +124,7 @@ def _launcher(
     db: Database,
     bus: EventBus,
     box: SecretBox,
+    edges: EdgePolicies,
     refresher: ViewRefresher,
     repair: RepairService,
 ) -> SyncLauncher:
@@ -140,7 +142,7 @@ def _launcher(
 
     async def run(tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
         # one engine per run: its publishers are bound to the run's tenant
-        engine = SyncEngine.from_settings(settings, db, bus, tenant_id, box)
+        engine = SyncEngine.from_settings(settings, db, bus, tenant_id, box, edges)
         status = await engine.run(tenant_id, run_id)
         await after_sync(tenant_id, run_id)
         return status
@@ -155,7 +157,8 @@ def build_runtime(settings: Settings) -> Runtime:
     dcl, refresher = views(settings, db)
     repair = RepairService.from_settings(settings, db, refresher)
     box = SecretBox.from_settings(settings)
-    launcher = _launcher(settings, db, bus, box, refresher, repair)
+    edges = EdgePolicies(settings)
+    launcher = _launcher(settings, db, bus, box, edges, refresher, repair)
     return Runtime(
         settings=settings,
         db=db,
@@ -166,6 +169,6 @@ def build_runtime(settings: Settings) -> Runtime:
         mappings=MappingChanges(db, refresher),
         repair=repair,
         launcher=launcher,
-        connections=ConnectionService(box, launcher),
+        connections=ConnectionService(box, launcher, edges),
         jobs=JobService(db, RayJobServer(settings.job_server_url), settings),
     )

@@ -77,7 +77,10 @@ def pg_urls(database: str) -> tuple[str, str]:
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Test settings. Tests write their sources in pytest's temp folders beside the data
+    dir, so that folder is a files root (the data dir itself stays carved out of it)."""
     values: dict[str, object] = {
+        "files_roots": [str(data_dir.resolve().parent)],
         "data_dir": data_dir,
         "argon2_time_cost": 2,
         "argon2_memory_kib": 19_456,

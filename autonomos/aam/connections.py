@@ -1,13 +1,18 @@
 """Connections and sync runs: the service behind /api/v1/aam (no HTTP, no Ray).
 
-Secrets are split from the configuration by each connector's ``secret_fields`` and stored
-encrypted; reads show them as ``"***"``. Starting a sync creates a queued run and hands
-it to a :class:`SyncLauncher` (Ray actors in production, an in-process task otherwise).
+A configuration is validated by its source type's model and checked against the
+tenant's edge policy (paths, URLs, hosts) at create and update time, before any I/O.
+Secrets are split from it (each model names its secret paths) and stored encrypted;
+reads show them masked (``"***"``). Secrets never follow a changed host: an update that
+moves a connection elsewhere must send its secrets again. Starting a sync creates a
+queued run and hands it to a :class:`SyncLauncher` (Ray actors in production, an
+in-process task otherwise).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -19,17 +24,22 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.aam.drift import DriftPolicy
+from autonomos.aam.edge import EdgePolicies
 from autonomos.aam.sync_runs import InvalidTransition, SyncStatus, transition
 from autonomos.connectors.base import Connector, ConnectorError, FailureType
-from autonomos.connectors.registry import SOURCE_TYPES, build_connector, split_secrets
+from autonomos.connectors.configs import SourceConfig, join, merge_update, public, split
+from autonomos.connectors.configs.base import has_path
+from autonomos.connectors.registry import build_connector, config_model
 from autonomos.connectors.schema import StreamSchema
 from autonomos.dcl.registry import mapping_counts_query
 from autonomos.store.aam_models import Connection, DriftEventRow, EventLogEntry, SyncRun
 from autonomos.store.base import utcnow
 from autonomos.store.errors import Conflict, NotFound
 from autonomos.store.secrets import SecretBox
+from autonomos.store.session import session_tenant
 
 SOURCE_CALL_TIMEOUT_S = 60
+log = logging.getLogger("autonomos.aam.connections")
 
 
 class SyncLauncher(Protocol):
@@ -66,19 +76,28 @@ class CheckResult:
 
 
 class ConnectionService:
-    def __init__(self, box: SecretBox, launcher: SyncLauncher) -> None:
+    def __init__(self, box: SecretBox, launcher: SyncLauncher, edges: EdgePolicies) -> None:
         self.box = box
         self.launcher = launcher
+        self.edges = edges
 
     # -- CRUD --------------------------------------------------------------------
 
-    def _validate(self, source_type: str, config: dict[str, Any]) -> None:
-        if source_type not in SOURCE_TYPES:
-            raise ConnectorError(
-                f"unknown source type {source_type!r}; known: {', '.join(SOURCE_TYPES)}",
-                FailureType.CONFIGURATION,
-            )
-        build_connector(source_type, config).close()  # raises on invalid configuration
+    async def _validate(
+        self, s: AsyncSession, source_type: str, config: dict[str, Any]
+    ) -> SourceConfig:
+        """The validated model; the connector is built under the tenant's edge policy
+        (off the event loop: checking a host resolves it), so nothing it names is
+        outside the tenant's roots or the allow-list. No source is contacted."""
+        config_model(source_type)  # unknown source type: a configuration error
+        edge = await self.edges.for_tenant(s, session_tenant(s))
+
+        def build() -> SourceConfig:
+            connector = build_connector(source_type, config, edge)
+            connector.close()
+            return connector.options
+
+        return await anyio.to_thread.run_sync(build)
 
     async def create(
         self,
@@ -89,8 +108,8 @@ class ConnectionService:
         drift_policy: DriftPolicy,
         connection_id: uuid.UUID | None = None,
     ) -> Connection:
-        self._validate(source_type, config)
-        plain, secrets = split_secrets(source_type, config)
+        options = await self._validate(s, source_type, config)
+        plain, secrets = split(options, config)
         if await s.scalar(select(Connection.id).where(Connection.name == name)):
             raise Conflict(f"a connection named {name!r} already exists")
         conn = Connection(
@@ -127,12 +146,11 @@ class ConnectionService:
                 raise Conflict(f"a connection named {name!r} already exists")
             conn.name = name
         if config is not None:
-            # omitted or "***" secret values keep the stored ones
-            stored = self.box.decrypt(conn.secrets) if conn.secrets else {}
-            merged = {**conn.config, **stored}
-            merged.update({k: v for k, v in config.items() if v != "***"})
-            self._validate(conn.source_type, merged)
-            plain, secrets = split_secrets(conn.source_type, merged)
+            stored = self._secrets(conn)
+            merged, resent = merge_update(conn.config, stored, config)
+            options = await self._validate(s, conn.source_type, merged)
+            _refuse_following_secrets(conn, stored, merged, resent, options)
+            plain, secrets = split(options, merged)
             conn.config = plain
             conn.secrets = self.box.encrypt(secrets) if secrets else None
         if drift_policy is not None:
@@ -145,37 +163,58 @@ class ConnectionService:
     async def delete(self, s: AsyncSession, connection_id: uuid.UUID) -> None:
         await s.delete(await self.get(s, connection_id))
 
+    def _secrets(self, conn: Connection) -> dict[str, Any]:
+        return self.box.decrypt(conn.secrets) if conn.secrets else {}
+
     def public_config(self, conn: Connection) -> dict[str, Any]:
-        shown = dict(conn.config)
-        if conn.secrets:
-            shown.update({k: "***" for k in self.box.decrypt(conn.secrets)})
-        return shown
+        return public(conn.config, self._secrets(conn))
 
     # -- talking to the source ---------------------------------------------------
 
-    def _connector(self, conn: Connection) -> Connector:
-        secrets = self.box.decrypt(conn.secrets) if conn.secrets else {}
-        return build_connector(conn.source_type, {**conn.config, **secrets})
+    async def _connector(self, s: AsyncSession, conn: Connection) -> Connector:
+        edge = await self.edges.for_tenant(s, conn.tenant_id)
+        config = join(conn.config, self._secrets(conn))
+        return await anyio.to_thread.run_sync(build_connector, conn.source_type, config, edge)
 
-    async def check(self, conn: Connection) -> CheckResult:
+    async def check(self, s: AsyncSession, conn: Connection) -> CheckResult:
+        """Reach the source; every failure (a refused configuration included) is data."""
         started = time.perf_counter()
-        connector = self._connector(conn)
+        connector: Connector | None = None
         try:
+            connector = await self._connector(s, conn)
             with anyio.fail_after(SOURCE_CALL_TIMEOUT_S):
                 await anyio.to_thread.run_sync(connector.check, abandon_on_cancel=True)
         except ConnectorError as e:
             return CheckResult(False, _ms(started), str(e), e.failure.value)
         except TimeoutError:
             return CheckResult(False, _ms(started), "source did not answer in time", "transient")
+        except Exception as e:  # a connector bug must not become a 500
+            log.exception("check of connection %s failed unexpectedly", conn.id)
+            return CheckResult(
+                False, _ms(started), f"internal error: {type(e).__name__}", "terminal"
+            )
         finally:
-            connector.close()
+            if connector is not None:
+                connector.close()
         return CheckResult(True, _ms(started))
 
-    async def discover(self, conn: Connection) -> list[StreamSchema]:
-        connector = self._connector(conn)
+    async def discover(self, s: AsyncSession, conn: Connection) -> list[StreamSchema]:
+        """The source's streams; failures are classified ``ConnectorError`` s."""
+        connector = await self._connector(s, conn)
         try:
             with anyio.fail_after(SOURCE_CALL_TIMEOUT_S):
                 return await anyio.to_thread.run_sync(connector.discover, abandon_on_cancel=True)
+        except (ConnectorError, TimeoutError):
+            raise
+        except OSError as e:
+            raise ConnectorError(
+                f"cannot read the source: {e.strerror or type(e).__name__}", FailureType.TRANSIENT
+            ) from None
+        except Exception as e:  # a connector bug must not become a 500
+            log.exception("discover of connection %s failed unexpectedly", conn.id)
+            raise ConnectorError(
+                f"cannot read the source: {type(e).__name__}", FailureType.TERMINAL
+            ) from None
         finally:
             connector.close()
 
@@ -261,6 +300,30 @@ class ConnectionService:
             }
             for conn, n_map, n_drift, ev_type, ev_at in rows
         ]
+
+
+def _refuse_following_secrets(
+    conn: Connection,
+    stored: dict[str, Any],
+    merged: dict[str, Any],
+    resent: set[str],
+    options: SourceConfig,
+) -> None:
+    """Stored secrets never follow a connection to another host: an update that changes
+    where it points must send every secret it keeps (the rest may be dropped)."""
+    try:
+        before = config_model(conn.source_type).parse(join(conn.config, stored)).endpoints()
+    except ConnectorError:  # a configuration stored before validation: assume it moved
+        before = frozenset()
+    if options.endpoints() == before:
+        return
+    following = sorted(p for p in stored if has_path(merged, p) and p not in resent)
+    if following:
+        raise ConnectorError(
+            "this change points the connection at another host, so its stored secrets must "
+            f"be sent again in the same request: {', '.join(following)}",
+            FailureType.CONFIGURATION,
+        )
 
 
 def _ms(started: float) -> float:

@@ -1,7 +1,10 @@
 """Ingest a directory of files for a tenant: create the files connection once, sync it.
 
-Used by ``autonomos ingest files`` and by ``autonomos up`` for the demo data. Idempotent:
-a second run finds the connection, and the files connector skips files it has finished.
+Used by ``autonomos ingest files`` and by ``autonomos up`` for the demo data, both run by
+the operator on the host: the directory is granted to the tenant first (an operator
+grant, see :func:`autonomos.aam.edge.grant_root`), so the same edge policy that guards
+the API lets this tenant's syncs read it. Idempotent: a second run finds the connection,
+and the files connector skips files it has finished.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 
 from autonomos.aam.connections import ConnectionService, InlineSyncLauncher
 from autonomos.aam.drift import DriftPolicy
+from autonomos.aam.edge import EdgePolicies, grant_root
 from autonomos.aam.landing import LandingZone
 from autonomos.aam.sync import SyncEngine
 from autonomos.config import Settings
@@ -30,11 +34,15 @@ async def ingest_files(
 ) -> SyncRun:
     """Sync the files connection ``connection_id`` (created over ``path`` if missing).
 
-    ``path`` must be an existing absolute directory (the CLI checks it).
+    ``path`` must be an existing absolute directory (the CLI checks it); it is granted
+    to the tenant.
     """
     box = SecretBox.from_settings(settings)
-    engine = SyncEngine(db, LandingZone.from_settings(settings), box)
-    service = ConnectionService(box, InlineSyncLauncher(engine.run))
+    edges = EdgePolicies(settings)
+    engine = SyncEngine(db, LandingZone.from_settings(settings), box, edges)
+    service = ConnectionService(box, InlineSyncLauncher(engine.run), edges)
+    if path is not None:
+        path = await grant_root(settings, db, tenant_id, path)
     async with db.tenant_session(tenant_id) as s:
         conn = await s.get(Connection, connection_id)
         if conn is None:

@@ -12,6 +12,10 @@ Drift is stored when the stream's first batch resolves its schema
 the tenant's ``drift`` topic); canonical events are published after each commit. Both
 are best effort on top of SQL, which stays the record.
 
+The connector is built under the tenant's edge policy, derived again here from the
+engine's Settings and the tenant id (never from the stored configuration), so a run in a
+Ray actor is held to the same roots and allow-list as the API that accepted it.
+
 This is core logic (no Ray): the ConnectorActor calls :meth:`SyncEngine.run`.
 """
 
@@ -29,6 +33,7 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from autonomos.aam.drift import DriftPolicy
+from autonomos.aam.edge import EdgePolicies
 from autonomos.aam.events import CanonicalEvent, DriftDetected
 from autonomos.aam.fingerprint import fingerprint
 from autonomos.aam.landing import LandingError, LandingZone
@@ -44,6 +49,9 @@ from autonomos.connectors.base import (
     StateMessage,
     redact,
 )
+from autonomos.connectors.configs import join
+from autonomos.connectors.configs.base import texts
+from autonomos.connectors.edge import EdgePolicy
 from autonomos.connectors.registry import build_connector
 from autonomos.connectors.schema import StreamSchema
 from autonomos.events import EventBus, publisher
@@ -95,15 +103,16 @@ class SyncEngine:
         db: Database,
         landing: LandingZone,
         box: SecretBox,
+        edges: EdgePolicies,
         *,
         publish: Publish | None = None,
         publish_drift: PublishDrift | None = None,
         orphan_grace_s: float = DEFAULT_ORPHAN_GRACE_S,
         max_attempts: int = 3,
         backoff_s: float = 1.0,
-        connector_factory: Callable[[str, dict[str, Any]], Connector] = build_connector,
+        connector_factory: Callable[[str, dict[str, Any], EdgePolicy], Connector] = build_connector,
     ) -> None:
-        self.db, self.landing, self.box = db, landing, box
+        self.db, self.landing, self.box, self.edges = db, landing, box, edges
         self.publish, self.publish_drift = publish, publish_drift
         self.orphan_grace_s = orphan_grace_s
         self.max_attempts, self.backoff_s = max_attempts, backoff_s
@@ -117,6 +126,7 @@ class SyncEngine:
         bus: EventBus,
         tenant_id: uuid.UUID,
         box: SecretBox | None = None,
+        edges: EdgePolicies | None = None,
     ) -> SyncEngine:
         """The engine of one tenant's syncs (in-process or in its connector actor), landing
         under the data dir and publishing on the tenant's ``canonical``/``drift`` topics."""
@@ -124,6 +134,7 @@ class SyncEngine:
             db,
             LandingZone.from_settings(settings),
             box or SecretBox.from_settings(settings),
+            edges or EdgePolicies(settings),  # the tenant's policy, from Settings, each run
             publish=publisher(bus, tenant_id, "canonical"),
             publish_drift=publisher(bus, tenant_id, "drift"),
         )
@@ -144,12 +155,15 @@ class SyncEngine:
                 run.status = transition(status, SyncStatus.RUNNING)
                 run.started_at = utcnow()
             wanted = set(run.streams or ())
-            config = {**conn.config, **(self.box.decrypt(conn.secrets) if conn.secrets else {})}
+            config = join(conn.config, self.box.decrypt(conn.secrets) if conn.secrets else {})
             source_type, policy = conn.source_type, DriftPolicy(conn.drift_policy)
+            edge = await self.edges.for_tenant(s, tenant_id)
         final, error, error_type = SyncStatus.SUCCEEDED, None, None
         connector: Connector | None = None
         try:
-            connector = self.connector_factory(source_type, config)
+            connector = await anyio.to_thread.run_sync(
+                self.connector_factory, source_type, config, edge
+            )
             streams = await anyio.to_thread.run_sync(connector.discover)
             unknown = wanted - {st.name for st in streams}
             if unknown:
@@ -162,7 +176,7 @@ class SyncEngine:
         except SyncCancelled:
             final = SyncStatus.CANCELLED
         except ConnectorError as e:
-            secrets = connector.secrets() if connector else [str(v) for v in config.values()]
+            secrets = connector.secrets() if connector else texts(config)
             final, error, error_type = SyncStatus.FAILED, redact(str(e), secrets), e.failure.value
         except LandingError as e:  # the landing store failed: say so (it names no secret)
             log.warning("sync run %s: %s", run_id, e)

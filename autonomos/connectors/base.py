@@ -15,7 +15,7 @@ import abc
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 
@@ -31,6 +31,10 @@ __all__ = [
     "StateMessage",
     "redact",
 ]
+
+if TYPE_CHECKING:
+    from autonomos.connectors.configs import SourceConfig
+    from autonomos.connectors.edge import EdgePolicy
 
 
 class ConnectorError(AutonomosError):
@@ -71,16 +75,25 @@ def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
 
 
 class Connector(abc.ABC):
-    """Base of every connector. ``config`` is already decrypted; keep it off logs."""
+    """Base of every connector. ``config`` is already decrypted; keep it off logs.
+
+    ``config`` is validated by the source type's model (``options``). ``edge`` is the
+    tenant's edge policy: the platform always passes one (see ``registry``); ``None``
+    trusts the configuration, for library use and protocol tests only.
+    """
 
     kind: ClassVar[str]
-    secret_fields: ClassVar[tuple[str, ...]] = ()  # config keys encrypted at rest
+    config_model: ClassVar[type[SourceConfig]]
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Mapping[str, Any], *, edge: EdgePolicy | None = None) -> None:
+        self.options = self.config_model.parse(config)  # ConnectorError when invalid
         self.config = dict(config)
+        self.edge = edge
+        if edge is not None:
+            self.options.check_edge(edge)
 
     def secrets(self) -> list[str]:
-        return [str(self.config[k]) for k in self.secret_fields if self.config.get(k)]
+        return self.options.secret_values()
 
     @abc.abstractmethod
     def check(self) -> None:

@@ -1,9 +1,15 @@
-"""Files connector: CSV, JSON lines and Parquet from a directory, glob or fsspec URL.
+"""Files connector: CSV, JSON lines and Parquet from a folder, glob or URL.
 
 Streams: a file directly under the root is the stream named by its stem
 (``accounts.csv`` -> ``accounts``); files under a sub-directory are partitions of the
 stream named by that directory (``accounts/2024.csv`` -> ``accounts``). ``streams`` in the
-config overrides this with explicit globs.
+config overrides this with explicit globs, relative to ``path``.
+
+Under the platform every path goes through the tenant's edge policy: a local path must
+resolve inside the tenant's roots (a relative one is a folder of its upload area), each
+file listed is checked, and each file is checked again through the descriptor it is read
+from; URLs go through the scheme allow-list, and HTTP(S) connections reach only checked
+public addresses (redirects included). See ``autonomos.connectors.edge``.
 
 State (JSON)::
 
@@ -25,12 +31,14 @@ whose schema drifts between JSON chunks yields batches with different schemas.
 from __future__ import annotations
 
 import posixpath
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import fsspec
 import pyarrow as pa
 import pyarrow.compute as pc
+from fsspec.implementations.local import LocalFileSystem
 
 from autonomos.connectors import _files_formats as fmt
 from autonomos.connectors.base import (
@@ -42,46 +50,76 @@ from autonomos.connectors.base import (
     StateMessage,
     redact,
 )
+from autonomos.connectors.configs.files import FilesConfig, glob_base
+from autonomos.connectors.edge import EdgePolicy, LocalRoots, split_url
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
 
 _GLOB_CHARS = set("*?[")
-DEFAULT_BATCH_SIZE = 50_000
-# Bytes parsed at a time. Arrow reads several blocks ahead, so this bounds memory: 1 MiB
-# keeps a read near +60 MB RSS, 8 MiB near +300 MB. A CSV row must fit in one block.
-DEFAULT_BLOCK_SIZE = 1 << 20
+_HTTP = ("http", "https")
+# Arrow reads several blocks ahead, so ``block_size`` bounds memory: 1 MiB keeps a read
+# near +60 MB RSS, 8 MiB near +300 MB. A CSV row must fit in one block.
 MAX_BATCH_BYTES = 128 << 20  # flush a batch early when wide rows make it this big
 
 
+class GuardedLocalFileSystem(LocalFileSystem):
+    """The local filesystem whose every open goes through the tenant's roots."""
+
+    def __init__(self, roots: LocalRoots, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.roots = roots
+
+    def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        if mode != "rb":
+            raise PermissionError("the files connector only reads")
+        return self.roots.open(self._strip_protocol(path))
+
+
 class FilesConnector(Connector):
-    """Config keys: ``path`` (dir, glob or fsspec URL), ``format``, ``streams``
-    (stream -> glob), ``primary_key`` / ``cursor_field`` (stream -> fields / field),
-    ``batch_size``, ``block_size``, ``delimiter``, ``storage_options`` (fsspec)."""
+    """Config: see :class:`~autonomos.connectors.configs.files.FilesConfig`."""
 
     kind: ClassVar[str] = "files"
+    config_model = FilesConfig
+    options: FilesConfig
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        super().__init__(config)
-        if not self.config.get("path"):
-            raise ConnectorError("files connector: 'path' is required", FailureType.CONFIGURATION)
-        fmt_name = self.config.get("format")
-        if fmt_name is not None and fmt_name not in ("csv", "jsonl", "parquet"):
-            raise ConnectorError(
-                f"files connector: unknown format {fmt_name!r}", FailureType.CONFIGURATION
-            )
-        self.batch_size = int(self.config.get("batch_size", DEFAULT_BATCH_SIZE))
-        self.block_size = int(self.config.get("block_size", DEFAULT_BLOCK_SIZE))
+    def __init__(self, config: Mapping[str, Any], *, edge: EdgePolicy | None = None) -> None:
+        super().__init__(config, edge=edge)
+        self.batch_size = self.options.batch_size
+        self.block_size = self.options.block_size
         self.stats: dict[str, fmt.FileStats] = {}  # per file path, from the last read
-        self.fs, self.root, self._pattern = self._resolve(str(self.config["path"]))
+        self._roots = edge.local if edge is not None else None
+        self.fs, self.root, self._pattern = self._resolve()
 
-    def _resolve(self, url: str) -> tuple[fsspec.AbstractFileSystem, str, str | None]:
-        try:
-            fs, path = fsspec.core.url_to_fs(url, **self.config.get("storage_options", {}))
-        except (ImportError, ValueError) as exc:
-            raise self._error(f"cannot open {url!r}: {exc}", FailureType.CONFIGURATION) from exc
-        if _GLOB_CHARS & set(path):
-            parts = path.split("/")
-            stop = next(i for i, p in enumerate(parts) if _GLOB_CHARS & set(p))
-            return fs, "/".join(parts[:stop]) or "/", path
+    def _resolve(self) -> tuple[fsspec.AbstractFileSystem, str, str | None]:
+        o = self.options
+        fs: fsspec.AbstractFileSystem
+        if o.is_local:
+            if self._roots is not None:
+                fs = GuardedLocalFileSystem(self._roots, skip_instance_cache=True)
+                path = fs._strip_protocol(self._roots.absolute(o.local_path))
+            else:
+                fs = LocalFileSystem()
+                path = fs._strip_protocol(o.local_path)
+        else:
+            options: dict[str, Any] = dict(o.storage_options or {})
+            if o.scheme in _HTTP and self.edge is not None:
+                from autonomos.connectors.edge.http import aiohttp_client_factory
+
+                options["get_client"] = aiohttp_client_factory(self.edge.hosts)
+            elif options.get("endpoint_url") and self.edge is not None:
+                # the object store's own client resolves the endpoint again (no pinning)
+                endpoint = split_url(str(options["endpoint_url"]), _HTTP)
+                self.edge.hosts.resolve(endpoint.host, endpoint.port or 443, strict=True)
+            try:  # the scheme's class itself: no fsspec URL chaining ("a::b") ever applies
+                cls = fsspec.get_filesystem_class(o.scheme)
+                fs = cls(skip_instance_cache=True, **options)
+            except (ImportError, ValueError, TypeError) as exc:
+                raise self._error(
+                    f"cannot open {o.scheme} URLs: {type(exc).__name__}: {exc}",
+                    FailureType.CONFIGURATION,
+                ) from None
+            path = fs._strip_protocol(o.path)
+        if _is_glob(path, o.scheme):
+            return fs, glob_base(path), path
         return fs, path.rstrip("/") or "/", None
 
     def _error(self, message: str, failure: FailureType) -> ConnectorError:
@@ -90,8 +128,8 @@ class FilesConnector(Connector):
     # -- listing ---------------------------------------------------------------------
 
     def _format(self, path: str) -> fmt.Format | None:
-        if self.config.get("format"):
-            return self.config["format"]
+        if self.options.format:
+            return self.options.format
         name = path.lower()
         for comp in fmt.COMPRESSIONS:
             name = name.removesuffix(comp)
@@ -109,21 +147,29 @@ class FilesConnector(Connector):
                 paths = []
         except OSError as exc:
             raise self._error(f"cannot list {self.root!r}: {exc}", FailureType.TRANSIENT) from exc
-        return sorted(p for p in paths if self._format(p) and not self.fs.isdir(p))
+        return self._checked(p for p in paths if self._format(p) and not self.fs.isdir(p))
+
+    def _checked(self, paths: Iterator[str] | list[str]) -> list[str]:
+        """Sorted paths, each resolved inside the tenant's roots (local paths)."""
+        found = sorted(paths)
+        if self._roots is not None:
+            for path in found:
+                self._roots.check(path, "file")
+        return found
 
     def streams(self) -> dict[str, list[str]]:
         """Stream name -> sorted file paths."""
-        explicit: Mapping[str, str] = self.config.get("streams") or {}
+        explicit: Mapping[str, str] = self.options.streams or {}
         out: dict[str, list[str]] = {}
-        if explicit:
+        if explicit:  # globs relative to the root (the model refuses '/', '..' and URLs)
             for name, pattern in explicit.items():
-                full = (
-                    pattern
-                    if "://" in pattern or pattern.startswith("/")
-                    else (posixpath.join(self.root, pattern))
-                )
-                found = self.fs.glob(self.fs._strip_protocol(full))
-                out[name] = sorted(p for p in found if self._format(p))
+                try:
+                    found = self.fs.glob(posixpath.join(self.root, pattern))
+                except OSError as exc:
+                    raise self._error(
+                        f"cannot list stream {name!r}: {exc}", FailureType.TRANSIENT
+                    ) from None
+                out[name] = self._checked(p for p in found if self._format(p))
             return out
         root = self.root if self.fs.isdir(self.root) else posixpath.dirname(self.root)
         for path in self._list():
@@ -144,13 +190,13 @@ class FilesConnector(Connector):
     def check(self) -> None:
         if not self.streams():
             raise self._error(
-                f"no csv/jsonl/parquet files at {self.config['path']!r}",
+                f"no csv/jsonl/parquet files at {self.options.path!r}",
                 FailureType.CONFIGURATION,
             )
 
     def discover(self) -> list[StreamSchema]:
-        pks: Mapping[str, list[str]] = self.config.get("primary_key") or {}
-        cursors: Mapping[str, str] = self.config.get("cursor_field") or {}
+        pks: Mapping[str, list[str]] = self.options.primary_key
+        cursors: Mapping[str, str] = self.options.cursor_field
         out = []
         for name, files in self.streams().items():
             fields: dict[str, FieldSpec] = {}
@@ -184,7 +230,7 @@ class FilesConnector(Connector):
 
     def _delimiter(self, path: str) -> str:
         default = "\t" if ".tsv" in path.lower() else ","
-        return str(self.config.get("delimiter", default))
+        return self.options.delimiter or default
 
     def read(self, stream: str, state: Mapping[str, Any] | None) -> Iterator[ReadItem]:
         st: dict[str, Any] = {
@@ -193,7 +239,7 @@ class FilesConnector(Connector):
         for key in ("cursor", "max_cursor"):
             if state and state.get(key) is not None:
                 st[key] = state[key]
-        cursor_field = (self.config.get("cursor_field") or {}).get(stream)
+        cursor_field = self.options.cursor_field.get(stream)
         files = self._files(stream)
         failed: list[str] = []
         for path in files:
@@ -257,6 +303,14 @@ class FilesConnector(Connector):
         entry["done"] = True
         entry["invalid_rows"] = stats.invalid_rows
         yield StateMessage(_copy(st))
+
+
+def _is_glob(path: str, scheme: str | None) -> bool:
+    """Whether ``path`` is a pattern; in an HTTP(S) URL only a ``*`` in its path is (a
+    ``?`` starts the query, ``[`` an IPv6 host)."""
+    if scheme in _HTTP:
+        return "*" in urllib.parse.urlsplit(path).path
+    return bool(_GLOB_CHARS & set(path))
 
 
 def _rebatch(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:

@@ -25,7 +25,6 @@ import logging
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,6 +39,8 @@ from autonomos.connectors.base import (
     StateMessage,
     redact,
 )
+from autonomos.connectors.configs.databases import MongoConfig, mongo_hosts
+from autonomos.connectors.edge import EdgePolicy
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
 
 log = logging.getLogger(__name__)
@@ -50,30 +51,6 @@ _AUTH_CODES = {13, 18, 8000}  # Unauthorized, AuthenticationFailed, Atlas bad au
 _TRANSIENT_CODES = {6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
 _DECIMAL_QUANTUM = Decimal(1).scaleb(-9)  # decimal128(38, 9)
 _NUMERIC = {FieldType.INTEGER, FieldType.NUMBER, FieldType.DECIMAL}
-
-
-@dataclass(frozen=True)
-class MongoConfig:
-    """The connection settings, validated once; the URI (a secret) stays in ``config``."""
-
-    database: str
-    collections: tuple[str, ...] | None = None  # None: every non-system collection
-    sample_size: int = 1000
-    cursor_field: dict[str, str] = field(default_factory=dict)  # collection -> field
-    batch_size: int = 1000
-
-    @classmethod
-    def parse(cls, config: Mapping[str, Any]) -> MongoConfig:
-        if not config.get("uri") or not config.get("database"):
-            raise ConnectorError("MongoDB needs 'uri' and 'database'", FailureType.CONFIGURATION)
-        collections = config.get("collections")
-        return cls(
-            database=str(config["database"]),
-            collections=tuple(collections) if collections else None,
-            sample_size=max(1, int(config.get("sample_size") or cls.sample_size)),
-            cursor_field=dict(config.get("cursor_field") or {}),
-            batch_size=max(1, int(config.get("batch_size") or cls.batch_size)),
-        )
 
 
 def _pymongo() -> Any:
@@ -102,14 +79,27 @@ def _default_client(uri: str) -> Any:
 
 
 class MongoConnector(Connector):
+    """Config: see :class:`~autonomos.connectors.configs.databases.MongoConfig`.
+
+    With ``AUTONOMOS_CONNECTOR_BLOCK_PRIVATE`` the seed hosts (an SRV URI: the hosts its
+    SRV record names) are resolved and checked before the client is created.
+    Restriction: the driver resolves them again itself, and replica-set members that a
+    server announces are not checked.
+    """
+
     kind = "mongodb"
-    secret_fields = ("uri",)
+    config_model = MongoConfig
+    options: MongoConfig
 
     def __init__(
-        self, config: Mapping[str, Any], *, client_factory: ClientFactory | None = None
+        self,
+        config: Mapping[str, Any],
+        *,
+        client_factory: ClientFactory | None = None,
+        edge: EdgePolicy | None = None,
     ) -> None:
-        super().__init__(config)
-        self.settings = MongoConfig.parse(self.config)
+        super().__init__(config, edge=edge)
+        self.settings = self.options
         self._client_factory = client_factory or _default_client
         self._client: Any = None
         self._schemas: dict[str, StreamSchema] = {}
@@ -159,8 +149,20 @@ class MongoConnector(Connector):
 
     def _db(self) -> Any:
         if self._client is None:
-            self._client = self._client_factory(str(self.config["uri"]))
+            if self.edge is not None and self.edge.block_private_databases:
+                for host, port in self._seed_hosts():
+                    self.edge.check_database_host(host, port, strict=True)
+            self._client = self._client_factory(self.options.uri)
         return self._client[self.settings.database]
+
+    def _seed_hosts(self) -> list[tuple[str, int]]:
+        if not self.options.is_srv:
+            return mongo_hosts(self.options.uri)
+        _pymongo()
+        from pymongo import uri_parser
+
+        parsed = uri_parser.parse_uri(self.options.uri, connect_timeout=10)
+        return [(str(h), int(p)) for h, p in parsed["nodelist"]]
 
     def _collection_names(self) -> list[str]:
         existing = [n for n in self._db().list_collection_names() if not n.startswith("system.")]

@@ -23,8 +23,6 @@ from typing import Any, ClassVar
 
 import psycopg
 import pyarrow as pa
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from autonomos.connectors import _postgres_catalog as catalog
 from autonomos.connectors.base import (
@@ -36,9 +34,10 @@ from autonomos.connectors.base import (
     StateMessage,
     redact,
 )
+from autonomos.connectors.configs.databases import PostgresConfig, pg_url
+from autonomos.connectors.edge import EdgePolicy
 from autonomos.connectors.schema import FieldType, StreamSchema
 
-DEFAULT_BATCH_SIZE = 10_000
 CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_MS = 300_000
 
@@ -72,32 +71,23 @@ def classify(exc: BaseException) -> FailureType:
 
 
 class PostgresConnector(Connector):
-    """Config keys: ``url`` (SQLAlchemy URL, any postgres driver name), ``password``
-    (optional, overrides the URL's), ``schemas`` (default ``["public"]``), ``tables``
-    (optional ``table`` or ``schema.table`` names), ``batch_size`` (10 000),
-    ``cursor_field`` (table -> column, overrides the discovered default)."""
+    """Config: see :class:`~autonomos.connectors.configs.databases.PostgresConfig`.
+
+    With ``AUTONOMOS_CONNECTOR_BLOCK_PRIVATE`` the host is resolved and checked before
+    connecting, and libpq connects to the checked address (``hostaddr``) while TLS still
+    verifies the host name.
+    """
 
     kind: ClassVar[str] = "postgres"
-    secret_fields: ClassVar[tuple[str, ...]] = ("url", "password")
+    config_model = PostgresConfig
+    options: PostgresConfig
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        super().__init__(config)
-        try:
-            url = make_url(str(self.config.get("url", "")))
-        except ArgumentError as exc:
-            raise ConnectorError(
-                "postgres connector: 'url' is not a valid database URL",
-                FailureType.CONFIGURATION,
-            ) from exc
-        if not url.drivername.startswith("postgresql"):
-            raise ConnectorError(
-                f"postgres connector: unsupported URL scheme {url.drivername!r}",
-                FailureType.CONFIGURATION,
-            )
-        self._url = url.set(drivername="postgresql+psycopg")
-        self.schemas: list[str] = list(self.config.get("schemas") or ["public"])
-        self.tables: list[str] | None = self.config.get("tables")
-        self.batch_size = int(self.config.get("batch_size", DEFAULT_BATCH_SIZE))
+    def __init__(self, config: Mapping[str, Any], *, edge: EdgePolicy | None = None) -> None:
+        super().__init__(config, edge=edge)
+        self._url = pg_url(self.options.url).set(drivername="postgresql+psycopg")
+        self.schemas: list[str] = list(self.options.schemas)
+        self.tables: list[str] | None = self.options.tables
+        self.batch_size = self.options.batch_size
         self._conn: psycopg.Connection[Any] | None = None
         self._streams: dict[str, catalog.Table] | None = None
 
@@ -117,11 +107,17 @@ class PostgresConnector(Connector):
         u = self._url
         try:
             params: dict[str, Any] = {k: str(v) for k, v in u.query.items()}
+            if self.edge is not None:
+                checked = self.edge.check_database_host(
+                    self.options.host, self.options.port, strict=True
+                )
+                if checked:
+                    params["hostaddr"] = checked[0]  # connect where the check looked
             params.update(
                 host=u.host or "localhost",
                 port=u.port or 5432,
                 user=u.username,
-                password=self.config.get("password") or u.password,
+                password=self.options.password or u.password,
                 dbname=u.database,
                 connect_timeout=CONNECT_TIMEOUT_S,
                 options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
@@ -151,7 +147,7 @@ class PostgresConnector(Connector):
                 tables = catalog.load(self._connect(), self.schemas, self.tables)
             except psycopg.Error as exc:
                 raise self._error("discover", exc) from None
-            overrides: Mapping[str, str] = self.config.get("cursor_field") or {}
+            overrides: Mapping[str, str] = self.options.cursor_field
             for t in tables.values():
                 chosen = overrides.get(t.stream) or overrides.get(t.name)
                 if chosen:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from autonomos.connectors.base import Connector, ConnectorError, FailureType
+from autonomos.connectors.configs import CONFIGS, SourceConfig
+from autonomos.connectors.edge import EdgePolicy
 
 _KINDS: dict[str, str] = {
     "files": "autonomos.connectors.files:FilesConnector",
@@ -30,24 +32,26 @@ def connector_class(source_type: str) -> type[Connector]:
     return cls
 
 
-def build_connector(source_type: str, config: Mapping[str, Any]) -> Connector:
-    """Instantiate a connector; invalid configuration is a CONFIGURATION ConnectorError."""
+def config_model(source_type: str) -> type[SourceConfig]:
+    """The configuration model of ``source_type`` (no connector module imported)."""
+    try:
+        return CONFIGS[source_type]
+    except KeyError:
+        raise ConnectorError(
+            f"unknown source type {source_type!r}; known: {', '.join(SOURCE_TYPES)}",
+            FailureType.CONFIGURATION,
+        ) from None
+
+
+def build_connector(source_type: str, config: Mapping[str, Any], edge: EdgePolicy) -> Connector:
+    """Instantiate a connector under the tenant's edge policy; an invalid or refused
+    configuration is a CONFIGURATION ConnectorError (the message never quotes a secret)."""
     cls = connector_class(source_type)
     try:
-        return cls(config)
+        return cls(config, edge=edge)
     except ConnectorError:
         raise
     except (TypeError, ValueError, KeyError) as e:
         raise ConnectorError(
-            f"invalid {source_type} configuration: {e}", FailureType.CONFIGURATION
+            f"invalid {source_type} configuration: {type(e).__name__}", FailureType.CONFIGURATION
         ) from None
-
-
-def split_secrets(
-    source_type: str, config: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(plain config, secrets) — secrets are stored encrypted, never in plain config."""
-    secret_keys = set(connector_class(source_type).secret_fields)
-    plain = {k: v for k, v in config.items() if k not in secret_keys}
-    secrets = {k: v for k, v in config.items() if k in secret_keys}
-    return plain, secrets

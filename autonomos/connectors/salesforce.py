@@ -38,6 +38,9 @@ from autonomos.connectors.base import (
     StateMessage,
     redact,
 )
+from autonomos.connectors.configs.salesforce import SalesforceConfig, base_url, http_schemes
+from autonomos.connectors.edge import EdgePolicy
+from autonomos.connectors.edge.http import guarded_httpx_client
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
 
 log = logging.getLogger(__name__)
@@ -67,42 +70,6 @@ _TYPES: dict[str, FieldType] = {
 
 
 @dataclass(frozen=True)
-class SalesforceConfig:
-    """The connection settings, validated once; the secrets stay in ``Connector.config``."""
-
-    login_url: str = "https://login.salesforce.com"
-    instance_url: str | None = None  # taken from the token response when absent
-    auth: AuthFlow = "client_credentials"
-    api_version: str = "v60.0"
-    objects: tuple[str, ...] = ("Account", "Contact", "Opportunity")
-    batch_size: int = 2000  # Salesforce honours 200..2000 records per query page
-
-    @classmethod
-    def parse(cls, config: Mapping[str, Any]) -> SalesforceConfig:
-        auth = config.get("auth", "client_credentials")
-        if auth not in ("client_credentials", "password"):
-            raise _config_error(f"auth must be client_credentials or password, not {auth!r}")
-        required = ["client_id", "client_secret"]
-        required += ["username", "password"] if auth == "password" else []
-        if missing := [k for k in required if not config.get(k)]:
-            raise _config_error(f"missing Salesforce setting(s): {', '.join(missing)}")
-        objects = tuple(config.get("objects") or cls.objects)
-        if bad := [o for o in objects if not _OBJECT.match(str(o))]:
-            raise _config_error(f"not sObject names: {bad}")
-        version = str(config.get("api_version", cls.api_version))
-        return cls(
-            login_url=str(config.get("login_url") or cls.login_url).rstrip("/"),
-            instance_url=(str(config["instance_url"]).rstrip("/"))
-            if config.get("instance_url")
-            else None,
-            auth=auth,
-            api_version=version if version.startswith("v") else f"v{version}",
-            objects=objects,
-            batch_size=min(max(int(config.get("batch_size") or cls.batch_size), 200), 2000),
-        )
-
-
-@dataclass(frozen=True)
 class RetryPolicy:
     """Bounded exponential backoff with jitter for transient failures."""
 
@@ -119,21 +86,33 @@ def _config_error(message: str) -> ConnectorError:
 
 
 class SalesforceConnector(Connector):
+    """Config: see :class:`~autonomos.connectors.configs.salesforce.SalesforceConfig`.
+
+    Under an edge policy every connection (login URL, instance URL, the instance URL the
+    OAuth answer returns) reaches only checked public addresses, and redirects are not
+    followed: a token request answered elsewhere never carries the secrets along.
+    """
+
     kind = "salesforce"
-    secret_fields = ("client_secret", "password", "security_token")
+    config_model = SalesforceConfig
+    options: SalesforceConfig
 
     def __init__(
         self,
         config: Mapping[str, Any],
         *,
+        edge: EdgePolicy | None = None,
         http: httpx.Client | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        super().__init__(config)
-        self.settings = SalesforceConfig.parse(self.config)
-        self._http = http or httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
+        super().__init__(config, edge=edge)
+        self.settings = self.options
+        timeout = httpx.Timeout(60.0, connect=10.0)
+        if http is None and edge is not None:
+            http = guarded_httpx_client(edge.hosts, timeout)
+        self._http = http or httpx.Client(timeout=timeout)
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._jitter = jitter
@@ -211,12 +190,12 @@ class SalesforceConnector(Connector):
     def _authenticate(self) -> None:
         form = {
             "grant_type": self.settings.auth,
-            "client_id": self.config["client_id"],
-            "client_secret": self.config["client_secret"],
+            "client_id": self.settings.client_id,
+            "client_secret": self.settings.client_secret,
         }
         if self.settings.auth == "password":
-            form["username"] = self.config["username"]
-            form["password"] = self.config["password"] + self.config.get("security_token", "")
+            form["username"] = self.settings.username or ""
+            form["password"] = (self.settings.password or "") + (self.settings.security_token or "")
         url = f"{self.settings.login_url}/services/oauth2/token"
         response = self._send("POST", url, what="OAuth token", data=form)
         if response.status_code in (400, 401):
@@ -231,7 +210,20 @@ class SalesforceConnector(Connector):
         self._raise_for_status(response, "OAuth token")
         token = response.json()
         self._token = token["access_token"]
-        self._instance_url = self.settings.instance_url or token["instance_url"].rstrip("/")
+        self._instance_url = self.settings.instance_url or self._answered_instance(token)
+
+    def _answered_instance(self, token: Mapping[str, Any]) -> str:
+        """The instance URL the OAuth answer names: checked like a configured one."""
+        url = str(token.get("instance_url") or "")
+        try:
+            parsed = base_url(url)
+        except ValueError:
+            raise self._error(
+                "Salesforce OAuth answer: instance_url is not an https URL", FailureType.TERMINAL
+            ) from None
+        if self.edge is not None:
+            self.edge.check_url(parsed, http_schemes(self.edge))
+        return parsed
 
     def _get(
         self,

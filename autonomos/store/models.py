@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autonomos.store.base import Base, JSONType, TenantOwned, utcnow
@@ -36,6 +36,12 @@ class Tenant(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Local folders the operator granted this tenant's files connections (absolute,
+    # resolved): `autonomos ingest files --path`, the demo's mock_sources/. Written by the
+    # CLI only, never through the API: anyone can register a tenant.
+    files_roots: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, server_default=text("'[]'")
+    )
 
 
 class LoginDirectory(Base):

@@ -162,3 +162,11 @@ def _set_rls_context(session: Session, _tx: SessionTransaction, conn: Connection
         conn.execute(
             text("SELECT set_config('app.tenant_id', :tid, true)"), {"tid": str(tenant_id)}
         )
+
+
+def session_tenant(session: AsyncSession) -> uuid.UUID:
+    """The tenant a tenant session works for (``TenantContextError`` for a global one)."""
+    tenant_id = session.info.get(TENANT_KEY)
+    if not isinstance(tenant_id, uuid.UUID):
+        raise TenantContextError("this needs a tenant session")
+    return tenant_id

@@ -25,6 +25,7 @@ from autonomos.serve_apps.api.routes import (
     repair,
     telemetry,
     tenant,
+    uploads,
     users,
 )
 from autonomos.store import migrate
@@ -61,7 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, auth, users, tenant, aam, telemetry, graph, jobs, repair, dcl):
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        larger_bodies={uploads.UPLOADS_PATH: settings.upload_max_bytes},
+    )
+    for module in (health, auth, users, tenant, aam, uploads, telemetry, graph, jobs, repair, dcl):
         app.include_router(module.router)
     return app

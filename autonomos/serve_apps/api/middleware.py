@@ -3,7 +3,7 @@
 - Request ids: taken from ``X-Request-ID`` when sane, else generated; echoed back and
   stored on ``request.state`` so error logs and audit rows can quote it.
 - Body limit: a declared or streamed body over ``max_body_bytes`` gets 413 before the
-  app parses it.
+  app parses it; routes that take files (uploads) have their own, larger limit.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -45,9 +46,12 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: lis
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, larger_bodies: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger_bodies = dict(larger_bodies or {})  # exact path -> its body limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,7 +68,7 @@ class RequestContextMiddleware:
         request_id = request_id or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         id_header = (b"x-request-id", request_id.encode())
-        limit = self.max_body_bytes
+        limit = self.larger_bodies.get(scope.get("path", ""), self.max_body_bytes)
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _send_json(
                 send,

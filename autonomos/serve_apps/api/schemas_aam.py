@@ -134,3 +134,27 @@ class ConnectorDTO(BaseModel):
 class ConnectorList(BaseModel):
     connectors: list[ConnectorDTO]
     total: int
+
+
+class UploadedFile(BaseModel):
+    name: str
+    bytes: int
+
+
+class UploadOut(BaseModel):
+    path: str = Field(
+        description="The folder, as a files connection's `path` (relative paths are folders "
+        "of the tenant's upload area)"
+    )
+    files: list[UploadedFile]
+
+
+class UploadFolderOut(BaseModel):
+    name: str
+    path: str
+    files: list[UploadedFile]
+    bytes: int
+
+
+class UploadFolderList(BaseModel):
+    folders: list[UploadFolderOut]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 
 async def _run(args: dict[str, str]) -> str:
+    from autonomos.aam.edge import EdgePolicies
     from autonomos.aam.landing import LandingZone
     from autonomos.aam.sync import SyncEngine
     from autonomos.store.secrets import SecretBox
@@ -30,7 +31,10 @@ async def _run(args: dict[str, str]) -> str:
     db = Database(settings.app_database_url)
     try:
         engine = SyncEngine(
-            db, LandingZone(Path(args["landing"])), SecretBox.from_settings(settings)
+            db,
+            LandingZone(Path(args["landing"])),
+            SecretBox.from_settings(settings),
+            EdgePolicies(settings),
         )
         status = await engine.run(uuid.UUID(args["tenant_id"]), uuid.UUID(args["run_id"]))
     finally:

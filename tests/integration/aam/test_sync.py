@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from autonomos.aam.edge import EdgePolicies
 from autonomos.aam.landing import LandingZone
 from autonomos.aam.sync import SyncEngine
 from autonomos.config import Settings
@@ -38,7 +39,11 @@ async def db(settings: Settings):
 @pytest.fixture
 def engine(db: Database, settings: Settings, tmp_path: Path) -> SyncEngine:
     return SyncEngine(
-        db, LandingZone(tmp_path / "landing"), SecretBox.from_settings(settings), backoff_s=0.01
+        db,
+        LandingZone(tmp_path / "landing"),
+        SecretBox.from_settings(settings),
+        EdgePolicies(settings),
+        backoff_s=0.01,
     )
 
 

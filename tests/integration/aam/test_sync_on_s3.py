@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
+from autonomos.aam.edge import EdgePolicies
 from autonomos.aam.landing import LandingZone
 from autonomos.aam.sync import SyncEngine
 from autonomos.config import Settings
@@ -86,7 +87,9 @@ async def test_sync_lands_on_s3_and_views_read_it(
             await s.flush()
             cid = conn.id
         zone = LandingZone.from_settings(node)
-        engine = SyncEngine(db, zone, SecretBox.from_settings(node), orphan_grace_s=0)
+        engine = SyncEngine(
+            db, zone, SecretBox.from_settings(node), EdgePolicies(node), orphan_grace_s=0
+        )
 
         run = await run_sync(engine, db, tid, cid)
         assert run.status == "succeeded" and run.records_written == 120, run.error
@@ -177,7 +180,9 @@ async def test_an_unreachable_landing_store_fails_the_run_with_the_reason(
             s.add(conn)
             await s.flush()
             cid = conn.id
-        engine = SyncEngine(db, LandingZone.from_settings(node), SecretBox.from_settings(node))
+        engine = SyncEngine(
+            db, LandingZone.from_settings(node), SecretBox.from_settings(node), EdgePolicies(node)
+        )
         run = await run_sync(engine, db, tid, cid)
         assert (run.status, run.error_type) == ("failed", "transient")
         assert run.error and "landing" in run.error and "s3://gone/zone" in run.error

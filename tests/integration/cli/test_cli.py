@@ -180,3 +180,15 @@ def test_ingest_errors(env: dict[str, str], args: tuple[str, ...], code: int, me
     r = run(env, "ingest", "files", *args)
     assert r.exit_code == code, r.output
     assert message.lower() in r.output.lower() and "Traceback" not in r.output
+
+
+def test_ingest_never_grants_the_data_dir(env: dict[str, str], tmp_path: Path) -> None:
+    data = Path(env["AUTONOMOS_DATA_DIR"])
+    (data / "landing").mkdir(parents=True)
+    cid = "6f1c1d1e-0000-4000-8000-000000000003"
+    for path in (data, data / "landing", tmp_path):  # the data dir, inside it, around it
+        r = run(
+            env, "ingest", "files", "--connection-id", cid, "--namespace", "x", "--path", str(path)
+        )
+        assert r.exit_code == 2, r.output
+        assert "data dir" in r.output and "Traceback" not in r.output

@@ -1,4 +1,4 @@
-"""FilesConnector against real files in tmp_path (and fsspec's memory filesystem)."""
+"""FilesConnector against real files in tmp_path and over HTTP (a local server)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 from typing import Any
 
-import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from autonomos.aam.edge import edge_policy
 from autonomos.connectors import ConnectorError, FailureType, FieldType, RecordBatchMessage
 from autonomos.connectors.files import FilesConnector
+from tests.conftest import make_settings
+from tests.integration.connectors.http_files import FilesServer
 
 
 def read_all(conn: FilesConnector, stream: str, state: Any = None) -> tuple[list[dict], dict]:
@@ -99,11 +102,18 @@ def test_partition_directory_glob_url_and_memory_fs(tmp_path: Path) -> None:
     explicit = FilesConnector({"path": str(tmp_path), "streams": {"all_ids": "accounts/part-*"}})
     assert len(read_all(explicit, "all_ids")[0]) == 3
 
-    fs = fsspec.filesystem("memory")
-    fs.pipe("/autonomos-test/crm/leads.jsonl", b'{"id": 1}\n{"id": 2}\n')
-    mem = FilesConnector({"path": "memory://autonomos-test/crm"})
-    assert read_all(mem, "leads")[0] == [{"id": 1}, {"id": 2}]
-    fs.rm("/autonomos-test", recursive=True)
+
+def test_url_read_through_the_guarded_http_client(tmp_path: Path) -> None:
+    """An allow-listed HTTP source is read through the client that checks each address."""
+    (tmp_path / "leads.jsonl").write_bytes(b'{"id": 1}\n{"id": 2}\n')
+    settings = make_settings(
+        tmp_path / "data", files_schemes=["https", "http"], files_allowed_hosts=["localhost"]
+    )
+    edge = edge_policy(settings, uuid.uuid4())
+    with FilesServer(tmp_path) as server:
+        conn = FilesConnector({"path": f"{server.url('localhost')}/leads.jsonl"}, edge=edge)
+        assert read_all(conn, "leads")[0] == [{"id": 1}, {"id": 2}]
+        assert server.requests
 
 
 def test_missing_path_is_a_configuration_error(tmp_path: Path) -> None:

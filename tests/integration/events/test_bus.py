@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from autonomos.aam.drift import DriftEvent
+from autonomos.aam.edge import EdgePolicies
 from autonomos.aam.events import CanonicalEvent, DriftDetected
 from autonomos.aam.landing import LandingZone
 from autonomos.aam.sync import SyncEngine
@@ -200,6 +201,7 @@ async def test_sync_engine_publishes_canonical_events_to_redis(
         db,
         LandingZone(tmp_path / "landing"),
         SecretBox.from_settings(settings),
+        EdgePolicies(settings),
         publish=publisher(redis_bus, tid, "canonical"),
         backoff_s=0.01,
     )
@@ -265,6 +267,7 @@ async def test_sync_engine_publishes_stored_drift(
         db,
         LandingZone(tmp_path / "landing"),
         SecretBox.from_settings(settings),
+        EdgePolicies(settings),
         publish_drift=publisher(bus, tid, "drift"),
         backoff_s=0.01,
     )

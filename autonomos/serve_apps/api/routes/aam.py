@@ -181,7 +181,7 @@ async def check_connection(
 ) -> CheckOut:
     """Try to reach the source; a failure is reported in the body, classified."""
     conn = await service.get(session, connection_id)
-    result = await service.check(conn)
+    result = await service.check(session, conn)
     return CheckOut(**result.__dict__)
 
 
@@ -191,7 +191,7 @@ async def discover_connection(
 ) -> DiscoverOut:
     conn = await service.get(session, connection_id)
     try:
-        streams = await service.discover(conn)
+        streams = await service.discover(session, conn)
     except TimeoutError:
         raise ApiError(504, "source_timeout", "the source did not answer in time") from None
     return DiscoverOut(
