@@ -43,10 +43,12 @@ class ConnectorActor:
         # to create the actor and should not pay for pyarrow and the connectors.
         from autonomos.aam.landing import LandingZone
         from autonomos.aam.sync import SyncEngine
+        from autonomos.common.private_files import restrict_umask
         from autonomos.events import bus_from_url, publisher
         from autonomos.store.secrets import SecretBox
         from autonomos.store.session import Database
 
+        restrict_umask()  # landed Parquet is private (0600 in 0700 folders)
         self.tenant_id, self.connection_id = tenant_id, UUID(str(connection_id))
         bus = bus_from_url(settings.redis_url)
         self.engine: SyncEngine = SyncEngine(

@@ -40,7 +40,9 @@ class RepairAgent:
     def __init__(self, settings: Settings, tenant_id: uuid.UUID) -> None:
         self.tenant_id = tenant_id
         from autonomos.aam.repair.agent import RepairService
+        from autonomos.common.private_files import restrict_umask
 
+        restrict_umask()  # the embeddings cache it may write is private (0600)
         self.service: RepairService = RepairService.from_settings(settings)
         self._lock = asyncio.Lock()  # one event at a time: proposals supersede in order
         self._in_flight = 0

@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.aam.repair.suggest import tenant_memory
+from autonomos.common.private_files import restrict_umask
 from autonomos.config import Settings, SettingsError
 from autonomos.jobs.mapping import (
     Report,
@@ -185,6 +186,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restrict_umask()  # what the job writes in the data dir is private (0600)
     args = _parse(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
