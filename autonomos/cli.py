@@ -155,27 +155,32 @@ def do_migrate(settings: Settings, revision: str = "head") -> None:
         fail(f"migration failed: {type(e).__name__}: {e}")
 
 
-async def _ensure_demo(settings: Settings) -> None:
-    """Create the demo tenant once; its credentials are kept (0600) in the data dir."""
+async def _ensure_demo(settings: Settings) -> str:
+    """Create the demo tenant once; its id. Its credentials are kept (0600) in the data dir.
+
+    Found by its admin's e-mail, not by its name: tenant names are not unique, so anyone
+    may have registered another "Demo Corp".
+    """
     from autonomos.auth.service import AuthService
+    from autonomos.common.private_files import write_private
+    from autonomos.store.models import LoginDirectory
     from autonomos.store.session import Database
 
-    creds_file = settings.data_dir / "demo_credentials.json"
     db = Database(settings.app_database_url)
     try:
-        auth = AuthService.from_settings(settings, db)
-        from sqlalchemy import select
-
-        from autonomos.store.models import Tenant
-
         async with db.global_session() as s:
-            exists = await s.scalar(select(Tenant).where(Tenant.name == DEMO_TENANT))
-        if exists:
-            return
+            entry = await s.get(LoginDirectory, DEMO_EMAIL)
+        if entry is not None:
+            return str(entry.tenant_id)
         password = secrets.token_urlsafe(12)
-        await auth.register(DEMO_TENANT, DEMO_EMAIL, password, "Demo Admin")
-        creds_file.write_text(json.dumps({"email": DEMO_EMAIL, "password": password}))
-        creds_file.chmod(0o600)
+        auth = AuthService.from_settings(settings, db)
+        tenant, _ = await auth.create_tenant(DEMO_TENANT, DEMO_EMAIL, password, "Demo Admin")
+        write_private(
+            settings.data_dir / "demo_credentials.json",
+            json.dumps({"email": DEMO_EMAIL, "password": password}),
+            replace=True,
+        )
+        return str(tenant.id)
     finally:
         await db.dispose()
 
@@ -186,7 +191,9 @@ def up(
 ) -> None:
     """Start local Ray, migrate, deploy the API on Serve and (demo mode) a demo tenant."""
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from autonomos.common.private_files import secure_data_dir
+
+    secure_data_dir(settings.data_dir)
     address = settings.ray_address or start_local_ray(settings)
     with out.status("Migrating the database"):
         do_migrate(settings)
@@ -208,20 +215,18 @@ def up(
     base = f"http://{settings.serve_host}:{settings.serve_port}"
     out.print(f"[green]✓[/] API ready at {base}  (docs {base}/docs)")
     if settings.demo_mode:
-        run_async(lambda: _ensure_demo(settings))
+        demo = run_async(lambda: _ensure_demo(settings))
         saved = json.loads((settings.data_dir / "demo_credentials.json").read_text())
         login = f"{saved['email']} / {saved['password']}"
         out.print(f"[bold]Demo tenant[/] {DEMO_TENANT!r}: login {login}")
         if MOCK_SOURCES.is_dir():
             with out.status("Syncing the demo sources (mock_sources/)"):
-                run = _ingest(
-                    settings, DEMO_TENANT, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources"
-                )
+                run = _ingest(settings, demo, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources")
             out.print(f"[green]✓[/] demo sources synced: {run.status}, {run.records_written} rows")
             with out.status("Mapping the demo sources onto the ontology, building the views"):
                 from autonomos.jobs.batch_map import map_tenant
 
-                report = run_async(lambda: map_tenant(settings, DEMO_TENANT))
+                report = run_async(lambda: map_tenant(settings, demo))
             active = sum(s.active for s in report.streams)
             proposed = sum(s.proposed for s in report.streams)
             out.print(
@@ -301,7 +306,7 @@ def tenants_create(
         ),
     ],
 ) -> None:
-    """Create a tenant and its first admin."""
+    """Create a tenant and its first admin (refused if a tenant already has that name)."""
     from autonomos.serve_apps.api.schemas import RegisterIn
 
     body = parse_input(RegisterIn, tenant_name=name, email=admin_email, password=admin_password)
@@ -314,8 +319,8 @@ def tenants_create(
 
         db = Database(settings.app_database_url)
         try:
-            return await AuthService.from_settings(settings, db).register(
-                body.tenant_name, body.email, body.password
+            return await AuthService.from_settings(settings, db).create_tenant(
+                body.tenant_name, body.email, body.password, unique_name=True
             )
         finally:
             await db.dispose()
@@ -517,6 +522,9 @@ def map_diff(
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    from autonomos.common.private_files import restrict_umask
+
+    restrict_umask()  # what a command writes in the data dir is private (0600)
     app()
 
 

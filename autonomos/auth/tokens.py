@@ -175,6 +175,7 @@ class AccessClaims:
     jti: str
     iat: int
     exp: int
+    sid: str | None = None  # the login session (optional here; the API requires it)
 
 
 # pyjwt exception -> client-safe reason. Order matters: subclasses first
@@ -243,8 +244,17 @@ class KeyRing:
     def kids(self) -> frozenset[str]:
         return frozenset(self._keys)
 
-    def issue(self, sub: str, tid: str, role: str, ttl_s: int, now: int | None = None) -> str:
-        """Sign an access token with the active key. ``now`` is unix seconds (for tests)."""
+    def issue(
+        self,
+        sub: str,
+        tid: str,
+        role: str,
+        ttl_s: int,
+        now: int | None = None,
+        sid: str | None = None,
+    ) -> str:
+        """Sign an access token with the active key. ``now`` is unix seconds (for tests);
+        ``sid`` names the login session the token belongs to."""
         if not isinstance(sub, str) or not sub:
             raise ValueError("sub must be a non-empty string")
         if not isinstance(role, str) or not role:
@@ -266,6 +276,8 @@ class KeyRing:
             "exp": issued_at + int(ttl_s),
             "jti": uuid.uuid4().hex,
         }
+        if sid is not None:
+            payload["sid"] = sid
         key = self._active
         return jwt.encode(
             payload,
@@ -339,6 +351,9 @@ def _claims_from_payload(payload: dict[str, Any]) -> AccessClaims:
     tid = _canonical_uuid(payload.get("tid"))
     if tid is None:
         raise TokenError("invalid tid claim")
+    sid = payload.get("sid")
+    if sid is not None and (not isinstance(sid, str) or not sid):
+        raise TokenError("invalid sid claim")
     ints: dict[str, int] = {}
     for name in ("iat", "exp"):
         value = payload.get(name)
@@ -352,4 +367,5 @@ def _claims_from_payload(payload: dict[str, Any]) -> AccessClaims:
         jti=strings["jti"],
         iat=ints["iat"],
         exp=ints["exp"],
+        sid=sid,
     )

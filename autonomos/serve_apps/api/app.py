@@ -17,6 +17,7 @@ from autonomos.aam.landing import LandingZone
 from autonomos.aam.repair.agent import RepairService
 from autonomos.aam.sync import SyncEngine, SyncStatus
 from autonomos.auth.service import AuthService
+from autonomos.common.private_files import restrict_umask, secure_data_dir
 from autonomos.config import Settings, get_settings
 from autonomos.dcl.port import DCLPort, build_dcl, materializing
 from autonomos.serve_apps.api.errors import install_error_handlers
@@ -93,11 +94,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        restrict_umask()  # before the first file: everything in the data dir is private
+        secure_data_dir(settings.data_dir)
         if settings.auto_migrate:
             await anyio.to_thread.run_sync(
                 migrate.upgrade, settings.owner_database_url, "head", settings.app_database_url
             )
         db = Database(settings.app_database_url)
+        try:
+            await db.refuse_rls_bypass()
+        except BaseException:
+            await db.dispose()
+            raise
         app.state.settings = settings
         app.state.db = db
         app.state.auth = AuthService.from_settings(settings, db)
