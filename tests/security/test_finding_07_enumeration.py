@@ -126,3 +126,13 @@ async def test_login_timing_is_the_same_for_known_and_unknown(
     assert abs(statistics.median(gaps)) < max(0.002, 0.1 * unknown), (
         f"besides Argon2: known {known * 1e3:.2f} ms, unknown {unknown * 1e3:.2f} ms"
     )
+
+
+async def test_registration_can_be_closed(settings: Settings) -> None:
+    """AUTONOMOS_ALLOW_REGISTRATION=false: strangers cannot create tenants (nor probe)."""
+    app = create_app(settings.model_copy(update={"allow_registration": False}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://closed") as client:
+            r = await client.post(REGISTER, json=_new())
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"

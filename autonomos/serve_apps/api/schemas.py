@@ -28,9 +28,7 @@ class RegisterOut(BaseModel):
     """The same for every registration: it never says whether the e-mail was taken."""
 
     status: str = "accepted"
-    message: str = (
-        "if this e-mail can be registered, its tenant and admin now exist: log in with it"
-    )
+    message: str = "if the e-mail had no account, its tenant and admin now exist: log in"
 
 
 class LoginIn(Strict):
