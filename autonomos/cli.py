@@ -167,7 +167,9 @@ def up(
 ) -> None:
     """Start local Ray, migrate, deploy the API on Serve and (demo mode) a demo tenant."""
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from autonomos.common.private_files import secure_data_dir
+
+    secure_data_dir(settings.data_dir)
     address = settings.ray_address or start_local_ray(settings)
     with out.status("Migrating the database"):
         do_migrate(settings)
@@ -193,6 +195,7 @@ def up(
     out.print(f"[green]✓[/] API ready at {base}  (docs {base}/docs)")
     if settings.demo_mode:
         from autonomos.demo.tenant import (
+            DEMO_EMAIL,
             DEMO_TENANT,
             MOCK_SOURCES,
             credentials_file,
@@ -202,8 +205,8 @@ def up(
         demo_id = run_async(lambda: ensure_demo_tenant(settings))
         if demo_id is None:
             fail(
-                f"a tenant named {DEMO_TENANT!r} exists that `up` did not create; rename it "
-                "or set AUTONOMOS_DEMO_MODE=false"
+                f"the demo admin's e-mail {DEMO_EMAIL!r} already signs in to a tenant that "
+                "`up` did not create; remove that user or set AUTONOMOS_DEMO_MODE=false"
             )
         demo = str(demo_id)
         saved = json.loads(credentials_file(settings).read_text())
@@ -296,7 +299,7 @@ def tenants_create(
         ),
     ],
 ) -> None:
-    """Create a tenant and its first admin."""
+    """Create a tenant and its first admin (refused if a tenant already has that name)."""
     from autonomos.serve_apps.api.schemas import RegisterIn
 
     body = parse_input(RegisterIn, tenant_name=name, email=admin_email, password=admin_password)
@@ -309,8 +312,8 @@ def tenants_create(
 
         db = Database(settings.app_database_url)
         try:
-            return await AuthService.from_settings(settings, db).register(
-                body.tenant_name, body.email, body.password
+            return await AuthService.from_settings(settings, db).create_tenant(
+                body.tenant_name, body.email, body.password, unique_name=True
             )
         finally:
             await db.dispose()
@@ -522,6 +525,9 @@ def map_diff(
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    from autonomos.common.private_files import restrict_umask
+
+    restrict_umask()  # what a command writes in the data dir is private (0600)
     app()
 
 

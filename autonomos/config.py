@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from autonomos.common.private_files import secure_data_dir, write_private
+
 Environment = Literal["development", "production"]
 JwtAlgorithm = Literal["HS256", "RS256", "ES256"]
 FilesScheme = Literal["https", "http", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "file"]
@@ -41,7 +43,11 @@ class Settings(BaseSettings):
     environment: Environment = Field(
         "development", description="`production` refuses weak secrets and demo mode."
     )
-    data_dir: Path = Field(Path(".autonomos"), description="Embedded state: SQLite, keys.")
+    data_dir: Path = Field(
+        Path(".autonomos"),
+        description="Embedded state: SQLite, keys, landed data, DuckDB files. Mode 0700, "
+        "its files 0600 (an older, looser one is tightened at start-up).",
+    )
     database_url: str | None = Field(
         None,
         description="SQLAlchemy async URL the app connects with. Default: SQLite in data_dir. "
@@ -76,8 +82,29 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(2, ge=1)
     argon2_memory_kib: int = Field(19_456, ge=7_168)
     argon2_parallelism: int = Field(1, ge=1)
-    login_max_failures: int = Field(5, ge=1, description="Failures before an account locks.")
-    login_lockout_s: int = Field(300, ge=1, description="Lock time; answered as Retry-After.")
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Wrong passwords per (e-mail, client address) before each further attempt "
+        "from that address has to wait (429 with Retry-After). Other addresses are not slowed.",
+    )
+    login_delay_s: int = Field(
+        60, ge=1, description="The first wait past the limit; it doubles with each failure."
+    )
+    login_max_delay_s: int = Field(900, ge=1, description="The longest wait between attempts.")
+    allow_registration: bool = Field(
+        True,
+        description="Anyone may create a tenant with POST /api/v1/auth/register. Off: 403, and "
+        "tenants come from `autonomos tenants create`.",
+    )
+    auth_state_cache_s: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="How long an API process trusts its cached copy of a user's role, active "
+        "flag and session. A change made through this process applies at once; other "
+        "replicas follow within this time. 0: read them on every request.",
+    )
 
     demo_mode: bool = Field(True, description="`up` creates a demo tenant and admin.")
     auto_migrate: bool = Field(True, description="Apply migrations when the API starts.")
@@ -459,13 +486,12 @@ class Settings(BaseSettings):
         path = self.data_dir / name
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_data_dir(self.data_dir)
         value = make()
-        # O_EXCL: two replicas starting together agree on whichever value landed first.
+        # Created 0600 (never readable by others, not even for a moment) and exclusively:
+        # two replicas starting together agree on whichever value landed first.
         try:
-            with open(path, "x") as f:
-                f.write(value)
-            path.chmod(0o600)
+            write_private(path, value)
         except FileExistsError:
             return path.read_text().strip()
         return value

@@ -46,6 +46,7 @@ if str(REPO_ROOT) not in sys.path:
 
 ME_PATH = "/api/v1/auth/me"
 REGISTER_PATH = "/api/v1/auth/register"
+LOGIN_PATH = "/api/v1/auth/login"
 GOAL_RATIO = 0.5
 EXTRA_HEADER = [""]  # --extra-header, sent on every loaded request (experiments)
 GOAL_P99_MS = 100.0
@@ -189,18 +190,23 @@ def wait_http(url: str, deadline_s: float, proc: subprocess.Popen | None = None)
 
 def register_token(base: str) -> str:
     email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
+    password = "Bench-" + uuid.uuid4().hex
     code, body = http(
         "POST",
         base + REGISTER_PATH,
         {
             "tenant_name": f"bench-{uuid.uuid4().hex[:8]}",
             "email": email,
-            "password": "Bench-" + uuid.uuid4().hex,
+            "password": password,
             "full_name": "Bench User",
         },
     )
-    if code != 201:
+    if code not in (201, 202):
         raise RuntimeError(f"register returned {code}: {body[:300]!r}")
+    if code == 202:  # the real app never hands out tokens on register: log in
+        code, body = http("POST", base + LOGIN_PATH, {"email": email, "password": password})
+        if code != 200:
+            raise RuntimeError(f"login returned {code}: {body[:300]!r}")
     token = json.loads(body)["access_token"]
     code, body = http("GET", base + ME_PATH, token=token)
     if code != 200:

@@ -196,6 +196,10 @@ async def part2(args: argparse.Namespace, work: Path) -> bool:
                     "full_name": "Bench",
                 },
             )
+            r = await api.post(
+                "/api/v1/auth/login",
+                json={"email": "bench@example.com", "password": "correct horse battery"},
+            )
             headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
             tid = uuid.UUID((await api.get("/api/v1/auth/me", headers=headers)).json()["tenant_id"])
             paths = generate(work / "view-landing", args.view_rows, 4)

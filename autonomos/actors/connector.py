@@ -42,9 +42,11 @@ class ConnectorActor:
         # Heavy imports here, not at module top: the supervisor imports this module only
         # to create the actor and should not pay for pyarrow and the connectors.
         from autonomos.aam.sync import SyncEngine
+        from autonomos.common.private_files import restrict_umask
         from autonomos.events import bus_from_url
         from autonomos.store.session import Database
 
+        restrict_umask()  # landed Parquet is private (0600 in 0700 folders)
         self.tenant_id, self.connection_id = tenant_id, UUID(str(connection_id))
         self.engine: SyncEngine = SyncEngine.from_settings(
             settings,

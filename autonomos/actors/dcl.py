@@ -45,10 +45,12 @@ class DCL:
     """Named ``dcl:<tenant>``; see the module docstring."""
 
     def __init__(self, settings: Settings, tenant_id: uuid.UUID) -> None:
+        from autonomos.common.private_files import restrict_umask
         from autonomos.dcl.refresh import ViewRefresher
         from autonomos.dcl.service import DCLService
         from autonomos.store.session import Database
 
+        restrict_umask()  # the tenant's DuckDB files are private (0600)
         self.tenant_id = tenant_id
         db = Database(settings.app_database_url)
         self.service = DCLService.from_settings(settings, db, tenant_id)

@@ -40,9 +40,11 @@ class RepairAgent:
     def __init__(self, settings: Settings, tenant_id: uuid.UUID) -> None:
         from autonomos.aam.repair.agent import RepairService
         from autonomos.actors.dcl import RayDCL
+        from autonomos.common.private_files import restrict_umask
         from autonomos.dcl.refresh import ViewRefresher
         from autonomos.store.session import Database
 
+        restrict_umask()  # the embeddings cache it may write is private (0600)
         self.tenant_id = tenant_id
         db = Database(settings.app_database_url)
         # applied repairs refresh their views through the tenant's DCL actor

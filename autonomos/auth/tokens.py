@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 
+from autonomos.auth.errors import AuthError
+
 __all__ = ["AccessClaims", "Algorithm", "KeyRing", "SigningKey", "TokenError"]
 
 Algorithm = Literal["HS256", "RS256", "ES256"]
@@ -40,7 +42,7 @@ _MAX_TOKEN_CHARS = 8192
 _REQUIRED_CLAIMS = ["iss", "aud", "sub", "tid", "role", "iat", "nbf", "exp", "jti"]
 
 
-class TokenError(Exception):
+class TokenError(AuthError):
     """Token rejected. The message is a short reason that is safe to show
     clients: it never contains the token, its claims' values, or key material.
     """
@@ -175,6 +177,7 @@ class AccessClaims:
     jti: str
     iat: int
     exp: int
+    sid: str | None = None  # the login session (optional here; the API requires it)
 
 
 # pyjwt exception -> client-safe reason. Order matters: subclasses first
@@ -243,8 +246,17 @@ class KeyRing:
     def kids(self) -> frozenset[str]:
         return frozenset(self._keys)
 
-    def issue(self, sub: str, tid: str, role: str, ttl_s: int, now: int | None = None) -> str:
-        """Sign an access token with the active key. ``now`` is unix seconds (for tests)."""
+    def issue(
+        self,
+        sub: str,
+        tid: str,
+        role: str,
+        ttl_s: int,
+        now: int | None = None,
+        sid: str | None = None,
+    ) -> str:
+        """Sign an access token with the active key. ``now`` is unix seconds (for tests);
+        ``sid`` names the login session the token belongs to."""
         if not isinstance(sub, str) or not sub:
             raise ValueError("sub must be a non-empty string")
         if not isinstance(role, str) or not role:
@@ -266,6 +278,8 @@ class KeyRing:
             "exp": issued_at + int(ttl_s),
             "jti": uuid.uuid4().hex,
         }
+        if sid is not None:
+            payload["sid"] = sid
         key = self._active
         return jwt.encode(
             payload,
@@ -339,6 +353,9 @@ def _claims_from_payload(payload: dict[str, Any]) -> AccessClaims:
     tid = _canonical_uuid(payload.get("tid"))
     if tid is None:
         raise TokenError("invalid tid claim")
+    sid = payload.get("sid")
+    if sid is not None and (not isinstance(sid, str) or not sid):
+        raise TokenError("invalid sid claim")
     ints: dict[str, int] = {}
     for name in ("iat", "exp"):
         value = payload.get(name)
@@ -352,4 +369,5 @@ def _claims_from_payload(payload: dict[str, Any]) -> AccessClaims:
         jti=strings["jti"],
         iat=ints["iat"],
         exp=ints["exp"],
+        sid=sid,
     )

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autonomos.aam.landing import LandingZone
 from autonomos.aam.repair.safe_mode import SafeMode
 from autonomos.aam.repair.suggest import tenant_memory
+from autonomos.common.private_files import restrict_umask
 from autonomos.config import Settings, SettingsError
 from autonomos.dcl.refresh import ViewRefresher
 from autonomos.jobs.mapping import (
@@ -194,6 +195,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restrict_umask()  # what the job writes in the data dir is private (0600)
     args = _parse(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -1,4 +1,5 @@
-"""Platform tables: tenants, the login directory, users, refresh tokens, audit log."""
+"""Platform tables: tenants, the login directory, login throttling, users, refresh tokens,
+audit log."""
 
 from __future__ import annotations
 
@@ -29,12 +30,16 @@ class Role(enum.StrEnum):
 
 
 class Tenant(Base):
-    """The tenant registry itself. Not tenant-owned: it is what tenant ids point to."""
+    """The tenant registry itself. Not tenant-owned: it is what tenant ids point to.
+
+    Names are labels, not identities: two tenants may share one, so registering never
+    tells whether a name is taken (the id is the identity).
+    """
 
     __tablename__ = "tenants"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Local folders the operator granted this tenant's files connections (absolute,
     # resolved): `autonomos ingest files --path`, the demo's mock_sources/. Written by the
@@ -60,6 +65,21 @@ class LoginDirectory(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 
+class LoginThrottle(Base):
+    """Failed logins per (e-mail, client address); see ``auth/throttle.py``.
+
+    Global, not tenant-owned, and keyed by a hash of the typed e-mail rather than by
+    user, so an unknown e-mail is counted exactly like a known one.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class User(TenantOwned, Base):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "email"),)
@@ -78,8 +98,6 @@ class User(TenantOwned, Base):
         )
     )
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

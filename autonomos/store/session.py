@@ -1,8 +1,11 @@
 """Engine, sessions and the tenant context that guards tenant-owned tables.
 
 Isolation is enforced twice. In the application: a session opened without a tenant
-refuses any ORM statement on a tenant-owned table, and a tenant session adds
-``tenant_id = :tid`` to every such statement and checks every row it flushes. In
+refuses any statement it executes on a tenant-owned table, and a tenant session adds
+``tenant_id = :tid`` to every select/update/delete, checks every row an INSERT statement
+writes (Core ``insert()``, ORM bulk inserts, upserts, which must conflict on
+``tenant_id``) and every object it flushes. Statements sent on a raw connection, outside
+a session, are only bound by the second wall. In
 Postgres: each transaction of a tenant session calls
 ``set_config('app.tenant_id', tid, true)`` (transaction-local, so it is safe behind
 PgBouncer in transaction mode) and row-level security filters on it.
@@ -11,11 +14,11 @@ PgBouncer in transaction mode) and row-level security filters on it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Join, Select, Table, event, text
+from sqlalchemy import BindParameter, Join, Select, Table, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -26,10 +29,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 from sqlalchemy.sql import FromClause, visitors
 
+from autonomos.config import SettingsError
 from autonomos.store.base import TenantOwned, is_tenant_owned_table
 from autonomos.store.errors import TenantContextError
 
 TENANT_KEY = "tenant_id"
+_ON_COMMIT = "autonomos_on_commit"
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -39,7 +44,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             from pathlib import Path
 
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # 0700 (the data dir); the file and its -wal/-shm follow the process umask,
+            # which the entry points restrict (common/private_files.py)
+            Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -87,6 +94,32 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
+    async def refuse_rls_bypass(self) -> None:
+        """On Postgres, refuse a connection role that row-level security does not bind.
+
+        A superuser or a BYPASSRLS role sees every tenant's rows whatever the policies
+        say, so the second wall of tenant isolation would be silently gone.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles "
+                        "WHERE rolname = current_user"
+                    )
+                )
+            ).one()
+        bypass = [what for what, on in (("a superuser", row[1]), ("BYPASSRLS", row[2])) if on]
+        if bypass:
+            raise SettingsError(
+                f"AUTONOMOS_DATABASE_URL connects as {row[0]!r}, which is "
+                f"{' and has '.join(bypass)}: row-level security would not apply to it. "
+                "Connect as a plain role (NOSUPERUSER NOBYPASSRLS) that does not own the "
+                "tables; migrations use AUTONOMOS_MIGRATION_DATABASE_URL."
+            )
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -110,8 +143,78 @@ def _top_level_tables(from_: Any) -> list[FromClause]:
     return [from_]
 
 
+def _insert_rows(statement: Any, parameters: Any) -> list[dict[str, Any]]:
+    """The rows an INSERT writes, as {column: value}: its VALUES and/or the execution
+    parameters (an ORM bulk insert). A value that is SQL rather than data stays a clause."""
+
+    def named(row: Any) -> dict[str, Any]:
+        if not isinstance(row, dict):  # positional VALUES: the columns are not known here
+            raise TenantContextError("a tenant-owned INSERT must name its columns")
+        return {
+            str(getattr(k, "key", k)): v.value if isinstance(v, BindParameter) else v
+            for k, v in row.items()
+        }
+
+    if statement._multi_values:
+        return [named(row) for rows in statement._multi_values for row in rows]
+    base = named(statement._values or {})
+    if isinstance(parameters, list | tuple) and parameters:
+        return [{**base, **named(p)} for p in parameters]
+    return [{**base, **named(parameters or {})}]
+
+
+def _conflict_columns(clause: Any, table: Table) -> set[str]:
+    names = {
+        e if isinstance(e, str) else getattr(e, "key", str(e))
+        for e in (getattr(clause, "inferred_target_elements", None) or ())
+    }
+    target = getattr(clause, "constraint_target", None)
+    if target is not None:
+        name = target if isinstance(target, str) else target.name
+        found: list[Any] = [*table.constraints, *table.indexes]
+        for c in found:
+            if c.name == name:
+                names |= {col.name for col in c.columns}
+    return names
+
+
+def _check_insert(state: ORMExecuteState) -> None:
+    """An INSERT statement (Core ``insert(...)`` or an ORM bulk insert) on a tenant-owned
+    table writes only the session tenant's rows: flushed objects are checked in
+    ``_check_flushed_rows``, statements here."""
+    statement: Any = state.statement
+    table = statement.table
+    if not is_tenant_owned_table(table):
+        return
+    tenant_id = state.session.info.get(TENANT_KEY)
+    if tenant_id is None:
+        raise TenantContextError("insert into a tenant-owned table without a tenant context")
+    if statement.select is not None:
+        raise TenantContextError("INSERT ... SELECT into a tenant-owned table is not supported")
+    conflict = getattr(statement, "_post_values_clause", None)
+    if hasattr(conflict, "update_values_to_set") and "tenant_id" not in _conflict_columns(
+        conflict, table
+    ):  # an upsert could otherwise update the row of another tenant that holds the key
+        raise TenantContextError("a tenant-owned upsert must conflict on tenant_id")
+    for row in _insert_rows(statement, state.parameters):
+        value = row.get("tenant_id")
+        try:
+            same = uuid.UUID(str(value)) == tenant_id
+        except ValueError:
+            same = False
+        if not same:
+            raise TenantContextError(
+                "INSERT of a row without tenant_id"
+                if value is None
+                else "row belongs to another tenant"
+            )
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
+    if state.is_insert:
+        _check_insert(state)
+        return
     if not (state.is_select or state.is_update or state.is_delete):
         return
     tables = _tenant_tables(state.statement)
@@ -170,3 +273,20 @@ def session_tenant(session: AsyncSession) -> uuid.UUID:
     if not isinstance(tenant_id, uuid.UUID):
         raise TenantContextError("this needs a tenant session")
     return tenant_id
+
+
+def on_commit(session: AsyncSession | Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's current transaction has committed (never if it
+    rolls back): e.g. to drop what a process cached about the rows it changed."""
+    session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    for callback in session.info.pop(_ON_COMMIT, ()):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_on_commit(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)

@@ -1,7 +1,7 @@
 """Local folders the operator granted a tenant's files connections (``tenants.files_roots``).
 
 Revision ID: 0009_files_roots
-Revises: 0007_llm_usage
+Revises: 0008_auth_hardening
 Create Date: 2026-11-26 09:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from autonomos.store.base import JSONType
 
 revision: str = "0009_files_roots"
-down_revision: str | None = "0007_llm_usage"
+down_revision: str | None = "0008_auth_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from autonomos import __version__
+from autonomos.common.private_files import restrict_umask, secure_data_dir
 from autonomos.config import Settings, get_settings
 from autonomos.runtime import build_runtime
 from autonomos.serve_apps.api.errors import install_error_handlers
@@ -43,11 +44,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        restrict_umask()  # before the first file: everything in the data dir is private
+        secure_data_dir(settings.data_dir)
         if settings.auto_migrate:
             await anyio.to_thread.run_sync(
                 migrate.upgrade, settings.owner_database_url, "head", settings.app_database_url
             )
         runtime = build_runtime(settings)  # the composition root: every port of this process
+        try:
+            await runtime.db.refuse_rls_bypass()
+        except BaseException:
+            await runtime.close()
+            raise
         app.state.runtime = runtime  # read only by serve_apps/api/deps.py
         try:
             yield

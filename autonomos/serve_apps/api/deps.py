@@ -7,9 +7,7 @@ it, so routes never read ``request.app.state``.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -18,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.aam.connections import ConnectionService
 from autonomos.aam.repair.agent import RepairService
-from autonomos.auth.service import AuthService
+from autonomos.auth.service import AuthError, AuthService
+from autonomos.auth.session_state import Principal
 from autonomos.auth.tokens import TokenError
 from autonomos.config import Settings
 from autonomos.dcl.changes import MappingChanges
@@ -31,15 +30,6 @@ from autonomos.store.models import Role
 from autonomos.store.session import Database
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling, from a verified access token."""
-
-    user_id: uuid.UUID
-    tenant_id: uuid.UUID
-    role: Role
 
 
 # Dependencies are ``async def``: a plain ``def`` dependency costs a thread-pool hop per
@@ -106,16 +96,16 @@ def _unauthorized(message: str) -> ApiError:
 async def current_principal(
     auth: AuthDep, token: Annotated[str | None, Depends(oauth2)]
 ) -> Principal:
+    """The caller, with their current role: a demoted, deactivated or logged-out user's
+    token stops working (at once here, within ``auth_state_cache_s`` on other replicas)."""
     if not token:
         raise _unauthorized("missing bearer token")
     try:
-        claims = auth.keys.decode(token)
-        role = Role(claims.role)
-    except (TokenError, ValueError) as e:
-        raise _unauthorized(
-            f"invalid token: {e}" if isinstance(e, TokenError) else "invalid token"
-        ) from None
-    return Principal(uuid.UUID(claims.sub), uuid.UUID(claims.tid), role)
+        return await auth.authenticate(token)
+    except TokenError as e:
+        raise _unauthorized(f"invalid token: {e}") from None
+    except AuthError as e:
+        raise _unauthorized(str(e)) from None
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -138,12 +128,17 @@ Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
 async def tenant_session(db: DbDep, principal: CurrentPrincipal) -> AsyncIterator[AsyncSession]:
-    """A transaction scoped to the caller's tenant; commits when the route returns."""
+    """A transaction scoped to the caller's tenant.
+
+    It commits when the route function returns and *before* the response is sent
+    (``scope="function"``): a client that reads right after a 2xx sees the write, and a
+    commit that fails answers with an error instead of a 2xx.
+    """
     async with db.tenant_session(principal.tenant_id) as session:
         yield session
 
 
-TenantSession = Annotated[AsyncSession, Depends(tenant_session)]
+TenantSession = Annotated[AsyncSession, Depends(tenant_session, scope="function")]
 
 
 async def request_id(request: Request) -> str | None:

@@ -4,6 +4,9 @@ Every package's errors derive from :class:`~autonomos.common.errors.AutonomosErr
 handler answers them all, by the most specific class listed in :data:`STATUS` (routes
 never translate errors themselves). Unexpected exceptions are logged with the request id
 and answered 500 with that id only: no stack trace or exception text reaches a client.
+That answer comes from ``RequestContextMiddleware`` (see middleware.py), not from a
+handler here: Starlette re-raises after its ``Exception`` handler, which closes the
+keep-alive connection.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autonomos.aam.errors import InvalidDecision
-from autonomos.auth.service import AuthError, LoginLocked
+from autonomos.auth.errors import AuthError, LoginThrottled, RegistrationClosed
 from autonomos.auth.tokens import TokenError
 from autonomos.common.errors import AutonomosError, FailureType
 from autonomos.common.states import InvalidTransition
@@ -126,8 +129,12 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return _respond(ApiError(exc.status_code, code, str(exc.detail), headers=exc.headers))
 
-    @app.exception_handler(LoginLocked)
-    async def _locked(_: Request, exc: LoginLocked) -> JSONResponse:
+    @app.exception_handler(RegistrationClosed)
+    async def _closed(_: Request, exc: RegistrationClosed) -> JSONResponse:
+        return _respond(ApiError(403, "forbidden", str(exc)))
+
+    @app.exception_handler(LoginThrottled)
+    async def _throttled(_: Request, exc: LoginThrottled) -> JSONResponse:
         return _respond(
             ApiError(
                 429,
@@ -162,8 +169,9 @@ def install_error_handlers(app: FastAPI) -> None:
         status, code = found
         return _respond(ApiError(status, code, str(exc)))
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(TenantContextError)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # a bug, not bad input; answered like any other unexpected error
         request_id = getattr(request.state, "request_id", None)
         log.exception("unhandled error (request_id=%s)", request_id, exc_info=exc)
         return _respond(

@@ -4,11 +4,15 @@
   stored on ``request.state`` so error logs and audit rows can quote it.
 - Body limit: a declared or streamed body over ``max_body_bytes`` gets 413 before the
   app parses it; routes that take files (uploads) have their own, larger limit.
+- Unexpected errors: logged with the request id and answered 500 here, so the exception
+  stops at this layer. (Starlette's own 500 handler re-raises after answering, and the
+  server then drops the client's keep-alive connection.)
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Mapping
@@ -19,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autonomos.serve_apps.api.errors import error_body
 
+log = logging.getLogger("autonomos.api")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -79,7 +84,7 @@ class RequestContextMiddleware:
             return
 
         received = 0
-        started = False
+        started = finished = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -91,10 +96,12 @@ class RequestContextMiddleware:
             return message
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, finished
             if message["type"] == "http.response.start":
                 started = True
                 message["headers"] = [*message.get("headers", []), id_header]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                finished = True
             await send(message)
 
         try:
@@ -107,3 +114,19 @@ class RequestContextMiddleware:
                     error_body("payload_too_large", f"request body exceeds {limit} bytes"),
                     [id_header],
                 )
+        except Exception:
+            log.exception("unhandled error (request_id=%s)", request_id)
+            if finished:  # e.g. a background task after the answer: nothing left to say
+                return
+            if started:  # half a response is out: only closing the connection can say so
+                raise
+            await _send_json(
+                send,
+                500,
+                error_body(
+                    "internal_error",
+                    "internal error; quote the request id",
+                    {"request_id": request_id},
+                ),
+                [id_header],
+            )

@@ -24,6 +24,13 @@ class RegisterIn(Strict):
     full_name: str = Field("", max_length=200)
 
 
+class RegisterOut(BaseModel):
+    """The same for every registration: it never says whether the e-mail was taken."""
+
+    status: str = "accepted"
+    message: str = "if the e-mail had no account, its tenant and admin now exist: log in"
+
+
 class LoginIn(Strict):
     email: EmailStr
     password: str = Field(min_length=1, max_length=256)

@@ -24,15 +24,32 @@ async def test_register_then_me(api: httpx.AsyncClient, tenant_a: Tenant) -> Non
     assert r.json()["name"] == tenant_a.name and r.json()["id"] == me["tenant_id"]
 
 
-async def test_register_conflicts(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    dup_email = {"tenant_name": "other-x", "email": tenant_a.email, "password": "x" * 12 + "yz"}
-    assert_error(await api.post("/api/v1/auth/register", json=dup_email), 409, "conflict")
-    dup_name = {"tenant_name": tenant_a.name, "email": "new@example.com", "password": "a" * 14}
-    assert_error(await api.post("/api/v1/auth/register", json=dup_name), 409, "conflict")
-    # the failed registration left no half-made tenant behind: its name is free
-    ok = {"tenant_name": "other-x", "email": "fresh-other-x@example.com", "password": "b" * 14}
-    ok["tenant_name"] += tenant_a.name
-    assert (await api.post("/api/v1/auth/register", json=ok)).status_code == 201
+async def test_register_never_confirms_a_taken_email_or_name(
+    api: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """A taken e-mail or tenant name is not a 409 (that would tell strangers who exists)."""
+    from sqlalchemy import func, select
+
+    from autonomos.store.models import Tenant as TenantRow
+
+    dup_email = {"tenant_name": "other-x" + tenant_a.name, "email": tenant_a.email}
+    r = await api.post("/api/v1/auth/register", json={**dup_email, "password": "x" * 12 + "yz"})
+    assert r.status_code == 202 and r.json()["status"] == "accepted"
+    # ...yet nothing was made: no tenant of that name, and that password opens nothing
+    async with api.runtime.db.global_session() as s:  # type: ignore[attr-defined]
+        named = select(func.count()).where(TenantRow.name == dup_email["tenant_name"])
+        assert await s.scalar(named) == 0
+    bad = await api.post(
+        "/api/v1/auth/login", json={"email": tenant_a.email, "password": "x" * 12 + "yz"}
+    )
+    assert_error(bad, 401, "unauthorized")
+    # a taken tenant name is just a name: a second, separate tenant
+    dup_name = {"tenant_name": tenant_a.name, "email": f"n-{tenant_a.email}", "password": "a" * 14}
+    assert (await api.post("/api/v1/auth/register", json=dup_name)).status_code == 202
+    login = await api.post(
+        "/api/v1/auth/login", json={"email": dup_name["email"], "password": "a" * 14}
+    )
+    assert login.status_code == 200
 
 
 async def test_login_json_and_form(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
@@ -109,9 +126,10 @@ async def test_refresh_reuse_revokes_family(api: httpx.AsyncClient, tenant_a: Te
     assert (
         await api.post("/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
     ).status_code == 200
-    audit = (
-        await api.get("/api/v1/audit?action=auth.refresh_reused", headers=tenant_a.headers)
-    ).json()
+    # the revoked family's access tokens stopped working too; the other login's did not
+    assert (await api.get("/api/v1/auth/me", headers=tenant_a.headers)).status_code == 401
+    headers = {"Authorization": f"Bearer {other['access_token']}"}
+    audit = (await api.get("/api/v1/audit?action=auth.refresh_reused", headers=headers)).json()
     assert len(audit["entries"]) == 1
 
 

@@ -1,8 +1,9 @@
-"""The demo tenant: recognised by the operator's grant, never by its name."""
+"""The demo tenant: the one whose login `up` created and saved, never found by its name."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import anyio
@@ -10,7 +11,13 @@ import anyio
 from autonomos.aam.edge import EdgePolicies
 from autonomos.auth.service import AuthService
 from autonomos.config import Settings
-from autonomos.demo.tenant import DEMO_TENANT, MOCK_SOURCES, credentials_file, ensure_demo_tenant
+from autonomos.demo.tenant import (
+    DEMO_EMAIL,
+    DEMO_TENANT,
+    MOCK_SOURCES,
+    credentials_file,
+    ensure_demo_tenant,
+)
 from autonomos.store import migrate
 from autonomos.store.session import Database
 from tests.conftest import make_settings
@@ -41,14 +48,29 @@ async def test_up_creates_the_demo_once_and_grants_it_mock_sources(tmp_path: Pat
     assert await reads_mock_sources(settings, demo)
 
 
-async def test_a_tenant_registered_as_demo_corp_gets_nothing(tmp_path: Path) -> None:
-    settings = await fresh(tmp_path)
+async def squat(settings: Settings, email: str) -> uuid.UUID:
+    """Someone self-registers a tenant named like the demo; its id."""
     db = Database(settings.app_database_url)
     try:
-        squatter, _ = await AuthService.from_settings(settings, db).register(
-            DEMO_TENANT, "squatter@example.com", "correct horse battery"
+        tenant, _ = await AuthService.from_settings(settings, db).create_tenant(
+            DEMO_TENANT, email, "correct horse battery"
         )
     finally:
         await db.dispose()
-    assert await ensure_demo_tenant(settings) is None
-    assert not await reads_mock_sources(settings, squatter.id)
+    return tenant.id
+
+
+async def test_a_tenant_registered_as_demo_corp_gets_nothing(tmp_path: Path) -> None:
+    settings = await fresh(tmp_path)
+    squatter = await squat(settings, "squatter@example.com")
+    demo = await ensure_demo_tenant(settings)  # `up` makes its own: names prove nothing
+    assert demo is not None and demo != squatter
+    assert await reads_mock_sources(settings, demo)
+    assert not await reads_mock_sources(settings, squatter)
+
+
+async def test_a_squatter_on_the_demo_login_gets_nothing(tmp_path: Path) -> None:
+    settings = await fresh(tmp_path)
+    squatter = await squat(settings, DEMO_EMAIL)
+    assert await ensure_demo_tenant(settings) is None  # `up` stops and says so
+    assert not await reads_mock_sources(settings, squatter)

@@ -35,7 +35,7 @@ def test_register_login_me_over_serve(serve_url: str) -> None:
                 "password": "serve password 1",
             },
         )
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202, r.text
         r = c.post(
             "/api/v1/auth/login",
             data={"username": "serve@example.com", "password": "serve password 1"},

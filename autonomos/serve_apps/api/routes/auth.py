@@ -1,4 +1,7 @@
-"""/api/v1/auth: register, login (JSON or OAuth2 form), refresh, logout, me."""
+"""/api/v1/auth: register, login (JSON or OAuth2 form), refresh, logout, me.
+
+None of them tells whether an e-mail or a tenant name exists (see ``auth/service.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,14 @@ from pydantic import ValidationError
 from autonomos.auth.service import TokenPair
 from autonomos.serve_apps.api.deps import AuthDep, CurrentPrincipal, DbDep
 from autonomos.serve_apps.api.errors import ApiError, _clean_validation
-from autonomos.serve_apps.api.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
+from autonomos.serve_apps.api.schemas import (
+    LoginIn,
+    RefreshIn,
+    RegisterIn,
+    RegisterOut,
+    TokenOut,
+    UserOut,
+)
 from autonomos.store.errors import NotFound
 from autonomos.store.models import User
 
@@ -24,12 +34,16 @@ def _tokens(pair: TokenPair) -> TokenOut:
     )
 
 
-@router.post("/register", operation_id="register", status_code=status.HTTP_201_CREATED)
-async def register(body: RegisterIn, auth: AuthDep) -> TokenOut:
-    """Create a tenant and its first admin; answer with that admin's tokens."""
+@router.post("/register", operation_id="register", status_code=status.HTTP_202_ACCEPTED)
+async def register(body: RegisterIn, auth: AuthDep) -> RegisterOut:
+    """Create a tenant and its first admin, then log in with that e-mail and password.
+
+    The answer is the same whether or not the e-mail already has an account (then nothing
+    is created and its owner is told in their audit log), so it tells nobody which
+    e-mails exist. Tenant names need not be unique. 403 when registration is closed.
+    """
     await auth.register(body.tenant_name, body.email, body.password, body.full_name)
-    _, pair = await auth.login(body.email, body.password)
-    return _tokens(pair)
+    return RegisterOut()
 
 
 _LOGIN_BODY: dict[str, Any] = {
@@ -54,17 +68,18 @@ _LOGIN_BODY: dict[str, Any] = {
 
 async def _login_input(request: Request) -> LoginIn:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        if ctype == "application/x-www-form-urlencoded":
-            form = await request.form()
-            data: Any = {"email": form.get("username"), "password": form.get("password")}
-        elif ctype == "application/json":
+    if ctype == "application/x-www-form-urlencoded":
+        form = await request.form()
+        data: Any = {"email": form.get("username"), "password": form.get("password")}
+    elif ctype == "application/json":
+        try:
             data = json.loads(await request.body())
-        else:
-            raise ApiError(415, "unsupported_media_type", "send JSON or an OAuth2 password form")
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+            raise ApiError(422, "validation_error", "body is not valid JSON") from None
+    else:
+        raise ApiError(415, "unsupported_media_type", "send JSON or an OAuth2 password form")
+    try:
         return LoginIn.model_validate(data)
-    except json.JSONDecodeError:
-        raise ApiError(422, "validation_error", "body is not valid JSON") from None
     except ValidationError as e:
         raise ApiError(
             422, "validation_error", "request is invalid", _clean_validation(e.errors())
@@ -73,9 +88,15 @@ async def _login_input(request: Request) -> LoginIn:
 
 @router.post("/login", operation_id="login", openapi_extra=_LOGIN_BODY)
 async def login(request: Request, auth: AuthDep) -> TokenOut:
-    """Exchange e-mail and password for tokens. Repeated failures lock the account (429)."""
+    """Exchange e-mail and password for tokens.
+
+    Past ``AUTONOMOS_LOGIN_MAX_FAILURES`` wrong passwords for one e-mail from one address,
+    each further attempt from that address waits (429 with ``Retry-After``, doubling);
+    unknown e-mails are answered exactly the same way.
+    """
     body = await _login_input(request)
-    _, pair = await auth.login(body.email, body.password)
+    client = request.client.host if request.client else None
+    _, pair = await auth.login(body.email, body.password, client)
     return _tokens(pair)
 
 
@@ -87,7 +108,7 @@ async def refresh(body: RefreshIn, auth: AuthDep) -> TokenOut:
 
 @router.post("/logout", operation_id="logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(body: RefreshIn, auth: AuthDep) -> None:
-    """Revoke the refresh token's family."""
+    """End this login: its refresh tokens and its access tokens stop working."""
     await auth.logout(body.refresh_token)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy import func, select
 
 from autonomos.serve_apps.api.deps import Admin, AuthDep, RequestId, TenantSession
@@ -13,6 +14,7 @@ from autonomos.serve_apps.api.schemas import UserCreate, UserList, UserOut, User
 from autonomos.store.audit import audit
 from autonomos.store.errors import NotFound
 from autonomos.store.models import Role, User
+from autonomos.store.session import on_commit
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -26,10 +28,11 @@ async def _get(session: TenantSession, user_id: uuid.UUID) -> User:
 
 @router.get("", operation_id="listUsers")
 async def list_users(
-    _: Admin, session: TenantSession, limit: int = 100, offset: int = 0
+    _: Admin,
+    session: TenantSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> UserList:
-    if not (1 <= limit <= 500) or offset < 0:
-        raise ApiError(422, "validation_error", "limit must be 1..500 and offset >= 0")
     rows = await session.scalars(select(User).order_by(User.created_at).limit(limit).offset(offset))
     total = await session.scalar(select(func.count()).select_from(User)) or 0
     return UserList(users=[UserOut.model_validate(u) for u in rows], total=total)
@@ -59,8 +62,15 @@ async def get_user(user_id: uuid.UUID, _: Admin, session: TenantSession) -> User
 
 @router.patch("/{user_id}", operation_id="updateUser")
 async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, admin: Admin, session: TenantSession, rid: RequestId
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    admin: Admin,
+    session: TenantSession,
+    auth: AuthDep,
+    rid: RequestId,
 ) -> UserOut:
+    """Change a user's name, role or active flag; a new role or a deactivation applies to
+    the user's very next request (their tokens carry no authority of their own)."""
     user = await _get(session, user_id)
     changes = body.model_dump(exclude_none=True)
     if user.id == admin.user_id and (
@@ -71,6 +81,7 @@ async def update_user(
     for key, value in changes.items():
         setattr(user, key, value)
     await session.flush()
+    on_commit(session, lambda: auth.states.forget_user(user.id))
     await audit(
         session,
         "user.update",

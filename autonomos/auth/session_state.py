@@ -1,0 +1,118 @@
+"""Who is calling, from a verified access token and the user's *current* state.
+
+An access token names its user, tenant and session (``sid``: the refresh-token family of
+the login). Its role claim does not authorise (it only has to be a role): each request
+takes the role, the active flag and whether the session is still open from the database,
+through a small per-process cache. A change made through this process
+(``forget_user`` / ``forget_session`` once committed) applies to the next request; other
+processes follow within ``ttl_s``.
+
+The cache keeps ``GET /auth/me`` cheap: a hit is one dict lookup, no thread hop and no
+query. A load that raced a change (it started before the change was forgotten) is used
+for its own request but never cached.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+
+from autonomos.auth.errors import AuthError
+from autonomos.auth.tokens import AccessClaims, TokenError
+from autonomos.store.models import RefreshToken, Role, User
+from autonomos.store.session import Database
+
+_MAX_ENTRIES = 10_000
+_ROLES = frozenset(r.value for r in Role)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: user, tenant, current role, and the login session the token belongs to."""
+
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID
+    role: Role
+    session_id: uuid.UUID
+
+
+def _uuid_claim(value: str | None, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise TokenError(f"invalid {name} claim") from None
+
+
+class UserStates:
+    """Per-process, short-lived cache of (user, session) -> current role, or no access."""
+
+    def __init__(self, db: Database, ttl_s: float, max_entries: int = _MAX_ENTRIES) -> None:
+        self.db = db
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[uuid.UUID, uuid.UUID], tuple[float, Role | None]] = (
+            OrderedDict()
+        )
+        self._generation = 0
+
+    async def principal(self, claims: AccessClaims) -> Principal:
+        """The caller of a verified token; ``AuthError`` if they may no longer act."""
+        if claims.sid is None:
+            raise TokenError("token has no session; log in again")
+        if claims.role not in _ROLES:  # only informative, yet one we could have issued
+            raise TokenError("invalid role claim")
+        user_id = _uuid_claim(claims.sub, "sub")
+        session_id = _uuid_claim(claims.sid, "sid")
+        tenant_id = uuid.UUID(claims.tid)  # canonical already (tokens.py)
+        key = (user_id, session_id)
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            role = hit[1]
+        else:
+            generation = self._generation
+            role = await self._load(tenant_id, user_id, session_id)
+            if self.ttl_s > 0 and generation == self._generation:
+                self._entries[key] = (now + self.ttl_s, role)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        if role is None:
+            raise AuthError("session ended or account disabled; log in again")
+        return Principal(user_id, tenant_id, role, session_id)
+
+    async def _load(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, session_id: uuid.UUID
+    ) -> Role | None:
+        open_session = exists().where(
+            RefreshToken.family_id == session_id,
+            RefreshToken.user_id == User.id,
+            RefreshToken.revoked_at.is_(None),
+        )
+        async with self.db.tenant_session(tenant_id) as s:
+            row = (
+                await s.execute(
+                    select(User.role, User.is_active, open_session).where(User.id == user_id)
+                )
+            ).first()
+        if row is None or not row[1] or not row[2]:
+            return None
+        return Role(row[0])
+
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        """Call once a change to the user (role, active flag) has committed."""
+        self._forget(lambda key: key[0] == user_id)
+
+    def forget_session(self, session_id: uuid.UUID) -> None:
+        """Call once a session (refresh-token family) was revoked and committed."""
+        self._forget(lambda key: key[1] == session_id)
+
+    def _forget(self, match: Callable[[tuple[uuid.UUID, uuid.UUID]], bool]) -> None:
+        self._generation += 1
+        for key in [k for k in self._entries if match(k)]:
+            del self._entries[key]
