@@ -27,6 +27,10 @@ class QueryRejected(DCLError, ValueError):
 class QueryTimeout(DCLError):
     """A sandbox query ran past its time limit and was interrupted."""
 
+    @classmethod
+    def after(cls, timeout_s: float) -> QueryTimeout:
+        return cls(f"the query ran longer than {timeout_s:g} s and was stopped")
+
 
 class UnknownView(DCLError, LookupError):
     """No unified view of that name exists in the ontology."""

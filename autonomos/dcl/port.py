@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from autonomos.dcl.browse import ViewRequest
+from autonomos.dcl.encode import QueryResult
 from autonomos.dcl.service import DCLService
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class DCLPort(Protocol):
         *,
         limit: int | None = None,
         timeout_s: float | None = None,
-    ) -> dict[str, Any]: ...
+    ) -> QueryResult: ...
 
     async def close(self) -> None: ...
 
@@ -112,7 +113,7 @@ class LocalDCL:
         *,
         limit: int | None = None,
         timeout_s: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> QueryResult:
         service = await self.service(tenant_id)
         return await service.query(sql, limit=limit, timeout_s=timeout_s)
 
