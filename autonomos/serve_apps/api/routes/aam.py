@@ -7,13 +7,13 @@ import time
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 from sqlalchemy import func, select
 
 from autonomos.aam.connections import ConnectionService
 from autonomos.auth.service import audit
 from autonomos.serve_apps.api.deps import Admin, Operator, RequestId, TenantSession, Viewer
-from autonomos.serve_apps.api.errors import ApiError
+from autonomos.serve_apps.api.errors import ApiError, errors
 from autonomos.serve_apps.api.routes.dcl import Dcl
 from autonomos.serve_apps.api.schemas_aam import (
     CheckOut,
@@ -177,7 +177,11 @@ async def check_connection(
     return CheckOut(**result.__dict__)
 
 
-@router.post("/connections/{connection_id}/discover", operation_id="discoverConnection")
+@router.post(
+    "/connections/{connection_id}/discover",
+    operation_id="discoverConnection",
+    responses=errors(502, 504),
+)
 async def discover_connection(
     connection_id: uuid.UUID, _: Operator, session: TenantSession, service: Service
 ) -> DiscoverOut:
@@ -240,10 +244,12 @@ async def start_sync(
 
 @router.get("/connections/{connection_id}/runs", operation_id="listSyncRuns")
 async def list_runs(
-    connection_id: uuid.UUID, _: Viewer, session: TenantSession, service: Service, limit: int = 50
+    connection_id: uuid.UUID,
+    _: Viewer,
+    session: TenantSession,
+    service: Service,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SyncRunList:
-    if not 1 <= limit <= 500:
-        raise ApiError(422, "validation_error", "limit must be 1..500")
     await service.get(session, connection_id)
     rows = await session.scalars(
         select(SyncRun)

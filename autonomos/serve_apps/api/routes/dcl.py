@@ -39,7 +39,7 @@ from autonomos.serve_apps.api.deps import (
     TenantSession,
     Viewer,
 )
-from autonomos.serve_apps.api.errors import ApiError
+from autonomos.serve_apps.api.errors import ApiError, errors
 from autonomos.serve_apps.api.schemas_dcl import (
     MappingChanged,
     MappingIn,
@@ -60,7 +60,7 @@ from autonomos.store.aam_models import Connection
 from autonomos.store.dcl_models import MappingRegistry
 from autonomos.store.errors import NotFound
 
-router = APIRouter(prefix="/api/v1/dcl", tags=["dcl"])
+router = APIRouter(prefix="/api/v1/dcl", tags=["dcl"], responses=errors(400, 503))
 log = logging.getLogger("autonomos.api.dcl")
 
 

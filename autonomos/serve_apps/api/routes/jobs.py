@@ -23,11 +23,11 @@ from autonomos.jobs.server import RayJobServer
 from autonomos.jobs.service import JobService, JobView
 from autonomos.jobs.state import JobStatus
 from autonomos.serve_apps.api.deps import DbDep, Operator, RequestId, Viewer
-from autonomos.serve_apps.api.errors import ApiError
+from autonomos.serve_apps.api.errors import ApiError, errors
 from autonomos.serve_apps.api.schemas import Strict
 from autonomos.store.jobs_models import Job
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=errors(502, 503))
 
 
 async def get_job_service(request: Request) -> JobService:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy import func, select
 
 from autonomos.auth.service import audit
@@ -26,10 +27,11 @@ async def _get(session: TenantSession, user_id: uuid.UUID) -> User:
 
 @router.get("", operation_id="listUsers")
 async def list_users(
-    _: Admin, session: TenantSession, limit: int = 100, offset: int = 0
+    _: Admin,
+    session: TenantSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> UserList:
-    if not (1 <= limit <= 500) or offset < 0:
-        raise ApiError(422, "validation_error", "limit must be 1..500 and offset >= 0")
     rows = await session.scalars(select(User).order_by(User.created_at).limit(limit).offset(offset))
     total = await session.scalar(select(func.count()).select_from(User)) or 0
     return UserList(users=[UserOut.model_validate(u) for u in rows], total=total)
