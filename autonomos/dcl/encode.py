@@ -36,6 +36,7 @@ from autonomos.dcl.errors import QueryTimeout
 # row this much larger than what is left cannot fit.
 _ARROW_PER_JSON_BYTE = 4
 _SLACK_BYTES = 1 << 20
+_SLICE_ROWS = 1_024  # rows encoded at once; the deadline is checked between slices
 
 
 def jsonable(value: Any) -> Any:
@@ -112,31 +113,49 @@ class QueryResult:
         }
 
 
+def _finite(value: Any) -> Any:
+    return value if value is None or math.isfinite(value) else str(value)
+
+
+def _converter(arrow_type: pa.DataType, duck_type: str) -> Callable[[Any], Any] | None:
+    """How a column's Python values become JSON (None: they already are)."""
+    if duck_type == "JSON":
+        return json_cell
+    if (
+        pa.types.is_integer(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+        or pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_null(arrow_type)
+    ):
+        return None
+    if pa.types.is_floating(arrow_type):
+        return _finite
+    return jsonable
+
+
 class RowEncoder:
     """Encodes streamed batches into a JSON array until a row, byte or time limit.
 
     :meth:`add` returns False once the answer is complete (a limit was reached: the
-    caller stops fetching); :attr:`truncated` says whether rows were left out.
+    caller stops fetching); :attr:`truncated` says whether rows were left out. Rows are
+    encoded a slice at a time, and one at a time only in the slice that crosses the
+    byte limit, so the answer stops at the last whole row that fits.
     """
 
     def __init__(
         self, types: list[str], *, max_rows: int, max_bytes: int, deadline: float, timeout_s: float
     ) -> None:
-        self._convert: list[Callable[[Any], Any]] = [
-            json_cell if t == "JSON" else jsonable for t in types
-        ]
+        self.types = types
         self.max_rows, self.max_bytes = max_rows, max_bytes
         self.deadline, self.timeout_s = deadline, timeout_s
-        self._rows: list[bytes] = []
+        self._pieces: list[bytes] = []  # runs of encoded rows, comma-separated inside
         self._bytes = 2  # the brackets
+        self.row_count = 0
         self.truncated = False
 
-    @property
-    def row_count(self) -> int:
-        return len(self._rows)
-
     def rows_json(self) -> bytes:
-        return b"[" + b",".join(self._rows) + b"]"
+        return b"[" + b",".join(self._pieces) + b"]"
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
@@ -145,7 +164,10 @@ class RowEncoder:
     def add(self, batch: pa.RecordBatch) -> bool:
         while batch.num_rows:
             self.check_time()
-            take = self._affordable(batch)
+            if self.row_count == self.max_rows:  # the query asked for one row more
+                self.truncated = True
+                return False
+            take = min(self._affordable(batch), self.max_rows - self.row_count, _SLICE_ROWS)
             if take == 0:  # the next row alone is far over what is left
                 self.truncated = True
                 return False
@@ -169,18 +191,27 @@ class RowEncoder:
         return low
 
     def _encode(self, batch: pa.RecordBatch) -> bool:
-        columns = [c.to_pylist(maps_as_pydicts="lossy") for c in batch.columns]
-        for i in range(batch.num_rows):
-            if len(self._rows) == self.max_rows:  # the query asked for one row more
+        columns = []
+        for column, duck_type in zip(batch.columns, self.types, strict=True):
+            values = column.to_pylist(maps_as_pydicts="lossy")
+            convert = _converter(column.type, duck_type)
+            columns.append(values if convert is None else [convert(v) for v in values])
+        rows = list(zip(*columns, strict=True))
+        run = _dumps(rows)[1:-1]  # the whole slice at once: the usual case
+        if self._fits(run):
+            self.row_count += len(rows)
+            return True
+        for row in rows:  # the slice that crosses the limit: the rows that still fit
+            if not self._fits(_dumps(row)):
                 self.truncated = True
                 return False
-            if i % 256 == 255:
-                self.check_time()
-            row = _dumps([conv(col[i]) for conv, col in zip(self._convert, columns, strict=True)])
-            size = len(row) + (1 if self._rows else 0)
-            if self._bytes + size > self.max_bytes:
-                self.truncated = True
-                return False
-            self._rows.append(row)
-            self._bytes += size
+            self.row_count += 1
+        return True  # not reached: the rows of a run that did not fit cannot all fit
+
+    def _fits(self, run: bytes) -> bool:
+        size = len(run) + (1 if self._pieces else 0)
+        if self._bytes + size > self.max_bytes:
+            return False
+        self._pieces.append(run)
+        self._bytes += size
         return True

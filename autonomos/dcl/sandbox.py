@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from autonomos.dcl.encode import QueryResult, RowEncoder
 from autonomos.dcl.errors import QueryRejected, QueryTimeout
@@ -171,8 +172,9 @@ def run(
         raise QueryTimeout.after(timeout_s) from None
     except duckdb.OutOfMemoryException:
         raise QueryRejected("the query needs more memory than the sandbox allows") from None
-    except duckdb.Error as exc:
-        if not timer.is_alive():  # interrupted mid-way, surfacing as another error class
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        # interrupted mid-way, surfacing as another class (Arrow's stream: an OSError)
+        if not timer.is_alive():
             raise QueryTimeout.after(timeout_s) from None
         raise QueryRejected(f"the query failed: {_first_line(exc)}") from None
     finally:

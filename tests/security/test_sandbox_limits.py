@@ -18,8 +18,8 @@ from autonomos.dcl.views import ViewStore
 from tests.conftest import Tenant
 
 HUGE = "SELECT repeat('x', 10000000) AS s FROM range(30)"  # 300 MB of text
-# fast to run, slow to fetch and encode: 2M rows of a few columns
-WIDE = "SELECT x, x * 2 AS y, 'row ' || x AS label, x / 3 AS third FROM range(2000000) t(x)"
+# fast to run, slow to fetch and encode: millions of rows of a few columns
+WIDE = "SELECT x, x * 2 AS y, 'row ' || x AS label, x / 3 AS third FROM range({n}) t(x)"
 
 
 @pytest.fixture
@@ -80,12 +80,14 @@ def test_fetching_and_encoding_are_inside_the_time_limit(con: duckdb.DuckDBPyCon
     """A query that runs at once but whose rows take long to fetch and encode."""
     started = time.monotonic()
     with pytest.raises(QueryTimeout):
-        sandbox.run(con, WIDE, max_rows=2_000_000, timeout_s=1.0, max_bytes=1_000_000_000)
+        sandbox.run(
+            con, WIDE.format(n=10**8), max_rows=10**8, timeout_s=1.0, max_bytes=1_000_000_000
+        )
     assert time.monotonic() - started < 2.0
     # with the default byte budget it stops at 10 MB instead, also well inside the limit
     started = time.monotonic()
     try:
-        r = sandbox.run(con, WIDE, max_rows=2_000_000, timeout_s=1.0)
+        r = sandbox.run(con, WIDE.format(n=2_000_000), max_rows=2_000_000, timeout_s=1.0)
         assert r.truncated and len(r.rows_json) <= 10_000_000
     except QueryTimeout:
         pass
