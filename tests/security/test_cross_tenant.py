@@ -82,8 +82,8 @@ async def test_tenant_b_never_reaches_tenant_a(
     assert not _leaks(secrets, " ".join((await _snapshot(api, b, doc)).values()))
     missing = {name: str(uuid.uuid4()) for name in a.ids}
     missing["entity"] = a.ids["entity"]  # a view name, not an object: B has the same view
-    covered, public = set(), set()
-    for op in operations(doc):
+    public = set()
+    for op in operations(doc):  # every operation, the day it is added
         if not op.doc.get("security"):
             public.add((op.method, op.path))
             continue
@@ -104,9 +104,7 @@ async def test_tenant_b_never_reaches_tenant_a(
             )
         if set(op.path_params) - {"entity"}:
             assert r_theirs.status_code == 404, (op.label, r_theirs.status_code, r_theirs.text)
-        covered.add(op.label)
     assert public == PUBLIC, "a route without authentication was added or removed"
-    assert len(covered) + len(public) == len(operations(doc))
     assert await _snapshot(api, a, doc) == before, "tenant B changed something of tenant A's"
 
 
