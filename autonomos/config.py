@@ -177,6 +177,13 @@ class Settings(BaseSettings):
     dcl_query_max_rows: int = Field(
         10_000, ge=1, le=1_000_000, description="Most rows a SQL sandbox query returns."
     )
+    dcl_query_max_bytes: int = Field(
+        10_000_000,
+        ge=1_024,
+        le=1_000_000_000,
+        description="Most bytes of JSON-encoded rows a SQL sandbox query returns "
+        "(`truncated: true` beyond).",
+    )
     dcl_idle_s: float = Field(
         600.0, gt=0, description="A tenant's DCL actor idle this long closes its DuckDB and exits."
     )

@@ -26,7 +26,10 @@ from autonomos.config import Settings
 from autonomos.connectors._files_formats import COMPRESSIONS, FORMATS
 from autonomos.store.errors import NotFound, StoreError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$")
+# 1-128 letters, digits, '.', '_', '-' or spaces; starts with a letter or digit, does not
+# end with '.' or a space (what Windows and shells handle badly). Also the API's pattern.
+NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]{0,126}[A-Za-z0-9_-])?$"
+_NAME = re.compile(NAME_PATTERN)
 _CHUNK = 1 << 20
 
 
@@ -51,7 +54,7 @@ class Folder:
 
 
 def check_name(name: str, what: str) -> str:
-    if not _NAME.match(name) or name.endswith((".", " ")):
+    if not _NAME.match(name):
         raise InvalidUpload(
             f"invalid {what} name: use 1-128 letters, digits, '.', '_', '-' or spaces, "
             "starting with a letter or digit"

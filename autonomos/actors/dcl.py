@@ -32,6 +32,7 @@ from autonomos.dcl.errors import DCLUnavailable
 if TYPE_CHECKING:
     from autonomos.config import Settings
     from autonomos.dcl.browse import ViewRequest
+    from autonomos.dcl.encode import QueryResult
 
 log = logging.getLogger("autonomos.actors.dcl")
 
@@ -85,7 +86,7 @@ class DCL:
 
     async def query(
         self, sql: str, limit: int | None = None, timeout_s: float | None = None
-    ) -> dict[str, Any]:
+    ) -> QueryResult:
         return await self._run(self.service.query(sql, limit=limit, timeout_s=timeout_s))
 
     def ping(self) -> dict[str, Any]:
@@ -212,8 +213,8 @@ class RayDCL:
         *,
         limit: int | None = None,
         timeout_s: float | None = None,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(tenant_id, "query", sql, limit, timeout_s)
+    ) -> QueryResult:
+        result: QueryResult = await self._call(tenant_id, "query", sql, limit, timeout_s)
         return result
 
     async def close(self) -> None:

@@ -21,8 +21,8 @@ from typing import Any, Literal
 import duckdb
 
 from autonomos.dcl._sql import INTERNAL_SCHEMA, LINEAGE, ident
+from autonomos.dcl.encode import json_cell, jsonable
 from autonomos.dcl.errors import UnknownView, ViewRequestError
-from autonomos.dcl.sandbox import json_cell, jsonable
 from autonomos.ontology import Ontology
 
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "prefix", "null", "notnull"]

@@ -35,6 +35,10 @@ class ViewRequestError(QueryRejected):
 class QueryTimeout(DCLError):
     """A sandbox query ran past its time limit and was interrupted."""
 
+    @classmethod
+    def after(cls, timeout_s: float) -> QueryTimeout:
+        return cls(f"the query ran longer than {timeout_s:g} s and was stopped")
+
 
 class UnknownView(DCLError, LookupError):
     """No unified view of that name exists in the ontology."""

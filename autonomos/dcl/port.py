@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from autonomos.dcl.browse import ViewRequest
+from autonomos.dcl.encode import QueryResult
 from autonomos.dcl.service import DCLService
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class DCLPort(Protocol):
         *,
         limit: int | None = None,
         timeout_s: float | None = None,
-    ) -> dict[str, Any]: ...
+    ) -> QueryResult: ...
 
     async def close(self) -> None: ...
 
@@ -124,7 +125,7 @@ class LocalDCL:
         *,
         limit: int | None = None,
         timeout_s: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> QueryResult:
         service = await self.service(tenant_id)
         return await service.query(sql, limit=limit, timeout_s=timeout_s)
 

@@ -15,30 +15,31 @@ Layers, each enough on its own for what it stops:
    something the walk missed, no file but the tenant's own landed Parquet (the writer's
    read path), and the file only holds this tenant's data: there is no other tenant to
    reach.
-4. **Limits**: the query runs wrapped in ``LIMIT max_rows + 1`` on its own cursor, and a
-   timer interrupts it after ``timeout_s``.
+4. **Limits**: the query runs wrapped in ``LIMIT max_rows + 1`` on its own cursor; its
+   rows stream as Arrow batches into an encoder that stops at ``max_rows`` rows or
+   ``max_bytes`` of JSON (``truncated``; see ``encode.py``), and the whole call, fetching
+   and encoding included, has one deadline: a timer interrupts the engine at it and the
+   encoder checks it between rows.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import decimal
 import json
-import math
 import re
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
+from autonomos.dcl.encode import QueryResult, RowEncoder
 from autonomos.dcl.errors import QueryRejected, QueryTimeout
 
 MAX_SQL_CHARS = 20_000
+DEFAULT_MAX_BYTES = 10_000_000
+BATCH_ROWS = 1_024  # Arrow rows per streamed batch
 ALLOWED_TABLE_FUNCTIONS = frozenset(
     {"range", "generate_series", "unnest", "json_each", "json_tree", "generate_subscripts"}
 )
@@ -47,18 +48,6 @@ DENIED_FUNCTIONS = frozenset({"current_setting", "getenv", "getvariable"})
 _PATH_LIKE = re.compile(r"[/\\:.~]")
 # system views that show engine settings and file paths (pragma_database_list, ...)
 _SYSTEM_PREFIXES = ("duckdb_", "pragma_", "pg_")
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[dict[str, str]]  # name, type
-    rows: list[list[Any]]
-    row_count: int
-    truncated: bool
-    elapsed_ms: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -85,7 +74,7 @@ def check(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     if kind != "SELECT":
         raise QueryRejected(f"only SELECT is allowed; {kind} statements are refused")
     text = statement.query.strip().rstrip(";").strip()
-    row = con.execute("SELECT json_serialize_sql(?)", [text]).fetchone()
+    row = _one(con, "SELECT json_serialize_sql(?)", text)
     tree = json.loads(row[0]) if row else {"error": True}
     if tree.get("error"):
         raise QueryRejected(
@@ -120,12 +109,18 @@ def check(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     # Run exactly what was checked: the statement printed back from its syntax tree
     # (no comments, no trailing text), so the LIMIT wrapper cannot be subverted.
     try:
-        row = con.execute("SELECT json_deserialize_sql(?)", [row[0] if row else ""]).fetchone()
+        row = _one(con, "SELECT json_deserialize_sql(?)", row[0] if row else "")
     except duckdb.Error as exc:
         raise QueryRejected(f"this statement form is not supported: {_first_line(exc)}") from None
     if not row or not isinstance(row[0], str):
         raise QueryRejected("this statement form is not supported")
     return row[0]
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, arg: str) -> tuple[Any, ...] | None:
+    # fetched to the end: the query's own relation cannot start while a result is open
+    rows = con.execute(sql, [arg]).fetchall()
+    return rows[0] if rows else None
 
 
 def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
@@ -140,76 +135,58 @@ def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
 
 
 def run(
-    con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int, timeout_s: float
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    *,
+    max_rows: int,
+    timeout_s: float,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> QueryResult:
-    """Check and run ``sql`` on ``con`` (a cursor of its own, closed by the caller)."""
-    started = time.perf_counter()
+    """Check and run ``sql`` on ``con`` (a cursor of its own, closed by the caller).
+
+    The whole call (checking, running, fetching and encoding) answers within
+    ``timeout_s``: the engine is interrupted at the deadline and the encoder checks it
+    between rows. Rows stream from DuckDB as Arrow batches and stop at ``max_rows`` or
+    ``max_bytes`` of encoded JSON (``truncated``), so the rest is never produced.
+    """
+    started = time.monotonic()
+    deadline = started + timeout_s
     text = check(con, sql)
-    timer = threading.Timer(timeout_s, con.interrupt)
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), con.interrupt)
     timer.daemon = True
     timer.start()
+    reader = None
     try:
         # text is the checked SELECT, re-printed from its syntax tree
         wrapped = f"SELECT * FROM (\n{text}\n) AS _sandbox LIMIT {int(max_rows) + 1}"  # noqa: S608
-        cur = con.execute(wrapped)
-        rows = cur.fetchall()
-        description = cur.description or []
+        relation = con.sql(wrapped)
+        types = [str(t) for t in relation.types]
+        encoder = RowEncoder(
+            types, max_rows=max_rows, max_bytes=max_bytes, deadline=deadline, timeout_s=timeout_s
+        )
+        reader = relation.to_arrow_reader(BATCH_ROWS)
+        for batch in reader:
+            if not encoder.add(batch):
+                break
     except duckdb.InterruptException:
-        raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped") from None
+        raise QueryTimeout.after(timeout_s) from None
     except duckdb.OutOfMemoryException:
         raise QueryRejected("the query needs more memory than the sandbox allows") from None
-    except duckdb.Error as exc:
-        if not timer.is_alive():  # interrupted mid-way, surfacing as another error class
-            raise QueryTimeout(
-                f"the query ran longer than {timeout_s:g} s and was stopped"
-            ) from None
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        # interrupted mid-way, surfacing as another class (Arrow's stream: an OSError)
+        if not timer.is_alive():
+            raise QueryTimeout.after(timeout_s) from None
         raise QueryRejected(f"the query failed: {_first_line(exc)}") from None
     finally:
         timer.cancel()
-    types = [str(d[1]) for d in description]
-    truncated = len(rows) > max_rows
-    rows = rows[:max_rows]
-    json_cols = {i for i, t in enumerate(types) if t == "JSON"}
+        if reader is not None:
+            reader.close()  # stops the query: rows past the limits are never produced
     return QueryResult(
-        columns=[{"name": d[0], "type": t} for d, t in zip(description, types, strict=True)],
-        rows=[
-            [json_cell(v) if i in json_cols else jsonable(v) for i, v in enumerate(r)] for r in rows
+        columns=[
+            {"name": name, "type": t} for name, t in zip(relation.columns, types, strict=True)
         ],
-        row_count=len(rows),
-        truncated=truncated,
-        elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+        rows_json=encoder.rows_json(),
+        row_count=encoder.row_count,
+        truncated=encoder.truncated,
+        elapsed_ms=round((time.monotonic() - started) * 1000, 2),
     )
-
-
-def jsonable(value: Any) -> Any:
-    """A DuckDB result value as JSON: decimals as numbers, times as ISO 8601 text,
-    non-finite floats as text (``"nan"``, ``"inf"``)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):  # JSON has no NaN or infinities
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return str(value)
-
-
-def json_cell(value: Any) -> Any:
-    """A DuckDB JSON value as its parsed structure (text that is not JSON stays text)."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return jsonable(value)

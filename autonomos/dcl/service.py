@@ -28,6 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from autonomos.dcl import browse, registry, sandbox
+from autonomos.dcl.encode import QueryResult
 from autonomos.dcl.errors import ViewError
 from autonomos.dcl.slices import FieldMapping, LandedFile, Locate, SliceResult, SliceSpec
 from autonomos.dcl.views import ViewStore
@@ -72,6 +73,7 @@ class DCLService:
         memory_limit: str = "2GB",
         query_timeout_s: float = 10.0,
         query_max_rows: int = 10_000,
+        query_max_bytes: int = sandbox.DEFAULT_MAX_BYTES,
         resolver: Resolver | bool | None = True,
         landing_dirs: tuple[Path, ...] = (),
         locate: Locate | None = None,
@@ -87,6 +89,7 @@ class DCLService:
             locate=locate,
         )
         self.query_timeout_s, self.query_max_rows = query_timeout_s, query_max_rows
+        self.query_max_bytes = query_max_bytes
         self.resolver: Resolver | None = (
             _default_resolver() if resolver is True else (resolver or None)
         )
@@ -108,6 +111,7 @@ class DCLService:
             memory_limit=settings.dcl_memory_limit,
             query_timeout_s=settings.dcl_query_timeout_s,
             query_max_rows=settings.dcl_query_max_rows,
+            query_max_bytes=settings.dcl_query_max_bytes,
             landing_dirs=() if tenant_dir is None else (tenant_dir,),
             locate=landing.locate,
         )
@@ -283,14 +287,17 @@ class DCLService:
 
     async def query(
         self, sql: str, *, limit: int | None = None, timeout_s: float | None = None
-    ) -> dict[str, Any]:
-        """Run a sandbox SELECT; ``limit``/``timeout_s`` are capped by the service's own."""
+    ) -> QueryResult:
+        """Run a sandbox SELECT; ``limit``/``timeout_s`` are capped by the service's own,
+        and the answer by ``query_max_bytes`` of encoded rows."""
         rows = min(limit or self.query_max_rows, self.query_max_rows)
         timeout = min(timeout_s or self.query_timeout_s, self.query_timeout_s)
-        result = await self._read(
-            lambda con: sandbox.run(con, sql, max_rows=rows, timeout_s=timeout)
+        result: QueryResult = await self._read(
+            lambda con: sandbox.run(
+                con, sql, max_rows=rows, timeout_s=timeout, max_bytes=self.query_max_bytes
+            )
         )
-        return result.to_dict()
+        return result
 
     async def _read(self, fn: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         def run() -> Any:

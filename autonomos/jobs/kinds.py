@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,8 +26,8 @@ class BatchMapParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     connection_id: uuid.UUID | None = None
-    materialize: bool = True
-    embedder: bool = True  # false: match on names, types and values only (faster)
+    materialize: StrictBool = True
+    embedder: StrictBool = True  # false: match on names, types and values only (faster)
 
 
 async def _check_batch_map(session: AsyncSession, params: BaseModel) -> None:

@@ -14,7 +14,7 @@ from autonomos import __version__
 from autonomos.common.private_files import restrict_umask, secure_data_dir
 from autonomos.config import Settings, get_settings
 from autonomos.runtime import build_runtime
-from autonomos.serve_apps.api.errors import install_error_handlers
+from autonomos.serve_apps.api.errors import document_errors, install_error_handlers
 from autonomos.serve_apps.api.middleware import RequestContextMiddleware
 from autonomos.serve_apps.api.routes import (
     aam,
@@ -77,4 +77,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in (health, auth, users, tenant, aam, uploads, telemetry, graph, jobs, repair, dcl):
         app.include_router(module.router)
+    document_errors(app)
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,13 @@ from autonomos.serve_apps.api.errors import ApiError
 from autonomos.store.models import Role
 from autonomos.store.session import Database
 
-oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+# Roles appear in the OpenAPI document as OAuth2 scopes of the routes that need more than
+# the weakest one (the token's role decides; no scope is requested or issued).
+oauth2 = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/login",
+    auto_error=False,
+    scopes={"operator": "the operator or admin role", "admin": "the admin role"},
+)
 
 
 # Dependencies are ``async def``: a plain ``def`` dependency costs a thread-pool hop per
@@ -123,8 +129,8 @@ def require(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
-Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Operator = Annotated[Principal, Security(require(Role.OPERATOR), scopes=[Role.OPERATOR.value])]
+Admin = Annotated[Principal, Security(require(Role.ADMIN), scopes=[Role.ADMIN.value])]
 
 
 async def tenant_session(db: DbDep, principal: CurrentPrincipal) -> AsyncIterator[AsyncSession]:

@@ -7,6 +7,12 @@ and answered 500 with that id only: no stack trace or exception text reaches a c
 That answer comes from ``RequestContextMiddleware`` (see middleware.py), not from a
 handler here: Starlette re-raises after its ``Exception`` handler, which closes the
 keep-alive connection.
+
+The OpenAPI document says so for every operation (:func:`document_errors`): the error
+responses the framework layers can give any route (authentication, roles, tenant
+scoping, body and parameter validation, conflicts, throttling, unexpected failures) are
+added from each operation's own description, all with the :class:`ErrorOut` schema; a
+route or router adds its own upstream or semantic errors with ``responses=errors(...)``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from autonomos.aam.errors import InvalidDecision
 from autonomos.auth.errors import AuthError, LoginThrottled, RegistrationClosed
@@ -52,6 +60,92 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details, self.headers = details, headers
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Stable, machine-readable: not_found, validation_error, ...")
+    message: str = Field(description="What went wrong, for a person.")
+    details: Any = Field(None, description="Structured context (validation errors, ...).")
+
+
+class ErrorOut(BaseModel):
+    """Every error response: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorInfo
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Refused: the body could not be parsed, or the request is not acceptable as it "
+    "stands; the message says why.",
+    401: "Missing, invalid or expired bearer token.",
+    403: "The caller's role does not allow this.",
+    404: "No such object in the caller's tenant (another tenant's answers the same).",
+    409: "Conflicts with the current state (a duplicate, a decided proposal, ...).",
+    413: "The request body is larger than AUTONOMOS_MAX_BODY_BYTES.",
+    415: "Unsupported request content type.",
+    422: "The request does not match this operation's schema; details lists each error.",
+    429: "Too many requests or failed attempts; retry after Retry-After seconds.",
+    500: "Unexpected failure; details.request_id finds it in the server log.",
+    502: "An upstream system (a data source, the job server) failed.",
+    503: "A dependency is unavailable for now; retry later.",
+    504: "An upstream system did not answer in time.",
+}
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route or router: these error statuses, in the one shape."""
+    return {s: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[s]} for s in statuses}
+
+
+def operation_errors(method: str, path: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses any operation like this one can answer, read off its OpenAPI
+    description: authentication (``security``), a role (its OAuth2 scopes), path ids,
+    a body, parameters, a write."""
+    security = operation.get("security") or []
+    statuses = {429, 500}
+    if security:
+        statuses |= {401, 404}  # tenant-scoped: anything it names may not be the tenant's
+    if any(scopes for requirement in security for scopes in requirement.values()):
+        statuses.add(403)
+    if "{" in path:
+        statuses.add(404)
+    if method.upper() in _WRITES:
+        statuses.add(409)  # store.Conflict (a uniqueness rule) answers 409 on any write
+    if "requestBody" in operation:
+        statuses |= {400, 413, 415, 422}  # 400: a body that is not text (FastAPI's parser)
+    if operation.get("parameters"):
+        statuses.add(422)
+    return sorted(statuses)
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make ``app.openapi()`` document every operation's error responses (see the module
+    docstring); FastAPI's own 422 schema, which this API never sends, is replaced."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = build()
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        shape = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(shape.pop("$defs", {}))
+        schemas["ErrorOut"] = shape
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for path, item in doc.get("paths", {}).items():
+            for method, operation in item.items():
+                responses = operation.setdefault("responses", {})
+                for status in operation_errors(method, path, operation):
+                    documented = responses.setdefault(
+                        str(status), {"description": ERROR_DESCRIPTIONS[status]}
+                    )
+                    documented["content"] = content
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -113,6 +207,18 @@ def _clean_validation(errors: Sequence[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _allowed(request: Request) -> str | None:
+    """Every method the OpenAPI document gives the request's path (a 405's ``Allow``);
+    None for a path it does not describe."""
+    methods = {
+        method.upper()
+        for template, item in request.app.openapi().get("paths", {}).items()
+        if compile_path(template)[0].match(request.url.path)
+        for method in item
+    }
+    return ", ".join(sorted(methods)) or None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -125,9 +231,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return _respond(ApiError(exc.status_code, code, str(exc.detail), headers=exc.headers))
+        headers = exc.headers
+        allowed = _allowed(request) if exc.status_code == 405 else None
+        if allowed:  # the router names the methods of one route of the path, at most
+            headers = {**(headers or {}), "Allow": allowed}
+        return _respond(ApiError(exc.status_code, code, str(exc.detail), headers=headers))
 
     @app.exception_handler(RegistrationClosed)
     async def _closed(_: Request, exc: RegistrationClosed) -> JSONResponse:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StrictBool
 
 from autonomos.store.models import Role
 
+
+def _iso_date(value: Any) -> Any:
+    # pydantic also reads numbers ("0") as Unix times; the API's dates are ISO 8601 only
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Password = Field(min_length=12, max_length=256, description="At least 12 characters.")
 
 
@@ -69,7 +79,7 @@ class UserCreate(Strict):
 class UserUpdate(Strict):
     full_name: str | None = Field(None, max_length=200)
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class UserList(BaseModel):

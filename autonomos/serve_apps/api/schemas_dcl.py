@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from autonomos.serve_apps.api.schemas import Strict
 
@@ -71,10 +71,10 @@ class MappingIn(Strict):
     transform: str | None = Field(None, max_length=500)
     confidence: float = Field(1.0, ge=0, le=1)
     status: Literal["active", "proposed"] = "active"
-    replace_target: bool = Field(
+    replace_target: StrictBool = Field(
         False, description="Retire another source field that is the active source of the target."
     )
-    materialize: bool = Field(True, description="Re-materialise the stream's views after it.")
+    materialize: StrictBool = Field(True, description="Re-materialise the stream's views after it.")
 
 
 class RetireIn(Strict):
@@ -82,12 +82,12 @@ class RetireIn(Strict):
     stream: str = Text
     source_field: str = SourceField
     status: Literal["retired", "broken"] = "retired"
-    materialize: bool = True
+    materialize: StrictBool = True
 
 
 class RestoreIn(Strict):
-    replace_target: bool = False
-    materialize: bool = True
+    replace_target: StrictBool = False
+    materialize: StrictBool = True
 
 
 class RefreshOut(BaseModel):
@@ -121,7 +121,7 @@ class MappingChanged(BaseModel):
 class MaterializeIn(Strict):
     connection_id: uuid.UUID
     streams: list[str] | None = Field(None, max_length=500)
-    full: bool = Field(False, description="Rebuild from every landed batch.")
+    full: StrictBool = Field(False, description="Rebuild from every landed batch.")
 
 
 class SliceOut(BaseModel):

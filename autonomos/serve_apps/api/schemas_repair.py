@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from autonomos.serve_apps.api.schemas import Strict
 from autonomos.serve_apps.api.schemas_dcl import RefreshOut
@@ -80,7 +80,7 @@ class EditIn(Strict):
         max_length=500,
         description="Remaps / removed fields: the source path the mapping moves to.",
     )
-    replace_target: bool = Field(
+    replace_target: StrictBool = Field(
         False, description="If another field feeds the target now, retire that mapping."
     )
     note: str | None = Note
@@ -90,8 +90,8 @@ class SettingsIn(Strict):
     threshold: float | None = Field(
         None, gt=0, le=1, description="Auto-apply repairs at or above this confidence."
     )
-    auto_apply: bool | None = Field(None, description="Off: every repair waits for a human.")
-    notify: bool | None = Field(None, description="Slack notifications of pending proposals.")
+    auto_apply: StrictBool | None = Field(None, description="Off: every repair waits for a human.")
+    notify: StrictBool | None = Field(None, description="Slack notifications of pending proposals.")
 
 
 class SettingsOut(BaseModel):

@@ -63,7 +63,7 @@ async def test_actor_materialises_serves_restarts_and_passivates(
         ]
         assert (tmp_path / "actor" / "dcl" / f"{tid}.duckdb").exists()
         count = await dcl.query(tid, "SELECT count(*) FROM account")
-        assert count["rows"] == [[197]]
+        assert count.rows == [[197]]
         with pytest.raises(QueryRejected, match="COPY"):
             await dcl.query(tid, "COPY account TO '/tmp/x.csv'")
         with pytest.raises(NotFound):
@@ -76,7 +76,7 @@ async def test_actor_materialises_serves_restarts_and_passivates(
                 break
             except Exception:
                 await asyncio.sleep(0.2)
-        assert count["rows"] == [[197]]
+        assert count.rows == [[197]]
         again = await dcl.materialize(tid, uuid.UUID(cid))
         assert [s["mode"] for s in again["slices"]] == ["unchanged"]
         # idle: it closes its file and exits; the next call recreates it

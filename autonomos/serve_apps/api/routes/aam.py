@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, BackgroundTasks, Query, status
 from sqlalchemy import func, select
 
 from autonomos.aam.connections import ConnectionService
@@ -20,7 +21,7 @@ from autonomos.serve_apps.api.deps import (
     TenantSession,
     Viewer,
 )
-from autonomos.serve_apps.api.errors import ApiError
+from autonomos.serve_apps.api.errors import ApiError, errors
 from autonomos.serve_apps.api.schemas_aam import (
     CheckOut,
     ConnectionCreate,
@@ -185,7 +186,11 @@ async def check_connection(
     return CheckOut(**result.__dict__)
 
 
-@router.post("/connections/{connection_id}/discover", operation_id="discoverConnection")
+@router.post(
+    "/connections/{connection_id}/discover",
+    operation_id="discoverConnection",
+    responses=errors(502, 504),
+)
 async def discover_connection(
     connection_id: uuid.UUID, _: Operator, session: TenantSession, service: ConnectionsDep
 ) -> DiscoverOut:
@@ -251,10 +256,8 @@ async def list_runs(
     _: Viewer,
     session: TenantSession,
     service: ConnectionsDep,
-    limit: int = 50,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SyncRunList:
-    if not 1 <= limit <= 500:
-        raise ApiError(422, "validation_error", "limit must be 1..500")
     await service.get(session, connection_id)
     rows = await session.scalars(
         select(SyncRun)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from autonomos.auth.service import TokenPair
 from autonomos.serve_apps.api.deps import AuthDep, CurrentPrincipal, DbDep
-from autonomos.serve_apps.api.errors import ApiError, _clean_validation
+from autonomos.serve_apps.api.errors import ApiError, _clean_validation, errors
 from autonomos.serve_apps.api.schemas import (
     LoginIn,
     RefreshIn,
@@ -25,7 +25,7 @@ from autonomos.serve_apps.api.schemas import (
 from autonomos.store.errors import NotFound
 from autonomos.store.models import User
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=errors(401))
 
 
 def _tokens(pair: TokenPair) -> TokenOut:

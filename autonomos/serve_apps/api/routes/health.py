@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from autonomos.serve_apps.api.deps import DbDep, SettingsDep
@@ -18,7 +19,20 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="readyz", responses={503: {"description": "Not ready"}})
+class Readiness(BaseModel):
+    status: str  # ok | unavailable
+    head: str | None
+    revision: str | None = None
+    database: str  # ok | migrations pending | unreachable
+    redis: str | None = None  # when configured: ok | unreachable
+
+
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready"}},
+)
 async def readyz(db: DbDep, settings: SettingsDep) -> JSONResponse:
     """The database answers with its schema at the migrations' head; Redis answers if set."""
     body: dict[str, str | None] = {"head": head_revision()}

@@ -18,11 +18,12 @@ from autonomos.jobs.kinds import BatchMapParams
 from autonomos.jobs.service import JobView
 from autonomos.jobs.state import JobStatus
 from autonomos.serve_apps.api.deps import DbDep, JobsDep, Operator, RequestId, Viewer
+from autonomos.serve_apps.api.errors import errors
 from autonomos.serve_apps.api.schemas import Strict
 from autonomos.store.audit import audit
 from autonomos.store.jobs_models import Job
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=errors(502, 503))
 
 
 class JobCreate(Strict):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from autonomos.models.telemetry import get_recorder, usage_totals
 from autonomos.serve_apps.api.deps import SettingsDep, TenantSession, Viewer
 from autonomos.serve_apps.api.errors import ApiError
+from autonomos.serve_apps.api.schemas import IsoDate
 
 router = APIRouter(prefix="/api/v1/telemetry", tags=["telemetry"])
 
@@ -40,8 +41,8 @@ async def llm_usage(
     principal: Viewer,
     session: TenantSession,
     settings: SettingsDep,
-    since: date | None = None,
-    until: date | None = None,
+    since: IsoDate | None = None,
+    until: IsoDate | None = None,
 ) -> UsageList:
     """Calls, tokens and latency per kind and model, over UTC days ``since..until``
     (inclusive; default all). Includes what this replica has counted but not flushed."""

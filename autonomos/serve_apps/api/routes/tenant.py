@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from autonomos.serve_apps.api.deps import Admin, DbDep, TenantSession, Viewer
-from autonomos.serve_apps.api.errors import ApiError
 from autonomos.serve_apps.api.schemas import AuditList, AuditOut, TenantOut
 from autonomos.store.errors import NotFound
 from autonomos.store.models import AuditLog, Tenant
@@ -25,10 +26,11 @@ async def get_tenant(principal: Viewer, db: DbDep) -> TenantOut:
 
 @router.get("/audit", operation_id="listAudit")
 async def list_audit(
-    _: Admin, session: TenantSession, limit: int = 100, action: str | None = None
+    _: Admin,
+    session: TenantSession,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    action: Annotated[str | None, Query(max_length=100)] = None,
 ) -> AuditList:
-    if not 1 <= limit <= 1000:
-        raise ApiError(422, "validation_error", "limit must be 1..1000")
     query = select(AuditLog).order_by(AuditLog.at.desc()).limit(limit)
     if action:
         query = query.where(AuditLog.action == action)

@@ -9,9 +9,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, File, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Path, Query, UploadFile, status
 
-from autonomos.aam.uploads import InvalidUpload, UploadArea, check_file_name, check_name
+from autonomos.aam.uploads import (
+    NAME_PATTERN,
+    InvalidUpload,
+    UploadArea,
+    check_file_name,
+    check_name,
+)
 from autonomos.auth.service import audit
 from autonomos.serve_apps.api.deps import (
     CurrentPrincipal,
@@ -59,7 +65,13 @@ async def upload_files(
     area: Uploads,
     session: TenantSession,
     rid: RequestId,
-    folder: Annotated[str, Query(description="Folder of the upload area to put the files in")],
+    folder: Annotated[
+        str,
+        Query(
+            description="Folder of the upload area to put the files in",
+            pattern=NAME_PATTERN,
+        ),
+    ],
     file: Annotated[list[UploadFile], File(description="One or more files (field `file`)")],
 ) -> UploadOut:
     """Store files in a folder of the tenant's upload area; a file of the same name in
@@ -116,7 +128,11 @@ async def list_uploads(_: Viewer, area: Uploads) -> UploadFolderList:
     responses={404: {"description": "no such folder"}, 422: _ERRORS[422]},
 )
 async def delete_upload_folder(
-    folder: str, op: Operator, area: Uploads, session: TenantSession, rid: RequestId
+    folder: Annotated[str, Path(pattern=NAME_PATTERN)],
+    op: Operator,
+    area: Uploads,
+    session: TenantSession,
+    rid: RequestId,
 ) -> None:
     """Remove a folder of the upload area and its files."""
     try:
