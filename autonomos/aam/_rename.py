@@ -45,10 +45,11 @@ from autonomos.aam._words import (
     edit_distance,
     inflected,
     opposite,
-    singular,
     typo,
 )
-from autonomos.aam.normalize import normalize_name
+from autonomos.aam.type_lattice import type_direction
+from autonomos.common.text import name_similarity as _text_similarity
+from autonomos.common.text import name_tokens, normalize_name, singular
 from autonomos.connectors.schema import FieldType
 
 __all__ = [
@@ -105,9 +106,7 @@ class RenameCandidate:
 # ---------------------------------------------------------------- words
 
 
-@functools.lru_cache(maxsize=65536)
-def _tokens(path: str) -> tuple[str, ...]:
-    return tuple(t for t in _SEP.split(normalize_name(path)) if t)
+_tokens = name_tokens
 
 
 @functools.lru_cache(maxsize=65536)
@@ -120,27 +119,12 @@ def _ratio(a: str, b: str) -> float:
     return float(fuzz.ratio(a, b)) / 100.0
 
 
-def _token_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> float:
-    """Dice overlap where tokens match when nearly equal (catches typos like wating)."""
-    unused = list(b)
-    matched = 0
-    for t in a:
-        best = max(unused, key=lambda u: _ratio(t, u), default=None)
-        if best is not None and (best == t or _ratio(t, best) >= 0.8):
-            unused.remove(best)
-            matched += 1
-    return 2 * matched / (len(a) + len(b))
-
-
 def name_similarity(old: str, new: str) -> float:
-    """0..1: how alike two dotted paths are as text (no judgement of meaning)."""
-    a, b = _tokens(old), _tokens(new)
-    if not a or not b:
-        return 0.0
-    if a == b:
+    """0..1: how alike two dotted paths are as text (no judgement of meaning); the same
+    words under other separators score :data:`SEPARATOR_ONLY`."""
+    if _tokens(old) == _tokens(new) and _tokens(old):
         return SEPARATOR_ONLY
-    score = 0.5 * _ratio("_".join(a), "_".join(b)) + 0.5 * _token_overlap(a, b)
-    return min(score * _FUZZY_CAP, _FUZZY_CAP)
+    return min(_text_similarity(old, new) * _FUZZY_CAP, _FUZZY_CAP)
 
 
 # ---------------------------------------------------------------- token alignment
@@ -225,8 +209,6 @@ def _envelope(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...] | N
 
 def _type_factor(old: FieldView, new: FieldView) -> float:
     """1.0 same type; lower as the change is less plausible for a renamed field; 0 never."""
-    from autonomos.aam.drift import type_direction
-
     o, n = old.type, new.type
     json_o, json_n = o is FieldType.JSON, n is FieldType.JSON
     if json_o != json_n:

@@ -16,7 +16,8 @@ from autonomos.aam._rename import (
     match_renames,
     schema_vocabulary,
 )
-from autonomos.aam.normalize import normalize_name
+from autonomos.aam.type_lattice import Direction, type_direction
+from autonomos.common.text import normalize_name
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
 
 __all__ = [
@@ -46,32 +47,9 @@ ChangeKind = Literal[
     "nullability_changed",
     "meaning_changed",  # same name and type, but its description now says something else
 ]
-Direction = Literal["widen", "narrow", "incompatible"]
 Severity = Literal["info", "warning", "breaking"]
 
 MEANING_CHANGED_BELOW = 0.3  # description similarity under which a kept name is suspect
-
-_T = FieldType
-_WIDEN: frozenset[tuple[FieldType, FieldType]] = frozenset(
-    {
-        (_T.INTEGER, _T.NUMBER),
-        (_T.INTEGER, _T.DECIMAL),
-        (_T.DATE, _T.TIMESTAMP),
-        *((t, _T.STRING) for t in _T if t not in (_T.STRING, _T.BINARY)),
-        *((t, _T.JSON) for t in _T if t is not _T.JSON),
-    }
-)
-
-
-def type_direction(old: FieldType, new: FieldType) -> Direction | None:
-    """Place a type change on the widening lattice; None when the type is unchanged."""
-    if old is new:
-        return None
-    if (old, new) in _WIDEN:
-        return "widen"
-    if (new, old) in _WIDEN:
-        return "narrow"
-    return "incompatible"
 
 
 class RenameEvidence(BaseModel):
