@@ -220,10 +220,12 @@ async def write_suggestion(
             continue
         entity, _, target_field = m.target.partition(".")
         status = "active" if sure_entity and m.confidence >= auto_threshold else "proposed"
-        if now is not None and (now.entity, now.field, now.status) == (
+        transform = getattr(m, "transform", None)
+        if now is not None and (now.entity, now.field, now.status, now.transform) == (
             entity,
             target_field,
             status,
+            transform,
         ):
             result.unchanged += 1  # a confidence that moved a little is no new decision
             continue
@@ -234,6 +236,7 @@ async def write_suggestion(
             "entity": entity,
             "field": target_field,
             "confidence": round(float(m.confidence), 4),
+            "transform": transform,  # published crosswalks carry one (FOCUS rules)
             "decided_by": DECIDED_BY,
         }
         try:

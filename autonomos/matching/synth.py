@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from autonomos.matching.synth_vocab import (
     GROUP_PARENTS,
     GROUPS,
     META,
+    NON_BUSINESS,
     OPAQUE,
     SOURCE_TYPES,
     SUBOBJECTS,
@@ -43,8 +44,13 @@ from autonomos.ontology.loader import Entity, Ontology
 @dataclass(frozen=True)
 class LabelledSchema:
     schema: SourceSchema
-    entity: str
-    truth: dict[str, str]  # source field -> "entity.field"
+    entity: str | None  # None: a non-business object no ontology entity describes
+    truth: dict[str, str]  # source field -> "entity.field" (or IGNORE: left out)
+    also: dict[str, str] = field(default_factory=dict)  # IGNOREd field -> its defensible target
+
+    @property
+    def system(self) -> str:
+        return self.schema.system
 
 
 # word -> spellings a source might use instead (strong synonyms and abbreviations)
@@ -408,10 +414,60 @@ class Generator:
             )
         return f"{phrase.capitalize()}."
 
+    def none_schema(self) -> LabelledSchema:
+        """An object of a business system that no ontology entity describes: its own
+        attributes, the generic ones every object has (id, name, status, timestamps),
+        references to business records, SaaS and ETL columns. No true mapping."""
+        rng = self.rng
+        case, sep = _style(rng)
+        obj = rng.choice(sorted(NON_BUSINESS))
+        own = NON_BUSINESS[obj].split()
+        names = [["id"], ["name" if rng.random() < 0.6 else "title"]]
+        names += [w.split("_") for w in rng.sample(own, rng.randint(3, len(own)))]
+        for w in ("status", "created_at", "updated_at", "description"):
+            if rng.random() < 0.6:
+                names.append(w.split("_"))
+        for w in ("account_id", "contact_id", "owner_id", "customer_id", "user_id"):
+            if rng.random() < 0.25:
+                names.append(w.split("_"))
+        for gname, _ in rng.sample(GENERIC, rng.randint(2, 10)):
+            names.append(gname.split("_"))
+        fields: list[SourceField] = []
+        seen: set[str] = set()
+        for words in names:
+            name = _render([self._swap(w, 0.2, 0.0) for w in words], case)
+            if name in seen:
+                continue
+            seen.add(name)
+            fields.append(SourceField(name, rng.choice(SOURCE_TYPES[_guess_type(words)]), ""))
+        for name in rng.sample(META, rng.randint(0, 2)):
+            fields.append(SourceField(name, "timestamp", "ETL bookkeeping column"))
+        rng.shuffle(fields)
+        del sep
+        return LabelledSchema(SourceSchema(tuple(fields), "synthetic", obj), None, {})
+
     def generate(self, per_entity: int) -> Iterator[LabelledSchema]:
         for _ in range(per_entity):
             for e in self.ontology.entities:
                 yield self.schema(e)
+
+
+_NUMERIC = frozenset(
+    "count total rate price amount quantity duration views weight budget salary stars forks "
+    "capacity off failures".split()
+)
+_FLAGS = frozenset("active private published done archived inclusive taxable vip".split())
+
+
+def _guess_type(words: list[str]) -> str:
+    last = words[-1]
+    if last in ("at", "date", "time", "from", "until") or last.endswith("_at"):
+        return "timestamp"
+    if last in _NUMERIC:
+        return "decimal"
+    if words[0] in ("is", "has") or last in _FLAGS:
+        return "boolean"
+    return "string"
 
 
 # ------------------------------------------------------------------ sample values

@@ -20,6 +20,7 @@ from autonomos.matching.lexicon import (
     COMMON_WORDS,
     DROPPABLE_SUFFIXES,
     ENTITY_WORDS,
+    ETL_WORDS,
     ID_TOKENS,
     NAME_STOPWORDS,
     QUALIFIERS,
@@ -137,7 +138,17 @@ class NameParts:
     raw_leaf: tuple[str, ...]  # lower-case words of the leaf before canonicalisation
     raw_all: tuple[str, ...]  # lower-case words of the whole path
     depth: int  # number of parent segments
-    meta: bool  # an ETL bookkeeping column (leading underscore: _fivetran_synced, _sdc_...)
+    meta: bool  # an ETL bookkeeping column (_fivetran_synced, _sdc_batched_at, _airbyte_...)
+
+
+def _bookkeeping(name: str) -> bool:
+    """A column a loader added (``_fivetran_synced``, ``_sdc_batched_at``, ``_airbyte_raw_id``):
+    a leading underscore and a loader's or bookkeeping word. Other underscored names are the
+    source's own (MongoDB's ``_id``, Dataverse lookups such as ``_ownerid_value``)."""
+    stripped = name.strip()
+    if not stripped.startswith("_"):
+        return False
+    return bool(set(words(stripped)) & ETL_WORDS)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -157,7 +168,7 @@ def parse_name(name: str) -> NameParts:
         raw_leaf=leaf_words,
         raw_all=tuple(w for ws in words for w in ws),
         depth=len(words) - 1,
-        meta=name.strip().startswith("_"),
+        meta=_bookkeeping(name),
     )
 
 
