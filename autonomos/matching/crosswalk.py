@@ -53,6 +53,7 @@ AWS_CUR = _cw(
     "AWS Cost and Usage Report (CUR, CUR 2.0)",
     {
         "identity/LineItemId": "cost_line_id",
+        "bill/BillingEntity": "provider_name",
         "bill/PayerAccountId": "billing_account_id",
         "bill/BillingPeriodStartDate": "billing_period_start",
         "bill/BillingPeriodEndDate": "billing_period_end",
@@ -61,20 +62,23 @@ AWS_CUR = _cw(
         "lineItem/UsageStartDate": "charge_period_start",
         "lineItem/UsageEndDate": "charge_period_end",
         "lineItem/ProductCode": ("service_category", "aws_service_category", 1.0),
-        "product/ProductName": "service_name",
+        "product/ProductName": ("service_name", "coalesce:line_item_product_code", 1.0),
         "lineItem/AvailabilityZone": "availability_zone",
         "lineItem/ResourceId": "resource_id",
         "lineItem/UsageAmount": "consumed_quantity",
-        "lineItem/CurrencyCode": "billing_currency",
+        "lineItem/CurrencyCode": ("billing_currency", "trim|upper", 1.0),
         "lineItem/UnblendedCost": "billed_cost",
         "product/regionCode": "region_id",
         "product/region": ("region_id", None, 0.9),
         "product/sku": "sku_id",
         "pricing/unit": "consumed_unit",
-        "pricing/publicOnDemandCost": "list_cost",
+        "pricing/publicOnDemandCost": ("list_cost", "coalesce:line_item_unblended_cost", 1.0),
         "reservation/EffectiveCost": ("effective_cost", "aws_cur_effective_cost", 1.0),
+        "resource_tags": "tags",  # CUR 2.0 keeps tags in one map column
     },
 )
+# legacy CUR: one column per tag (``resourceTags/user:team``); one of them carries tags
+AWS_TAG_PREFIX = "resource_tags_"
 
 # Azure cost details / usage details (EA and MCA exports, Consumption API JSON).
 AZURE = _cw(
@@ -175,6 +179,22 @@ def match_crosswalk(
     best: tuple[Crosswalk | None, dict[int, Crossing]] = (None, {})
     for cw in crosswalks:
         hits = {i: cw.columns[k] for i, k in enumerate(keys) if k in cw.columns}
+        if cw is AWS_CUR:
+            hits.update(_aws_tags(names, keys, hits))
         if len(hits) >= MIN_HITS and len(hits) > len(best[1]):
             best = (cw, hits)
     return best
+
+
+def _aws_tags(
+    names: Sequence[str], keys: Sequence[str], hits: dict[int, Crossing]
+) -> dict[int, Crossing]:
+    """Legacy CUR tag columns onto ``tags`` (``tag:<key>`` builds the key-value object);
+    the first one wins the one-to-one assignment, the others stay unmapped."""
+    out = {}
+    for i, (name, key) in enumerate(zip(names, keys, strict=True)):
+        if i in hits or not key.startswith(AWS_TAG_PREFIX):
+            continue
+        tag = name.split("/", 1)[1] if "/" in name else key.removeprefix(AWS_TAG_PREFIX)
+        out[i] = Crossing("cloud_cost.tags", f"tag:{tag}", 0.95 - 0.01 * min(len(out), 40))
+    return out

@@ -226,7 +226,7 @@ DEMO_TRUTH: dict[str, tuple[str, dict[str, str | None]]] = {
             "identity/LineItemId": "cost_line_id",
             "identity/TimeInterval": None,
             "bill/InvoiceId": None,
-            "bill/BillingEntity": None,
+            "bill/BillingEntity": "provider_name",
             "bill/BillType": None,
             "bill/PayerAccountId": "billing_account_id",
             "bill/BillingPeriodStartDate": "billing_period_start",
