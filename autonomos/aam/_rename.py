@@ -34,7 +34,7 @@ from autonomos.aam._rename_patterns import (
     pattern,
     type_factor,
 )
-from autonomos.aam._rename_signals import features
+from autonomos.aam._rename_signals import RENAME_FEATURES, features
 from autonomos.common.text import name_similarity as _text_similarity
 from autonomos.common.text import name_tokens, singular
 from autonomos.connectors.schema import FieldType
@@ -55,6 +55,7 @@ __all__ = [
 RENAME_THRESHOLD = 0.78  # below this a removed + added pair stays removed + added
 UNSURE_CAP = 0.89  # patterns the names alone cannot settle never reach auto-apply
 QUALIFIED_CAP = 0.55  # a qualifier changes the fact: a replacement, not a rename
+TEMPORAL_FLOOR = 0.86  # only a date/at/time word differs: a plausible rename
 _AMBIGUOUS_MARGIN = 0.03  # a runner-up this close makes a confident pair ambiguous
 _AMBIGUOUS_CAP = 0.86
 _FUZZY_CAP = 0.95
@@ -63,6 +64,7 @@ _SURE_PATTERNS = frozenset({"separator", "joined", "envelope"})
 _NEVER = frozenset({"opposite", "numbered"})
 _RESPELLED = frozenset({"typo", "spelling"})
 _tokens = name_tokens
+_TEMPORAL = RENAME_FEATURES.index("temporal_swap")
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,10 @@ def _score(
     model = model or default_model()
     x = features(old, new, kind, base)
     score = _sigmoid(float(x @ np.asarray(model.weights)) + model.bias)
+    if x[_TEMPORAL] and type_f >= 0.9:
+        # the same words but a date/at/time word (created_date -> created_at): the fact
+        # is the same, re-spelled; plausible whatever the data says, never sure on names
+        score = max(score, TEMPORAL_FLOOR)
     if kind == "qualified" or (kind == "plural" and type_f < 0.8):
         score = min(score, QUALIFIED_CAP)  # a new fact (email -> primary_email), or one -> many
     return Scored(old, new, kind, transform, base, score, signals)
