@@ -191,7 +191,7 @@ def _aws_tags(
 ) -> dict[int, Crossing]:
     """Legacy CUR tag columns onto ``tags`` (``tag:<key>`` builds the key-value object);
     the first one wins the one-to-one assignment, the others stay unmapped."""
-    out = {}
+    out: dict[int, Crossing] = {}
     for i, (name, key) in enumerate(zip(names, keys, strict=True)):
         if i in hits or not key.startswith(AWS_TAG_PREFIX):
             continue
