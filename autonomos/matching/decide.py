@@ -195,8 +195,8 @@ def final_confidence(
     the tenant approved (or a published crosswalk says) stays near-certain."""
     conf = model.confidence(pair, p_entity)
     mem = res.memory[i, j] if res.memory is not None else 0.0
-    if mem > 0:
-        conf = 1 - (1 - conf) * (1 - MEMORY_WEIGHT * mem)
+    if mem > 0:  # the approval names the target, its entity included
+        conf = max(1 - (1 - conf) * (1 - MEMORY_WEIGHT * mem), pair)
     return conf
 
 
