@@ -347,7 +347,6 @@ ENTITY_WORDS: dict[str, tuple[str, ...]] = {
         "lead",
         "member",
         "individual",
-        "customer",
         "subscriber",
         "prospect",
         "profile",
@@ -360,6 +359,10 @@ ENTITY_WORDS: dict[str, tuple[str, ...]] = {
     "ticket": ("ticket", "case", "issue", "request", "incident", "conversation", "support"),
     "cloud_cost": ("cost", "usage", "billing", "spend", "cur", "focus", "cloud"),
 }
+
+# Words that name an entity less often than they name another one: a "customer" is
+# usually the customer organisation (account), sometimes a person (contact).
+WEAK_ENTITY_WORDS: dict[str, tuple[str, ...]] = {"contact": ("customer", "client")}
 
 # Common words in descriptions that carry no field meaning.
 TEXT_STOPWORDS = frozenset(

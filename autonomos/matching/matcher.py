@@ -30,7 +30,7 @@ from autonomos.matching.decide import (
     final_confidence,
     recall_crosswalks,
 )
-from autonomos.matching.lexicon import ENTITY_WORDS
+from autonomos.matching.lexicon import ENTITY_WORDS, WEAK_ENTITY_WORDS
 from autonomos.matching.memory import MappingMemory
 from autonomos.matching.model import MatcherModel, default_model
 from autonomos.matching.schema import FieldSuggestion, SourceSchema, Suggestion
@@ -123,13 +123,15 @@ class Matcher:
 
     def _object_prior(self, schema: SourceSchema, obj_vec: np.ndarray | None) -> dict[str, float]:
         """How much the object's name says each entity: its own name (1), a word systems
-        use for it (0.7; ``customers`` says account and contact alike), or the embedding."""
+        use for it (0.7), a word that names it less often than another entity (0.5:
+        ``customers`` are usually accounts, sometimes people), or the embedding."""
         toks = {singular(w) for w in split_words(schema.object or "")}
         prior: dict[str, float] = {}
         for i, ent in enumerate(self.index.entities):
             own = {singular(w) for w in split_words(ent)}
             words = {singular(w) for w in ENTITY_WORDS.get(ent, ())}
-            score = 1.0 if toks & own else 0.7 if toks & words else 0.0
+            weak = {singular(w) for w in WEAK_ENTITY_WORDS.get(ent, ())}
+            score = 1.0 if toks & own else 0.7 if toks & words else 0.5 if toks & weak else 0.0
             if obj_vec is not None and self._entity_vecs is not None:
                 score = max(
                     score, float(np.clip((obj_vec @ self._entity_vecs[i] - 0.2) / 0.4, 0, 1)) * 0.7
