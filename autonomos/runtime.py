@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from autonomos.aam.connections import ConnectionService, InlineSyncLauncher, SyncLauncher
 from autonomos.aam.edge import EdgePolicies
+from autonomos.aam.landing import LandingZone
 from autonomos.aam.pipeline import AfterSync, DriftHandler
 from autonomos.aam.repair.agent import RepairService
 from autonomos.aam.sync import SyncEngine
@@ -114,7 +115,7 @@ def views(settings: Settings, db: Database) -> tuple[DCLPort, ViewRefresher]:
         assert refresher is not None
         await refresher.recover(tenant_id)
 
-    local = LocalDCL(settings, db, on_open=recover)
+    local = LocalDCL(settings, db, LandingZone.from_settings(settings), on_open=recover)
     refresher = ViewRefresher(db, local)
     return local, refresher
 

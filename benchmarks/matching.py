@@ -1,6 +1,11 @@
-"""Schema matching and rename detection on the development sets, against peers.
+"""Schema matching and rename detection: dev set, leave-one-system-out, peers, latency.
 
-    python benchmarks/matching.py [--dev DIR] [--out DIR] [--no-dense] [--verbose]
+    python benchmarks/matching.py [--dev DIR] [--out DIR] [--no-dense] [--no-loso] [--verbose]
+
+Leave-one-system-out (the figure to improve; see ``benchmarks/_loso.py``): over the
+project's own labelled corpus of real systems, every system is matched by models fitted
+without it, and the peers run on the same objects; reliability diagrams (confidence bins
+with counts) for the dev set and the held-out systems.
 
 In one process: the project's matcher (with the embedder, and lexical-only), valentine's
 Coma (schema-only: column names of empty DataFrames, best entity by summed match score),
@@ -281,11 +286,54 @@ def latency(matcher: Matcher, dev: Path, n_fields: int = 150, repeats: int = 7) 
     return statistics.median(times)
 
 
+def dev_pairs(dev: Path, pred_dir: Path) -> list[tuple[float, bool]]:
+    """(confidence, right?) of every scored prediction, by the shipped scorer's rules."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sm_score", dev.parent / "score.py")
+    assert spec and spec.loader
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    out: list[tuple[float, bool]] = []
+    for truth_path in sorted(dev.glob("*.truth.json")):
+        key = truth_path.name.removesuffix(".truth.json")
+        pred_path = pred_dir / f"{key}.pred.json"
+        pred = json.loads(pred_path.read_text()) if pred_path.exists() else None
+        schema = json.loads((dev / f"{key}.json").read_text())
+        r = scorer.score_object(schema, json.loads(truth_path.read_text()), pred, lambda m: None)
+        out.extend(r["scored"])
+    return out
+
+
+def run_loso(dense: bool, peers: dict[str, Callable[[dict[str, Any]], Pred]]) -> dict[str, Any]:
+    from benchmarks import _loso
+
+    got = _loso.loso(dense)
+    res = got["results"]
+    name = "autonomos" + ("" if dense else " (lexical)")
+    rows = {name: _loso.scored(res)}
+    rows[f"{name}, not cloud"] = _loso.scored(res, lambda f: f not in _loso.CLOUD)
+    for peer, fn in peers.items():
+        rows[peer] = _loso.scored(_loso.run_peer(fn, res))
+    n_sys = len({fold for _, fold, _, _ in res})
+    print(
+        f"leave-one-system-out, {len(res)} objects of {n_sys} systems the models never saw "
+        f"(threshold {got['threshold']}):"
+    )
+    print(_loso.HEADER)
+    print("-" * len(_loso.HEADER))
+    for k, v in rows.items():
+        print(_loso.metrics_line(k, v))
+    _loso.print_reliability(f"{name}, held-out systems", rows[name].pairs)
+    return {k: v.metrics() for k, v in rows.items()}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, default=EVAL / "schema_matching" / "dev")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--no-dense", action="store_true", help="skip the embedding matchers")
+    ap.add_argument("--no-loso", action="store_true", help="skip leave-one-system-out")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
     out = a.out or Path(tempfile.mkdtemp(prefix="matching-bench-"))
@@ -307,7 +355,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results = run_matchers(a.dev, out, matchers, a.verbose)
     print(f"schema matching, {a.dev} (predictions in {out}):")
     print_matching(results)
+    for name in ("autonomos", "autonomos (lexical)"):
+        if name in results:
+            from benchmarks._loso import print_reliability
+
+            print_reliability(f"{name}, dev", dev_pairs(a.dev, out / name))
     print()
+    loso: dict[str, Any] = {}
+    if not a.no_loso:
+        peers = {k: v for k, v in matchers.items() if not k.startswith("autonomos")}
+        loso = run_loso(embedder is not None, peers)
+        print()
     renames = run_renames(out)
     print("rename detection, drift/cases:")
     print_renames(renames)
@@ -326,7 +384,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"matching: F1={m['F1']:.3f} P@0.9={m['P_at_09']:.3f} cover@0.9={m['cover_at_09']:.3f} "
         f"ECE={m['ECE']:.3f} vs valentine Coma F1={results['valentine Coma']['overall']['F1']:.3f}"
     )
-    return {"matching": results, "renames": renames, "latency_ms": lat}
+    if loso:
+        name = "autonomos" if embedder is not None else "autonomos (lexical)"
+        m2 = loso[name]
+        print(
+            f"matching, leave-one-system-out: F1={m2['F1']:.3f} P@0.9={m2['P@0.9']:.3f} "
+            f"cover@0.9={m2['cover@0.9']:.3f} ECE={m2['ECE']:.3f} top1={m2['top1']:.3f} "
+            f"vs valentine Coma F1={loso['valentine Coma']['F1']:.3f}"
+        )
+    return {"matching": results, "loso": loso, "renames": renames, "latency_ms": lat}
 
 
 if __name__ == "__main__":

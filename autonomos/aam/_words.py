@@ -11,6 +11,8 @@ import functools
 
 from rapidfuzz.distance import Levenshtein
 
+from autonomos.common.text import stem
+
 # fmt: off
 # Envelope levels APIs wrap values in and unwrap again (JSON:API, HAL, list envelopes).
 WRAPPERS = frozenset({
@@ -71,25 +73,6 @@ _ANTONYM_SET = frozenset(frozenset(p) for p in _ANTONYMS)
 _NEGATIONS = ("non", "dis", "un", "in", "im", "de")  # prefixes that negate a word
 NOT_TOKENS = frozenset({"not", "no", "non"})
 BOOL_PREFIXES = frozenset({"is", "has", "was", "can", "should", "does", "did", "are", "will"})
-
-
-@functools.lru_cache(maxsize=65536)
-def singular(t: str) -> str:
-    if len(t) > 4 and t.endswith("ies"):
-        return t[:-3] + "y"
-    if len(t) > 4 and t.endswith(("ses", "xes", "zes", "ches", "shes")):
-        return t[:-2]
-    if len(t) > 3 and t.endswith("s") and not t.endswith(("ss", "us", "is")):
-        return t[:-1]
-    return t
-
-
-@functools.lru_cache(maxsize=65536)
-def stem(t: str) -> str:
-    for suffix in ("ing", "ed", "es", "e", "s", "d"):
-        if len(t) - len(suffix) >= 4 and t.endswith(suffix):
-            return t[: -len(suffix)]
-    return t
 
 
 @functools.lru_cache(maxsize=65536)

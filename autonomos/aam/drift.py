@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,7 +16,9 @@ from autonomos.aam._rename import (
     match_renames,
     schema_vocabulary,
 )
-from autonomos.aam.normalize import normalize_name
+from autonomos.aam._rename_model import RenameModel
+from autonomos.aam.type_lattice import Direction, type_direction
+from autonomos.common.text import normalize_name
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
 
 __all__ = [
@@ -46,32 +48,9 @@ ChangeKind = Literal[
     "nullability_changed",
     "meaning_changed",  # same name and type, but its description now says something else
 ]
-Direction = Literal["widen", "narrow", "incompatible"]
 Severity = Literal["info", "warning", "breaking"]
 
 MEANING_CHANGED_BELOW = 0.3  # description similarity under which a kept name is suspect
-
-_T = FieldType
-_WIDEN: frozenset[tuple[FieldType, FieldType]] = frozenset(
-    {
-        (_T.INTEGER, _T.NUMBER),
-        (_T.INTEGER, _T.DECIMAL),
-        (_T.DATE, _T.TIMESTAMP),
-        *((t, _T.STRING) for t in _T if t not in (_T.STRING, _T.BINARY)),
-        *((t, _T.JSON) for t in _T if t is not _T.JSON),
-    }
-)
-
-
-def type_direction(old: FieldType, new: FieldType) -> Direction | None:
-    """Place a type change on the widening lattice; None when the type is unchanged."""
-    if old is new:
-        return None
-    if (old, new) in _WIDEN:
-        return "widen"
-    if (new, old) in _WIDEN:
-        return "narrow"
-    return "incompatible"
 
 
 class RenameEvidence(BaseModel):
@@ -119,13 +98,18 @@ class DriftEvent(BaseModel):
     severity: Severity
 
 
+def _union(source_type: str) -> frozenset[str]:
+    return frozenset(p.strip() for p in source_type.lower().split("|") if p.strip())
+
+
 def _structure_changed(old: FieldSpec, new: FieldSpec) -> bool:
-    """JSON columns keep one canonical type; object <-> array is still a real change."""
+    """JSON columns keep one canonical type; object <-> array is still a real change (a
+    union listed in another order is not)."""
     return (
         old.type is FieldType.JSON
         and old.source_type is not None
         and new.source_type is not None
-        and old.source_type.lower() != new.source_type.lower()
+        and _union(old.source_type) != _union(new.source_type)
     )
 
 
@@ -164,18 +148,29 @@ def _meaning_change(path: str, old: FieldSpec, new: FieldSpec) -> DriftChange | 
     )
 
 
-def _views(schema: StreamSchema) -> dict[str, FieldView]:
+def _views(
+    schema: StreamSchema, samples: Callable[[str], Sequence[Any]] | None = None
+) -> dict[str, FieldView]:
     last = max(len(schema.fields) - 1, 1)
-    return {
-        normalize_name(f.name): FieldView(
-            normalize_name(f.name), f.type, f.source_type, f.description, i / last
-        )
-        for i, f in enumerate(schema.fields)
-    }
+    out = {}
+    for i, f in enumerate(schema.fields):
+        path = normalize_name(f.name)
+        values = tuple(str(v) for v in samples(path) if v is not None)[:50] if samples else ()
+        out[path] = FieldView(path, f.type, f.source_type, f.description, i / last, values)
+    return out
 
 
-def detect_drift(old: StreamSchema, new: StreamSchema) -> list[DriftChange]:
-    """Classify every difference between two schema versions (paths are normalised)."""
+def detect_drift(
+    old: StreamSchema,
+    new: StreamSchema,
+    *,
+    samples: Callable[[str], Sequence[Any]] | None = None,
+    rename_model: RenameModel | None = None,
+) -> list[DriftChange]:
+    """Classify every difference between two schema versions (paths are normalised).
+
+    ``samples``: values of a field by normalised path (landed data of either version),
+    when at hand: renamed fields keep their values, which rename scoring weighs."""
     before = {normalize_name(f.name): f for f in old.fields}
     after = {normalize_name(f.name): f for f in new.fields}
     changes: list[DriftChange] = []
@@ -197,9 +192,12 @@ def detect_drift(old: StreamSchema, new: StreamSchema) -> list[DriftChange]:
             )
     removed = {p: before[p] for p in sorted(before.keys() - after.keys())}
     added = {p: after[p] for p in sorted(after.keys() - before.keys())}
-    old_views, new_views = _views(old), _views(new)
+    old_views, new_views = _views(old, samples), _views(new, samples)
     for cand in match_renames(
-        [old_views[p] for p in removed], [new_views[p] for p in added], schema_vocabulary(before)
+        [old_views[p] for p in removed],
+        [new_views[p] for p in added],
+        schema_vocabulary(before),
+        rename_model,
     ):
         o, n = removed.pop(cand.old), added.pop(cand.new)
         changes.append(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from autonomos.common.text import normalize_name, normalize_names
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
 
 __all__ = [
@@ -36,39 +37,6 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("record", pa.string(), nullable=False),
     ]
 )
-
-_CAMEL_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
-_CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-@functools.lru_cache(maxsize=65536)
-def _normalize_part(part: str) -> str:
-    s = _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", part)).lower()
-    s = _NON_ALNUM.sub("_", s).strip("_")
-    if not s:
-        return "_"
-    return "_" + s if s[0].isdigit() else s
-
-
-@functools.lru_cache(maxsize=65536)
-def normalize_name(name: str) -> str:
-    """snake_case each dotted part: ``billing.Address.City`` -> ``billing.address.city``."""
-    return ".".join(_normalize_part(p) for p in name.split("."))
-
-
-def normalize_names(names: Iterable[str]) -> list[str]:
-    """Normalise and de-duplicate: the second ``a`` becomes ``a_2``, then ``a_3``..."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for n in names:
-        base = normalize_name(n)
-        cand, i = base, 2
-        while cand in seen:
-            cand, i = f"{base}_{i}", i + 1
-        seen.add(cand)
-        out.append(cand)
-    return out
 
 
 def flatten(data: pa.Table | pa.RecordBatch) -> pa.Table:

@@ -56,30 +56,50 @@ def canonical_type(type_text: str, fmt: str | None = None) -> tuple[FieldType, b
     return ftype, nullable, source
 
 
+def _alternatives(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The node itself, or its ``anyOf`` / ``oneOf`` alternatives (``{"anyOf": [{"type":
+    "null"}, {"type": "string", "format": "date-time"}]}`` is a nullable date-time)."""
+    alts = [a for k in ("anyOf", "oneOf") for a in node.get(k) or () if isinstance(a, Mapping)]
+    return alts or [node]
+
+
 def _json_type_text(node: Mapping[str, Any]) -> str:
-    t = node.get("type", "string")
-    names = [t] if isinstance(t, str) else list(t)
-    out = []
-    for n in names:
-        if n == "array":
-            item = node.get("items") or {}
-            item_t = item.get("type", "string") if isinstance(item, Mapping) else "string"
-            inner = [x for x in ([item_t] if isinstance(item_t, str) else item_t) if x != "null"]
-            n = f"array<{'|'.join(inner) or 'string'}>"
-        out.append(n)
+    out: list[str] = []
+    for alt in _alternatives(node):
+        t = alt.get("type", "string" if alt is node or not alt.get("$ref") else "object")
+        for n in [t] if isinstance(t, str) else list(t):
+            if n == "array":
+                item = alt.get("items") or {}
+                item_t = _json_type_text(item) if isinstance(item, Mapping) else "string"
+                inner = [x for x in item_t.split("|") if x != "null"]
+                n = f"array<{'|'.join(inner) or 'string'}>"
+            if n not in out:
+                out.append(n)
     return "|".join(out)
+
+
+def _json_format(node: Mapping[str, Any]) -> str | None:
+    return next((a["format"] for a in _alternatives(node) if a.get("format")), None)
+
+
+def _children(node: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The object node whose properties a field has (directly or in an alternative)."""
+    return next((a for a in _alternatives(node) if a.get("properties")), None)
 
 
 def fields_from_json_schema(node: Mapping[str, Any], prefix: str = "") -> Iterator[dict[str, Any]]:
     """Flatten JSON Schema properties (and array item properties) to dotted field dicts."""
     for name, child in (node.get("properties") or {}).items():
+        if not isinstance(child, Mapping):
+            continue
         path = f"{prefix}{name}"
-        yield {"name": path, "type": _json_type_text(child), "format": child.get("format")}
-        items = child.get("items")
-        if isinstance(items, Mapping) and items.get("properties"):
-            yield from fields_from_json_schema(items, path + ".")
-        if child.get("properties"):
-            yield from fields_from_json_schema(child, path + ".")
+        yield {"name": path, "type": _json_type_text(child), "format": _json_format(child)}
+        for alt in _alternatives(child):
+            items = alt.get("items")
+            if isinstance(items, Mapping) and (inner := _children(items)) is not None:
+                yield from fields_from_json_schema(inner, path + ".")
+        if (obj := _children(child)) is not None:
+            yield from fields_from_json_schema(obj, path + ".")
 
 
 def load_schema(doc: Mapping[str, Any], stream_name: str = "stream") -> StreamSchema:

@@ -46,6 +46,7 @@ class DCL:
     """Named ``dcl:<tenant>``; see the module docstring."""
 
     def __init__(self, settings: Settings, tenant_id: uuid.UUID) -> None:
+        from autonomos.aam.landing import LandingZone
         from autonomos.common.private_files import restrict_umask
         from autonomos.dcl.refresh import ViewRefresher
         from autonomos.dcl.service import DCLService
@@ -54,7 +55,9 @@ class DCL:
         restrict_umask()  # the tenant's DuckDB files are private (0600)
         self.tenant_id = tenant_id
         db = Database(settings.app_database_url)
-        self.service = DCLService.from_settings(settings, db, tenant_id)
+        self.service = DCLService.from_settings(
+            settings, db, tenant_id, LandingZone.from_settings(settings)
+        )
         self.idle_s = settings.dcl_idle_s
         self._busy = 0
         self._last = time.monotonic()

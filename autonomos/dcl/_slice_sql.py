@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from autonomos.aam.normalize import normalize_name
+from autonomos.common.text import normalize_name
 from autonomos.dcl._sql import SQL_TYPES, cast, ident, literal
 from autonomos.dcl.transforms import compile_transform
 from autonomos.ontology import Entity

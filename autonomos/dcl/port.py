@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from autonomos.dcl.browse import ViewRequest
 from autonomos.dcl.encode import QueryResult
-from autonomos.dcl.service import DCLService
+from autonomos.dcl.service import DCLService, LandingSource
 
 if TYPE_CHECKING:
     from autonomos.config import Settings
@@ -70,10 +70,11 @@ class LocalDCL:
         self,
         settings: Settings,
         db: Database,
+        landing: LandingSource,
         *,
         on_open: Callable[[uuid.UUID], Awaitable[Any]] | None = None,
     ) -> None:
-        self.settings, self.db = settings, db
+        self.settings, self.db, self.landing = settings, db, landing
         self.on_open = on_open  # e.g. finish the tenant's refreshes a dead process left
         self._services: dict[uuid.UUID, DCLService] = {}
         self._opening = asyncio.Lock()
@@ -86,7 +87,7 @@ class LocalDCL:
         async with self._opening:
             if tenant_id not in self._services:
                 self._services[tenant_id] = await asyncio.to_thread(
-                    DCLService.from_settings, self.settings, self.db, tenant_id
+                    DCLService.from_settings, self.settings, self.db, tenant_id, self.landing
                 )
                 if self.on_open is not None:
                     task = asyncio.ensure_future(self.on_open(tenant_id))

@@ -38,9 +38,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from rapidfuzz import fuzz
-from rapidfuzz.process import cpdist
 
+from autonomos.common.text import name_similarities
 from autonomos.ontology import Ontology, load_ontology
 
 log = logging.getLogger("autonomos.dcl.resolution")
@@ -108,15 +107,6 @@ def norm_email_sql(expr: str) -> str:
 # -- scoring (vectorised over candidate pairs) --------------------------------------------
 
 
-def name_similarity(a: Sequence[str | None], b: Sequence[str | None]) -> np.ndarray:
-    """Token-sort similarity in [0, 1] of aligned name lists; 0 where either is missing."""
-    left = [x or "" for x in a]
-    right = [y or "" for y in b]
-    sim = cpdist(left, right, scorer=fuzz.token_sort_ratio, workers=1) / 100.0
-    missing = np.array([not x for x in left]) | np.array([not y for y in right])
-    return np.where(missing, 0.0, sim)
-
-
 def _present(col: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -128,7 +118,7 @@ def _equal(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
 
 def score_accounts(p: pa.Table) -> np.ndarray:
     """Match confidence of account pairs (columns ``name_a/b``, ``domain_a/b``)."""
-    sim = name_similarity(p["name_a"].to_pylist(), p["name_b"].to_pylist())
+    sim = name_similarities(p["name_a"].to_pylist(), p["name_b"].to_pylist())
     same_domain = _equal(p["domain_a"], p["domain_b"])
     both_domains = _present(p["domain_a"]) & _present(p["domain_b"])
     same_name = _equal(p["name_a"], p["name_b"])
@@ -141,7 +131,7 @@ def score_accounts(p: pa.Table) -> np.ndarray:
 
 def score_contacts(p: pa.Table) -> np.ndarray:
     """Match confidence of contact pairs (``name_*``, ``email_*``, ``account_*``)."""
-    sim = name_similarity(p["name_a"].to_pylist(), p["name_b"].to_pylist())
+    sim = name_similarities(p["name_a"].to_pylist(), p["name_b"].to_pylist())
     named = _present(p["name_a"]) & _present(p["name_b"])
     same_email = _equal(p["email_a"], p["email_b"])
     both_emails = _present(p["email_a"]) & _present(p["email_b"])

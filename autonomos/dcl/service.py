@@ -20,7 +20,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import duckdb
@@ -45,6 +45,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("autonomos.dcl.service")
 
 Resolver = Callable[[duckdb.DuckDBPyConnection], dict[str, int]]
+
+
+class LandingSource(Protocol):
+    """Where a tenant's landed Parquet is (``aam.landing.LandingZone`` is one)."""
+
+    def tenant_dir(self, tenant_id: uuid.UUID) -> Path | None: ...
+
+    def locate(self, value: str) -> Any: ...
+
+
 RESOLVED_ENTITIES = frozenset({"account", "contact"})
 
 
@@ -96,12 +106,12 @@ class DCLService:
         self._write = asyncio.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, db: Database, tenant_id: uuid.UUID) -> DCLService:
-        # The landing zone is the AAM's (AUTONOMOS_LANDING_URL): a folder is read by DuckDB
-        # natively, object storage through Arrow on the zone's file system.
-        from autonomos.aam.landing import LandingZone
-
-        landing = LandingZone.from_settings(settings)
+    def from_settings(
+        cls, settings: Settings, db: Database, tenant_id: uuid.UUID, landing: LandingSource
+    ) -> DCLService:
+        """``landing``: the AAM's landing zone (``AUTONOMOS_LANDING_URL``), given by the
+        caller's shell: a folder is read by DuckDB natively, object storage through Arrow
+        on the zone's file system."""
         tenant_dir = landing.tenant_dir(tenant_id)
         return cls(
             db,

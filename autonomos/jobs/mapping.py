@@ -230,10 +230,12 @@ async def write_suggestion(
         entity, _, target_field = m.target.partition(".")
         confident, _ = safe_mode.allows(float(m.confidence))
         status = MappingStatus.ACTIVE if sure_entity and confident else MappingStatus.PROPOSED
-        if now is not None and (now.entity, now.field, now.status) == (
+        transform = getattr(m, "transform", None)
+        if now is not None and (now.entity, now.field, now.status, now.transform) == (
             entity,
             target_field,
             status,
+            transform,
         ):
             result.unchanged += 1  # a confidence that moved a little is no new decision
             continue
@@ -244,6 +246,7 @@ async def write_suggestion(
             "entity": entity,
             "field": target_field,
             "confidence": round(float(m.confidence), 4),
+            "transform": transform,  # published crosswalks carry one (FOCUS rules)
             "decided_by": DECIDED_BY,
         }
         try:

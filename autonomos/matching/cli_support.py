@@ -67,7 +67,12 @@ def suggestion_json(s: Suggestion, *, evidence: bool = False) -> str:
 def render_table(s: Suggestion, console: Any, *, show_unmapped: bool = False) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{s.entity}  (entity confidence {s.entity_confidence:.2f})")
+    title = (
+        f"{s.entity}  (entity confidence {s.entity_confidence:.2f})"
+        if s.entity
+        else f"no ontology entity fits this object (confidence {s.entity_confidence:.2f})"
+    )
+    table = Table(title=title)
     table.add_column("source field")
     table.add_column("target")
     table.add_column("confidence", justify="right")

@@ -1,15 +1,20 @@
-"""Fit the matcher's pair scorer and confidence calibrator on data the project owns.
+"""Fit the matcher on data the project owns, calibrated on systems held out.
 
-    python -m autonomos.matching.fit [--per-entity 60] [--seed 0] [--no-dense] [--write]
+    python -m autonomos.matching.fit [--per-entity 60] [--seed 0] [--no-dense] [--no-lexical]
+                                     [--write]
 
-Training data: synthetic schemas generated from the ontology (:mod:`~autonomos.matching.synth`)
-and realistic schemas the project owns (:mod:`~autonomos.matching.training_data`: the demo
-sources, known by construction, and well-known systems' schemas labelled by the project).
-Evaluation sets are never read. The pair scorer is an L2-regularised logistic regression over
-the signals of every (source field, field of the true entity) pair; the calibrator a
-monotone logistic regression over the assigned pairs' score and competition. Both are checked
-by two-fold cross-validation (half the synthetic and half the realistic schemas each way),
-then refitted on everything. ``--write`` stores the result in ``autonomos/matching/_params.py``.
+Data: synthetic schemas generated from the ontology (:mod:`~autonomos.matching.synth`),
+the demo sources and the labelled corpus of real systems' schemas
+(:mod:`~autonomos.matching.training_data`). Evaluation sets are never read.
+
+Leave-one-system-out: for every real system, the pair scorer is fitted on everything
+else (synthetic schemas always included) and the system's objects are replayed under it.
+The calibrator is fitted on those out-of-fold assignments, and the entity model on the
+out-of-fold entity decisions (each fold's decisions use a calibrator fitted without that
+fold), so that a confidence of 0.9 means 9 in 10 on a system the scorer has not seen. The
+shipped pair scorer is then fitted on everything; the threshold is the one with the best
+out-of-fold F1. ``--write`` stores the result in ``autonomos/matching/_params.py``.
+:func:`cross_validate` is also what ``benchmarks/matching.py`` reports.
 """
 
 from __future__ import annotations
@@ -19,270 +24,180 @@ import pprint
 import random
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
 
+from autonomos.matching.decide import decide, mappings
+from autonomos.matching.evaluate import Scored, score
+from autonomos.matching.learn import (
+    EntityRow,
+    Item,
+    calibrator_rows,
+    entity_rows,
+    fit_calibrator,
+    fit_entity,
+    fit_pair,
+)
 from autonomos.matching.matcher import Matcher
-from autonomos.matching.model import CAL_FEATURES, Calibrator, MatcherModel, PairModel
-from autonomos.matching.signals import FEATURES, NF, object_tokens, pair_features, prepare_source
+from autonomos.matching.model import CAL_FEATURES, ENTITY_FEATURES, MatcherModel
+from autonomos.matching.signals import FEATURES
 from autonomos.matching.synth import Generator, LabelledSchema
-from autonomos.matching.training_data import IGNORE, demo_schemas, known_schemas
+from autonomos.matching.training_data import corpus_schemas, demo_schemas
 from autonomos.ontology.loader import load_ontology
 
-# calibrator inputs where more evidence must never mean less confidence
-MONOTONE = tuple(
-    CAL_FEATURES.index(n) for n in ("logit", "row_gap", "col_gap", "row_share", "col_share")
-)
-# A source field maps to at most one target: when its pair probabilities are spread over
-# several near-equal candidates, the one picked is right about its share of the time.
-# Synthetic schemas rarely show such ties, so this prior is imposed rather than learned.
-FLOOR = {CAL_FEATURES.index("row_share"): 0.7}
-# Share of the training mass given to the realistic schemas (demo sources, known systems):
-# synthetic data teaches which signals matter, realistic data anchors how often they are right.
-REAL_SHARE_PAIR = 0.25
-REAL_SHARE_CAL = 0.5
+# Share of the pair scorer's training mass given to real schemas (demo sources, corpus):
+# synthetic data teaches which signals matter, real data how they look in the wild.
+REAL_SHARE = 0.5
+# Weight of the held-out synthetic objects in the entity model, relative to the real ones.
+EXTRA_SHARE = 0.5
+THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.3, 0.81, 0.05))
 
 
 @dataclass
-class Example:
-    labelled: LabelledSchema
-    feats: np.ndarray  # (n, m, NF) for the true entity
-    labels: np.ndarray  # (n, m): 1 true, 0 false, -1 ignored row
-    targets: list[str]
+class CrossVal:
+    """Out-of-fold models and predictions of a leave-one-system-out run."""
+
+    folds: list[str]
+    models: dict[str, MatcherModel]  # fold -> model that never saw the fold's system
+    predictions: list[tuple[Item, str | None, list[tuple[str, str, float]]]] = field(
+        default_factory=list
+    )  # all confidences (threshold 0): apply one with :func:`at_threshold`
+    cal_rows: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    entity_rows: dict[str, list[EntityRow]] = field(default_factory=dict)
+
+    def at_threshold(self, threshold: float, folds: Sequence[str] | None = None) -> Scored:
+        keep = set(folds) if folds is not None else None
+        return score(
+            (it.labelled, ent, [m for m in maps if m[2] >= threshold])
+            for it, ent, maps in self.predictions
+            if keep is None or it.fold in keep
+        )
 
 
-def featurise(matcher: Matcher, items: list[LabelledSchema]) -> list[Example]:
-    index = matcher.index
-    out = []
-    all_texts: list[str] = []
-    prepared = []
-    for ls in items:
-        fields = prepare_source(ls.schema)
-        prepared.append(fields)
-        all_texts.extend(f.text for f in fields)
+def analyse(matcher: Matcher, labelled: Sequence[LabelledSchema], fold: str | None) -> list[Item]:
+    """Items (signals computed once) for labelled schemas; embeddings batched."""
     if matcher.embedder is not None:
+        from autonomos.matching.signals import prepare_source
+
+        texts = [f.text for ls in labelled for f in prepare_source(ls.schema)]
         matcher._targets_dense()
-        for k in range(0, len(all_texts), 2048):
-            matcher._encode(all_texts[k : k + 2048])
-    for ls, fields in zip(items, prepared, strict=True):
-        bm25 = index.bm25_scores([f.query for f in fields])
-        dense = None
-        if matcher.embedder is not None:
-            tv, _ = matcher._targets_dense()
-            dense = matcher._encode([f.text for f in fields]) @ tv.T
-        feats = pair_features(index, fields, ls.entity, bm25, dense, object_tokens(ls.schema))
-        targets = [t.key for t in index.targets[index.slices[ls.entity]]]
-        labels = np.zeros(feats.shape[:2], dtype=np.int8)
-        for i, f in enumerate(fields):
-            t = ls.truth.get(f.field.name)
-            if t == IGNORE:
-                labels[i, :] = -1
-            elif t:
-                labels[i, targets.index(t)] = 1
-        out.append(Example(ls, feats, labels, targets))
-    return out
+        for k in range(0, len(texts), 2048):
+            matcher._encode(texts[k : k + 2048])
+    return [
+        Item(ls, matcher.analyse(ls.schema), ls.system if fold is None else fold) for ls in labelled
+    ]
 
 
-def fit_logistic(
-    x: np.ndarray,
-    y: np.ndarray,
-    l2: float = 1.0,
-    sample_weight: np.ndarray | None = None,
-    nonneg: tuple[int, ...] = (),
-    floor: dict[int, float] | None = None,
-) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression; weights listed in ``nonneg`` are kept >= 0 (or
-    >= their ``floor``)."""
-    x = x.astype(np.float64)
-    y = y.astype(np.float64)
-    w0 = np.zeros(x.shape[1] + 1)
-    sw = np.ones(len(y)) if sample_weight is None else sample_weight
-
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        z = x @ w[:-1] + w[-1]
-        p = 1 / (1 + np.exp(-np.clip(z, -35, 35)))
-        ll = -np.sum(sw * (y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)))
-        reg = 0.5 * l2 * np.sum(w[:-1] ** 2)
-        g = sw * (p - y)
-        grad = np.concatenate([x.T @ g + l2 * w[:-1], [g.sum()]])
-        return -ll + reg, grad
-
-    floor = floor or {}
-    bounds = [(floor.get(k, 0.0), None) if k in nonneg else (None, None) for k in range(x.shape[1])]
-    w0 = np.array([max(v, floor.get(k, v)) for k, v in enumerate(w0[:-1])] + [0.0])
-    res = minimize(loss, w0, jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)])
-    return res.x[:-1], float(res.x[-1])
+def weigh(synthetic: list[Item], real: list[Item], share: float = REAL_SHARE) -> None:
+    """Give the real items ``share`` of the pair scorer's training mass."""
+    n_syn = sum(1 for it in synthetic if it.entity)
+    n_real = sum(1 for it in real if it.entity)
+    for it in synthetic:
+        it.weight = (1 - share) / max(1, n_syn) * (n_syn + n_real)
+    for it in real:
+        it.weight = share / max(1, n_real) * (n_syn + n_real)
 
 
-def fit_pair(examples: list[Example], weights: np.ndarray | None = None) -> PairModel:
-    xs, ys, ws = [], [], []
-    for k, ex in enumerate(examples):
-        keep = ex.labels >= 0
-        xs.append(ex.feats[keep])
-        ys.append(ex.labels[keep])
-        ws.append(np.full(int(keep.sum()), 1.0 if weights is None else weights[k]))
-    x = np.concatenate(xs)
-    y = np.concatenate(ys)
-    w, b = fit_logistic(x, y, l2=2.0, sample_weight=np.concatenate(ws))
-    return PairModel(tuple(float(v) for v in w), b)
+def cross_validate(
+    synthetic: list[Item], real: list[Item], extra: Sequence[Item] = (), *, log: bool = True
+) -> CrossVal:
+    """Leave-one-system-out over ``real``; ``extra``: held-out synthetic objects (business
+    and non-business) that only the entity model learns from."""
+    folds = sorted({it.fold for it in real})
+    pairs = {}
+    cal_rows = {}
+    for k in folds:
+        train = synthetic + [it for it in real if it.fold != k]
+        pairs[k] = fit_pair(train)
+        cal_rows[k] = calibrator_rows(pairs[k], [it for it in real if it.fold == k])
+    calibrators = {}
+    ent_rows = {}
+    for k in folds:
+        x = np.concatenate([cal_rows[j][0] for j in folds if j != k])
+        y = np.concatenate([cal_rows[j][1] for j in folds if j != k])
+        calibrators[k] = fit_calibrator(x, y)
+        model = MatcherModel(pairs[k], calibrators[k])
+        ent_rows[k] = entity_rows(model, [it for it in real if it.fold == k])
+        # the synthetic objects replayed under every fold's model: each copy weighs 1/folds
+        ent_rows[k] += [(p, y, w / len(folds)) for p, y, w in entity_rows(model, extra)]
+    cv = CrossVal(folds, {}, cal_rows=cal_rows, entity_rows=ent_rows)
+    for k in folds:
+        others = [r for j in folds if j != k for r in ent_rows[j]]
+        model = MatcherModel(pairs[k], calibrators[k], 0.0, fit_entity(others))
+        cv.models[k] = model
+        for it in (it for it in real if it.fold == k):
+            d = decide(it.analysis, model)
+            cv.predictions.append((it, d.entity, mappings(it.analysis, d, model, 0.0)))
+    if log:
+        print(f"cross-validated over {len(folds)} held-out systems", file=sys.stderr)
+    return cv
 
 
-def assigned_rows(
-    matcher: Matcher, examples: list[Example], weights: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Calibration features, correctness and weight of every assigned pair (ignored rows
-    left out)."""
-    feats, ok, ws = [], [], []
-    for k, ex in enumerate(examples):
-        probs = 1 / (1 + np.exp(-matcher.model.pair.logits(ex.feats).astype(np.float64)))
-        rows = matcher.calibration_rows(probs, ex.feats)
-        for i, j, f in rows:
-            if ex.labels[i, 0] == -1:
-                continue
-            feats.append(f)
-            ok.append(int(ex.labels[i, j] == 1))
-            ws.append(1.0 if weights is None else weights[k])
-    return np.asarray(feats), np.asarray(ok), np.asarray(ws)
+def best_threshold(cv: CrossVal) -> float:
+    f1 = {t: cv.at_threshold(t).metrics()["F1"] for t in THRESHOLDS}
+    return max(THRESHOLDS, key=lambda t: (round(f1[t], 4), -abs(t - 0.5)))
 
 
-def ece(conf: np.ndarray, ok: np.ndarray, bins: int = 10) -> float:
-    idx = np.minimum((conf * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        sel = idx == b
-        if sel.any():
-            total += sel.sum() / len(conf) * abs(ok[sel].mean() - conf[sel].mean())
-    return total
+def final_model(synthetic: list[Item], real: list[Item], cv: CrossVal) -> MatcherModel:
+    pair = fit_pair(synthetic + real)
+    x = np.concatenate([cv.cal_rows[k][0] for k in cv.folds])
+    y = np.concatenate([cv.cal_rows[k][1] for k in cv.folds])
+    entity = fit_entity([r for k in cv.folds for r in cv.entity_rows[k]])
+    return MatcherModel(pair, fit_calibrator(x, y), best_threshold(cv), entity)
 
 
-def report(name: str, conf: np.ndarray, ok: np.ndarray, n_true: int, thr: float) -> dict:
-    kept = conf >= thr
-    tp = int((ok[kept] == 1).sum())
-    fp = int((ok[kept] == 0).sum())
-    hi = conf >= 0.9
-    p = tp / max(1, tp + fp)
-    r = tp / max(1, n_true)
-    res = {
-        "P": p,
-        "R": r,
-        "F1": 2 * p * r / max(1e-9, p + r),
-        "P@0.9": float(ok[hi].mean()) if hi.any() else 0.0,
-        "cover@0.9": int(ok[hi].sum()) / max(1, n_true),
-        "ECE": ece(conf[kept], ok[kept]),
-    }
-    print(f"{name:28s} " + " ".join(f"{k}={v:.3f}" for k, v in res.items()))
-    return res
+def build(
+    per_entity: int, seed: int, dense: bool, matcher: Matcher | None = None
+) -> tuple[Matcher, list[Item], list[Item], list[Item]]:
+    """The matcher used to compute signals; the synthetic items (pair scorer), the real
+    items (everything, cross-validated) and held-out synthetic items (entity model)."""
+    onto = load_ontology()
+    rng = random.Random(seed)  # noqa: S311 - reproducible data, not security
+    if matcher is None:
+        embedder = None
+        if dense:
+            from autonomos.models.embedder import get_embedder
 
-
-def n_true(examples: list[Example]) -> int:
-    return int(sum((ex.labels == 1).sum() for ex in examples))
-
-
-def _weights(examples: list[Example], real: set[int], share: float) -> np.ndarray | None:
-    """Per-example weights giving the real-world examples ``share`` of the total mass."""
-    n_real = sum(1 for k in range(len(examples)) if k in real)
-    if not n_real or n_real == len(examples):
-        return None
-    w_real = share / n_real
-    w_syn = (1 - share) / (len(examples) - n_real)
-    w = np.array([w_real if k in real else w_syn for k in range(len(examples))])
-    return w / w.mean()
-
-
-def fit_models(
-    train: list[Example], real: set[int], matcher: Matcher, threshold: float = 0.5
-) -> MatcherModel:
-    ex_w = _weights(train, real, REAL_SHARE_PAIR)
-    pair = fit_pair(train, ex_w)
-    matcher.model = MatcherModel(pair, Calibrator((1.0,) + (0.0,) * (len(CAL_FEATURES) - 1), 0.0))
-    ex_w = _weights(train, real, REAL_SHARE_CAL)
-    cx, cy, cw = assigned_rows(matcher, train, ex_w)
-    w, b = fit_logistic(cx, cy, l2=1.0, sample_weight=cw, nonneg=MONOTONE, floor=FLOOR)
-    return MatcherModel(pair, Calibrator(tuple(float(v) for v in w), b), threshold)
+            embedder = get_embedder()
+        # crosswalks stay out of fitting: what is fitted must come from the signals
+        matcher = Matcher(onto, embedder=embedder, crosswalks=False)
+    t0 = time.time()
+    synthetic = analyse(matcher, list(Generator(onto, seed=seed).generate(per_entity)), "")
+    real_schemas = (
+        demo_schemas(rng, with_samples=True)
+        + demo_schemas(rng, with_samples=False)
+        + corpus_schemas()
+    )
+    real = analyse(matcher, real_schemas, None)
+    weigh(synthetic, real)
+    gen = Generator(onto, seed=seed + 1)
+    held_out = list(gen.generate(max(1, per_entity // 8)))
+    held_out += [gen.none_schema() for _ in range(len(held_out))]
+    extra = analyse(matcher, held_out, "")
+    for it in extra:  # together as much as the real objects
+        it.weight = len(real) / len(extra) * EXTRA_SHARE
+    print(
+        f"analysed {len(synthetic)} + {len(extra)} synthetic and {len(real)} real schemas "
+        f"({len({it.fold for it in real})} systems) in {time.time() - t0:.1f}s",
+        file=sys.stderr,
+    )
+    return matcher, synthetic, real, extra
 
 
 def run(per_entity: int, seed: int, dense: bool) -> MatcherModel:
-    onto = load_ontology()
-    rng = random.Random(seed)  # noqa: S311 - reproducible data, not security
-    gen = Generator(onto, seed=seed)
-    data = list(gen.generate(per_entity))
-    realistic = (
-        demo_schemas(rng, with_samples=True)
-        + demo_schemas(rng, with_samples=False)
-        + known_schemas()
-    )
-    rng.shuffle(realistic)
-    embedder = None
-    if dense:
-        from autonomos.models.embedder import get_embedder
-
-        embedder = get_embedder()
-    matcher = Matcher(onto, embedder=embedder)
-    t0 = time.time()
-    syn = featurise(matcher, data)
-    real = featurise(matcher, realistic)
+    _, synthetic, real, extra = build(per_entity, seed, dense)
+    cv = cross_validate(synthetic, real, extra)
+    model = final_model(synthetic, real, cv)
+    m = cv.at_threshold(model.threshold).metrics()
     print(
-        f"featurised {len(syn)} synthetic + {len(real)} realistic schemas in "
-        f"{time.time() - t0:.1f}s",
+        f"leave-one-system-out ({'dense' if dense else 'lexical'}, threshold "
+        f"{model.threshold}): " + " ".join(f"{k}={v:.3f}" for k, v in m.items()),
         file=sys.stderr,
     )
-    # two folds: fit on half the synthetic and half the realistic schemas, test on the rest
-    hs, hr = len(syn) // 2, len(real) // 2
-    folds = [
-        (syn[:hs] + real[:hr], syn[hs:], real[hr:]),
-        (syn[hs:] + real[hr:], syn[:hs], real[:hr]),
-    ]
-    rows: dict[str, list[np.ndarray]] = {"sx": [], "sy": [], "rx": [], "ry": []}
-    n_syn_true = n_real_true = 0
-    for train, syn_test, real_test in folds:
-        real_idx = {k for k, ex in enumerate(train) if any(ex is r for r in real)}
-        model = fit_models(train, real_idx, matcher)
-        matcher.model = model
-        sx, sy, _ = assigned_rows(matcher, syn_test)
-        rx, ry, _ = assigned_rows(matcher, real_test)
-        rows["sx"].append(model.calibrator(sx))
-        rows["sy"].append(sy)
-        rows["rx"].append(model.calibrator(rx))
-        rows["ry"].append(ry)
-        n_syn_true += n_true(syn_test)
-        n_real_true += n_true(real_test)
-    sc, sy = np.concatenate(rows["sx"]), np.concatenate(rows["sy"])
-    rc, ry = np.concatenate(rows["rx"]), np.concatenate(rows["ry"])
-    best = (0.0, 0.5)
-    for thr in np.arange(0.3, 0.71, 0.05):  # best F1, synthetic and realistic counted equally
-        f1s = []
-        for c, y, nt in ((sc, sy, n_syn_true), (rc, ry, n_real_true)):
-            tp = int((y[c >= thr] == 1).sum())
-            p, r = tp / max(1, int((c >= thr).sum())), tp / max(1, nt)
-            f1s.append(2 * p * r / max(1e-9, p + r))
-        if np.mean(f1s) > best[0] + 1e-9:
-            best = (float(np.mean(f1s)), float(thr))
-    threshold = round(best[1], 2)
-    report("held-out synthetic", sc, sy, n_syn_true, threshold)
-    report("held-out realistic", rc, ry, n_real_true, threshold)
-    # the shipped parameters: everything
-    everything = syn + real
-    final = fit_models(everything, set(range(len(syn), len(everything))), matcher, threshold)
-    print(
-        "pair weights:",
-        {k: round(v, 2) for k, v in zip(FEATURES, final.pair.weights, strict=True)},
-        "bias",
-        round(final.pair.bias, 2),
-        file=sys.stderr,
-    )
-    print(
-        "calibrator:",
-        {k: round(v, 2) for k, v in zip(CAL_FEATURES, final.calibrator.weights, strict=True)},
-        "bias",
-        round(final.calibrator.bias, 2),
-        "threshold",
-        final.threshold,
-        file=sys.stderr,
-    )
-    return final
+    return model
 
 
 def write_params(lexical: MatcherModel | None, dense: MatcherModel | None) -> None:
@@ -304,13 +219,13 @@ def write_params(lexical: MatcherModel | None, dense: MatcherModel | None) -> No
 def _round(d: object) -> object:
     if isinstance(d, dict):
         return {k: _round(v) for k, v in d.items()}
-    if isinstance(d, float):
-        return round(d, 4)
+    if isinstance(d, float | np.floating):
+        return round(float(d), 4)
     return d
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--per-entity", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-dense", action="store_true")
@@ -323,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         write_params(lex, den)
 
 
-assert NF == len(FEATURES)
+assert len(FEATURES) and len(CAL_FEATURES) and len(ENTITY_FEATURES)
 
 if __name__ == "__main__":
     main()

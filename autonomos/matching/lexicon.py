@@ -218,16 +218,26 @@ SYNONYMS: dict[str, str] = {
 # Symmetric; score credit ``WEAK_CREDIT`` when two tokens are only weakly related.
 RELATED: tuple[tuple[str, ...], ...] = (
     ("account", "tenant", "subscriber", "payer", "member", "workspace", "organization", "project"),
-    ("contact", "user", "requester", "reporter", "submitter", "lead", "member", "recipient"),
+    (
+        "contact",
+        "user",
+        "requester",
+        "reporter",
+        "submitter",
+        "lead",
+        "member",
+        "recipient",
+        "caller",
+    ),
     ("owner", "rep", "representative", "agent", "assignee", "salesperson", "responder", "handler"),
-    ("amount", "value", "sum", "total", "cost"),
+    ("amount", "value", "sum", "total", "cost", "worth"),
     ("total", "grand", "gross"),
     ("subtotal", "net"),
     ("domain", "url", "web", "site", "homepage"),
     ("status", "state"),
     ("stage", "status", "step"),
     ("type", "kind", "category", "class"),
-    ("method", "type", "instrument"),
+    ("method", "type", "instrument", "channel", "source"),
     ("plan", "price", "tier", "product", "package"),
     ("period", "interval", "cycle", "term"),
     ("quantity", "count", "volume", "amount"),
@@ -243,13 +253,13 @@ RELATED: tuple[tuple[str, ...], ...] = (
     ("description", "body", "content", "text", "detail", "comment"),
     ("channel", "via", "medium", "source"),
     ("title", "position", "role", "job"),
-    ("started", "opened", "began", "from", "effective"),
+    ("started", "opened", "began", "from", "effective", "activated"),
     ("ended", "to", "until", "expired", "expires", "expiry", "expiration"),
     ("updated", "synced", "refreshed"),
     ("paid", "settled", "collected", "captured"),
     ("due", "owed", "outstanding", "remaining", "balance"),
     ("created", "opened", "submitted", "registered", "signup", "joined", "issued"),
-    ("resolved", "closed", "completed", "done"),
+    ("resolved", "closed", "completed", "done", "ended"),
     ("deleted", "inactive", "disabled", "deactivated"),
     ("country", "nation"),
     ("first", "given", "forename"),
@@ -262,6 +272,12 @@ RELATED: tuple[tuple[str, ...], ...] = (
     ("trial", "evaluation"),
 )
 
+# Words of the columns loaders add (``_fivetran_synced``, ``_sdc_batched_at``, ``_dlt_id``).
+ETL_WORDS = frozenset(
+    """sdc airbyte fivetran dlt etl stitch meltano hevo singer synced sync loaded load
+    extracted extract ingested ingest batch batched row hash emitted received sequence raw
+    deleted""".split()
+)
 # Tokens that qualify a temporal field without changing its event (created_at ~ created_date).
 TEMPORAL_TOKENS = frozenset(
     {"at", "on", "date", "time", "timestamp", "datetime", "ts", "dt", "utc"}
@@ -323,14 +339,30 @@ ENTITY_WORDS: dict[str, tuple[str, ...]] = {
         "firm",
         "tenant",
     ),
-    "contact": ("contact", "person", "people", "user", "lead", "member", "individual"),
+    "contact": (
+        "contact",
+        "person",
+        "people",
+        "user",
+        "lead",
+        "member",
+        "individual",
+        "subscriber",
+        "prospect",
+        "profile",
+        "recipient",
+    ),
     "opportunity": ("opportunity", "deal", "pipeline", "sale"),
     "invoice": ("invoice", "bill", "billing", "receivable"),
     "subscription": ("subscription", "plan", "membership", "recurring", "contract"),
     "payment": ("payment", "charge", "transaction", "receipt", "transfer"),
     "ticket": ("ticket", "case", "issue", "request", "incident", "conversation", "support"),
-    "cloud_cost": ("cost", "usage", "billing", "spend", "cur", "focus", "cloud", "line", "item"),
+    "cloud_cost": ("cost", "usage", "billing", "spend", "cur", "focus", "cloud"),
 }
+
+# Words that name an entity less often than they name another one: a "customer" is
+# usually the customer organisation (account), sometimes a person (contact).
+WEAK_ENTITY_WORDS: dict[str, tuple[str, ...]] = {"contact": ("customer", "client")}
 
 # Common words in descriptions that carry no field meaning.
 TEXT_STOPWORDS = frozenset(

@@ -1,9 +1,15 @@
-"""The matcher's learned parameters: a pair scorer and a confidence calibrator.
+"""The matcher's learned parameters: a pair scorer, a pair calibrator and an entity model.
 
-Both are logistic models over a handful of signals. They are fitted offline on data the
-project owns (synthetic variants of the ontology and the demo sources, whose correspondence
-is known by construction; see :mod:`autonomos.matching.fit`) and stored in
-:mod:`autonomos.matching._params` as plain numbers, one set with embeddings and one without.
+- pair scorer: logistic over the pair signals (:data:`~autonomos.matching.signals.FEATURES`);
+- pair calibrator: logistic over the assigned pair's score and its competition
+  (:data:`CAL_FEATURES`): P(the pair is right | the entity is right);
+- entity model: a multinomial logit whose options are the ontology's entities (each scored
+  from its assignment, :data:`ENTITY_FEATURES`) and "no entity fits" (a constant logit).
+
+They are fitted offline on data the project owns (see :mod:`autonomos.matching.fit`): the
+scorer on everything, the calibrator and the entity model on decisions replayed for
+systems held out of the scorer's fit, so their probabilities hold on unseen systems. The
+numbers live in :mod:`autonomos.matching._params`, one set with embeddings, one without.
 """
 
 from __future__ import annotations
@@ -21,6 +27,15 @@ CAL_FEATURES: tuple[str, ...] = (
     "row_share",  # log of its share of the source's summed pair probabilities
     "col_share",  # log of its share of the target's summed pair probabilities
     "exact",  # the names are the same words
+)
+ENTITY_FEATURES: tuple[str, ...] = (
+    "kept",  # summed confidence of the pairs that would be kept (>= 0.5)
+    "specific",  # the same, each pair weighed by how specific its target is to the entity
+    "kept_log",  # log(1 + their number)
+    "kept_share",  # their number over the number of source fields
+    "prior",  # how much the object's name says this entity (0..1)
+    "pk",  # confidence of the pair assigned to the entity's primary key (0: none)
+    "best",  # the best pair confidence
 )
 
 
@@ -43,11 +58,30 @@ class Calibrator:
 
 
 @dataclass(frozen=True)
+class EntityModel:
+    weights: tuple[float, ...]  # over ENTITY_FEATURES
+    none_bias: float  # the logit of "no entity fits"
+
+    def logit(self, phi: np.ndarray) -> float:
+        return float(phi @ np.asarray(self.weights, dtype=np.float64))
+
+
+# Before an entity model is fitted: the evidence of the assignment plus the object's
+# name, and "none" only when almost nothing maps.
+DEFAULT_ENTITY = EntityModel((1.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0), -2.0)
+
+
+@dataclass(frozen=True)
 class MatcherModel:
     pair: PairModel
     calibrator: Calibrator
     threshold: float = 0.5  # keep a mapping when its confidence reaches this
+    entity: EntityModel = DEFAULT_ENTITY
     extra: dict[str, float] = field(default_factory=dict)
+
+    def confidence(self, pair: float, entity: float) -> float:
+        """A mapping's confidence: P(pair right | entity right) x P(entity right)."""
+        return pair * entity
 
     @classmethod
     def from_dict(cls, d: dict) -> MatcherModel:
@@ -55,10 +89,18 @@ class MatcherModel:
         weights = tuple(float(pw.get(n, 0.0)) for n in FEATURES)
         cw = d["calibrator"]["weights"]
         cal = tuple(float(cw.get(n, 0.0)) for n in CAL_FEATURES)
+        entity = DEFAULT_ENTITY
+        if "entity" in d:
+            ew = d["entity"]["weights"]
+            entity = EntityModel(
+                tuple(float(ew.get(n, 0.0)) for n in ENTITY_FEATURES),
+                float(d["entity"]["none_bias"]),
+            )
         return cls(
             PairModel(weights, float(d["pair"]["bias"])),
             Calibrator(cal, float(d["calibrator"]["bias"])),
             float(d.get("threshold", 0.5)),
+            entity,
             dict(d.get("extra", {})),
         )
 
@@ -71,6 +113,10 @@ class MatcherModel:
             "calibrator": {
                 "weights": dict(zip(CAL_FEATURES, self.calibrator.weights, strict=True)),
                 "bias": self.calibrator.bias,
+            },
+            "entity": {
+                "weights": dict(zip(ENTITY_FEATURES, self.entity.weights, strict=True)),
+                "none_bias": self.entity.none_bias,
             },
             "threshold": self.threshold,
             "extra": self.extra,

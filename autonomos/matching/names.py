@@ -59,6 +59,13 @@ def _relax(
     """Relaxed spellings of one token sequence (each with an added penalty)."""
     _add(out, base, penalty)
     toks = list(base)
+    digits = [t for t in toks if t.isdigit()]
+    if digits and len(digits) < len(toks):  # telephone1 ~ phone; the first is the primary
+        core = [t for t in toks if not t.isdigit()]
+        _relax(tuple(core), ftype, penalty + (0.03 if digits == ["1"] else 0.08), out)
+        return
+    if len(toks) >= 2 and all(t.isalpha() for t in toks):  # SubTotal ~ subtotal
+        _add(out, (canon("".join(toks)),), penalty + 0.02)
     if ftype in ("timestamp", "date", "unknown", "integer", "string") and len(toks) > 1:
         core = [t for t in toks if t not in _TEMPORAL]
         if core and len(core) < len(toks):

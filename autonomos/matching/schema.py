@@ -78,21 +78,25 @@ class FieldSuggestion:
     confidence: float  # calibrated probability that ``target`` is right (or, if None, of the best)
     signals: dict[str, float] = field(default_factory=dict)
     alternatives: list[tuple[str, float]] = field(default_factory=list)  # top-3 (target, prob)
+    transform: str | None = None  # a DCL transform the mapping needs (published crosswalks)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "source_field": self.source_field,
             "target": self.target,
             "confidence": round(self.confidence, 4),
             "signals": {k: round(v, 4) for k, v in self.signals.items()},
             "alternatives": [[t, round(p, 4)] for t, p in self.alternatives],
         }
+        if self.transform:
+            out["transform"] = self.transform
+        return out
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    entity: str
-    entity_confidence: float
+    entity: str | None  # None: no ontology entity describes the object
+    entity_confidence: float  # probability of ``entity`` (of "none fits" when None)
     mappings: list[FieldSuggestion]
     entity_scores: dict[str, float] = field(default_factory=dict)
 

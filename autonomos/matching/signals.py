@@ -62,9 +62,12 @@ FEATURES: tuple[str, ...] = (
     "qualifier",  # the source adds a qualifier the target lacks (shipping_city vs city)
     "context",  # the source's parent path names this entity or one of its fields
     "name_top",  # the target is (one of) the source's best by name within the entity
+    "reference",  # matched through a reference object: owner.id, CustomerRef.value ~ owner_id
 )
 NF = len(FEATURES)
 F = {name: i for i, name in enumerate(FEATURES)}
+# leaves of a reference object: the key of the record it points to (owner.id, CustomerRef.value)
+_REF_LEAVES = frozenset({"id", "ids", "key", "uuid", "guid", "value", "ref", "code"})
 
 
 # ---------------------------------------------------------------- prepared ontology and sources
@@ -126,9 +129,11 @@ class TargetIndex:
         self._bm25()
         self.expected = [profiles.expected(t.tokens, t.type) for t in self.targets]
         self.type_idx = np.array([_TYPE_INDEX.get(t.type, 0) for t in self.targets])
-        self.has_qualifier = np.array(
-            [any(w in _QUALIFIERS for w in t.tokens) for t in self.targets]
-        )
+        # words a target's name or description says (a source's qualifier is no mismatch
+        # when the target mentions it: expected_close ~ close_date, "expected or actual")
+        self.mentions = [
+            frozenset(t.tokens) | frozenset(text_tokens(t.description)) for t in self.targets
+        ]
         self._by_token: dict[str, set[int]] = {}
         for k, t in enumerate(self.targets):
             for w in t.soft_vocab:
@@ -139,6 +144,15 @@ class TargetIndex:
         self.texts = [
             f"{humanise(t.entity)} {humanise(t.name)}: {t.description}" for t in self.targets
         ]
+        # how much mapping a target says about its entity: 1 / number of entities having a
+        # field of that name (an email says contact; a created_at says nothing)
+        holders: dict[str, int] = {}
+        for t in self.targets:
+            holders[t.name] = holders.get(t.name, 0) + 1
+        self.specificity = {
+            ent: np.array([1.0 / holders[t.name] for t in self.targets[sl]])
+            for ent, sl in self.slices.items()
+        }
 
     def _bm25(self) -> None:
         docs = []
@@ -282,11 +296,10 @@ def pair_features(
     ent_field_toks = {t for tg in targets for t in tg.tokens} | ent_toks
     tforms = [target_forms(t.name, t.entity, t.type) for t in targets]
     # depth beyond what is usual in this schema (everything under properties.* is usual)
-    depths = sorted(pf.depth for pf in fields if not pf.meta) or [0]
-    base_depth = depths[(len(depths) - 1) // 2]
+    base_depth = usual_depth(fields)
     json_targets = {tg.tokens: j for j, tg in enumerate(targets) if tg.type == "json"}
     ttypes = index.type_idx[sl]
-    tqual = index.has_qualifier[sl]
+    mentions = index.mentions[sl]
     for i, pf in enumerate(fields):
         # the source without words that only repeat the entity (account_name ~ name)
         sforms = list(pf.forms)
@@ -304,6 +317,8 @@ def pair_features(
             x[i, j, F["name"]] = max(by_leaf, by_path)
             if pf.shadowed and by_leaf >= by_path and by_leaf > 0:
                 x[i, j, F["shadowed"]] = 1.0
+            if by_path > by_leaf and pf.raw_leaf and pf.raw_leaf[-1] in _REF_LEAVES:
+                x[i, j, F["reference"]] = by_path
             if pf.depth > base_depth:
                 continue  # refund.amount is not the amount: exactness counts at record level
             if pf.raw_leaf == tg.raw:
@@ -315,8 +330,9 @@ def pair_features(
         x[i, :, F["type_bad"]] = tc < 0.2
         if pf.kind is not None:
             x[i, :, F["profile"]] = index.profile_vector(pf.kind)[sl]
-        if any(t in _QUALIFIERS for t in pf.leaf):
-            x[i, :, F["qualifier"]] = ~tqual
+        quals = {t for t in pf.leaf if t in _QUALIFIERS}
+        if quals:
+            x[i, :, F["qualifier"]] = [bool(quals - m) for m in mentions]
         member = next((json_targets[seg] for seg in pf.segments if seg in json_targets), None)
         if member is not None:
             x[i, :, F["member"]] = 1.0
@@ -340,6 +356,19 @@ def pair_features(
         # where the names say little, embeddings break the tie
         x[:, :, F["dense_weak"]] = rel * (1.0 - x[:, :, F["name"]])
     return x
+
+
+def usual_depth(fields: Sequence[PreparedField]) -> int:
+    """The shallowest nesting depth that holds at least a fifth of the schema's fields
+    (wrappers not counted): where the record's own attributes live. Fields of nested
+    objects below it are about something else (``assigned_to.user.email``)."""
+    depths = [pf.depth for pf in fields if not pf.meta]
+    if not depths:
+        return 0
+    for d in sorted(set(depths)):
+        if depths.count(d) >= 0.2 * len(depths):
+            return d
+    return min(depths)
 
 
 def object_tokens(schema: SourceSchema) -> frozenset[str]:

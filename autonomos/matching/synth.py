@@ -12,11 +12,8 @@ and the general vocabulary in :mod:`~autonomos.matching.lexicon`; nothing from e
 from __future__ import annotations
 
 import random
-import string
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, field
 
 from autonomos.matching.lexicon import (
     ABBREVIATIONS,
@@ -26,11 +23,13 @@ from autonomos.matching.lexicon import (
     SYNONYMS,
 )
 from autonomos.matching.schema import SourceField, SourceSchema
+from autonomos.matching.synth_values import kind_of, sample_values
 from autonomos.matching.synth_vocab import (
     GENERIC,
     GROUP_PARENTS,
     GROUPS,
     META,
+    NON_BUSINESS,
     OPAQUE,
     SOURCE_TYPES,
     SUBOBJECTS,
@@ -43,8 +42,13 @@ from autonomos.ontology.loader import Entity, Ontology
 @dataclass(frozen=True)
 class LabelledSchema:
     schema: SourceSchema
-    entity: str
-    truth: dict[str, str]  # source field -> "entity.field"
+    entity: str | None  # None: a non-business object no ontology entity describes
+    truth: dict[str, str]  # source field -> "entity.field" (or IGNORE: left out)
+    also: dict[str, str] = field(default_factory=dict)  # IGNOREd field -> its defensible target
+
+    @property
+    def system(self) -> str:
+        return self.schema.system
 
 
 # word -> spellings a source might use instead (strong synonyms and abbreviations)
@@ -408,92 +412,57 @@ class Generator:
             )
         return f"{phrase.capitalize()}."
 
+    def none_schema(self) -> LabelledSchema:
+        """An object of a business system that no ontology entity describes: its own
+        attributes, the generic ones every object has (id, name, status, timestamps),
+        references to business records, SaaS and ETL columns. No true mapping."""
+        rng = self.rng
+        case, sep = _style(rng)
+        obj = rng.choice(sorted(NON_BUSINESS))
+        own = NON_BUSINESS[obj].split()
+        names = [["id"], ["name" if rng.random() < 0.6 else "title"]]
+        names += [w.split("_") for w in rng.sample(own, rng.randint(3, len(own)))]
+        for w in ("status", "created_at", "updated_at", "description"):
+            if rng.random() < 0.6:
+                names.append(w.split("_"))
+        for w in ("account_id", "contact_id", "owner_id", "customer_id", "user_id"):
+            if rng.random() < 0.25:
+                names.append(w.split("_"))
+        for gname, _ in rng.sample(GENERIC, rng.randint(2, 10)):
+            names.append(gname.split("_"))
+        fields: list[SourceField] = []
+        seen: set[str] = set()
+        for words in names:
+            name = _render([self._swap(w, 0.2, 0.0) for w in words], case)
+            if name in seen:
+                continue
+            seen.add(name)
+            fields.append(SourceField(name, rng.choice(SOURCE_TYPES[_guess_type(words)]), ""))
+        for name in rng.sample(META, rng.randint(0, 2)):
+            fields.append(SourceField(name, "timestamp", "ETL bookkeeping column"))
+        rng.shuffle(fields)
+        del sep
+        return LabelledSchema(SourceSchema(tuple(fields), "synthetic", obj), None, {})
+
     def generate(self, per_entity: int) -> Iterator[LabelledSchema]:
         for _ in range(per_entity):
             for e in self.ontology.entities:
                 yield self.schema(e)
 
 
-# ------------------------------------------------------------------ sample values
+_NUMERIC = frozenset(
+    "count total rate price amount quantity duration views weight budget salary stars forks "
+    "capacity off failures".split()
+)
+_FLAGS = frozenset("active private published done archived inclusive taxable vip".split())
 
-_BASE = datetime(2025, 6, 1, tzinfo=UTC)
 
-
-def kind_of(name: str, ftype: str) -> str:
-    w = set(split_words(name))
-    if ftype in ("timestamp", "date"):
+def _guess_type(words: list[str]) -> str:
+    last = words[-1]
+    if last in ("at", "date", "time", "from", "until") or last.endswith("_at"):
         return "timestamp"
-    if ftype == "boolean":
-        return "bool"
-    if ftype == "json":
-        return "json"
-    if w & {"email", "mail"}:
-        return "email"
-    if w & {"phone", "fax", "mobile"}:
-        return "phone"
-    if w & {"domain", "website", "url", "href", "link"}:
-        return "url"
-    if "currency" in w:
-        return "currency"
-    if "country" in w:
-        return "country"
-    if ftype in ("decimal", "integer"):
-        return (
-            "money"
-            if w
-            & {
-                "amount",
-                "cost",
-                "total",
-                "price",
-                "revenue",
-                "tax",
-                "mrr",
-                "subtotal",
-                "balance",
-                "fee",
-            }
-            else "integer"
-        )
-    if w & {"id", "key", "uuid", "number"}:
-        return "id"
-    if w & {"name", "title"}:
-        return "name"
-    if w & {"description", "body", "subject", "notes", "message"}:
-        return "text"
-    return "enum"
-
-
-def sample_values(rng: random.Random, kind: str, n: int) -> list[Any]:
-    def one() -> Any:
-        word = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9)))
-        if kind == "timestamp":
-            t = _BASE - timedelta(minutes=rng.randint(0, 900_000))
-            return rng.choice([t.isoformat(), t.strftime("%Y-%m-%d"), int(t.timestamp())])
-        if kind == "bool":
-            return rng.choice([True, False])
-        if kind == "json":
-            return rng.choice([[word], {"k": word}, "[]"])
-        if kind == "email":
-            return f"{word}@{rng.choice(['acme.com', 'example.org', 'mail.de'])}"
-        if kind == "phone":
-            return f"+1 {rng.randint(200, 999)}-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}"
-        if kind == "url":
-            return rng.choice([f"https://www.{word}.com", f"{word}.io", f"http://{word}.co.uk/"])
-        if kind == "currency":
-            return rng.choice(["usd", "EUR", "gbp", "USD"])
-        if kind == "country":
-            return rng.choice(["US", "DE", "United Kingdom", "FR", "Canada"])
-        if kind == "money":
-            return round(rng.uniform(1, 50_000), 2)
-        if kind == "integer":
-            return rng.randint(0, 5000)
-        if kind == "id":
-            return rng.choice([f"{word[:3]}_{rng.getrandbits(48):x}", rng.randint(1, 10**7)])
-        if kind == "name":
-            return f"{word.capitalize()} {rng.choice(['Inc.', 'Ltd', 'Group', 'Smith'])}"
-        if kind == "text":
-            return " ".join(rng.choice(OPAQUE) for _ in range(rng.randint(8, 20)))
-        return rng.choice(["open", "closed", "pending", "active", "new", "won"])
-
-    return [one() for _ in range(n)]
+    if last in _NUMERIC:
+        return "decimal"
+    if words[0] in ("is", "has") or last in _FLAGS:
+        return "boolean"
+    return "string"

@@ -186,3 +186,32 @@ SOURCE_TYPES = {
     "timestamp": ["timestamp", "datetime|null", "timestamp", "integer", "string"],
     "json": ["object", "array", "array<string>|null", "object|null", "json"],
 }
+# objects of business systems that no ontology entity describes (work items, catalogue,
+# marketing, configuration, activity logs), with words of their own attributes. People
+# records (users, employees) are left out: whether they are contacts is the object's
+# call, which synthetic names cannot make.
+NON_BUSINESS = {
+    "tasks": "due_date completed_at reminder_at assignee_id related_to priority done",
+    "projects": "key lead_id start_date end_date budget visibility archived",
+    "products": "sku price unit_price inventory_quantity weight category vendor brand",
+    "items": "code unit_price quantity_on_hand income_account purchase_cost taxable",
+    "campaigns": "subject_line send_time emails_sent open_rate click_rate list_id audience",
+    "events": "event_type occurred_at actor_id payload source ip_address user_agent",
+    "activities": "activity_type occurred_at duration related_id outcome channel",
+    "teams": "member_count lead_id parent_team_id slug",
+    "locations": "address_line_1 city country timezone phone business_hours capacity",
+    "pages": "path title views unique_views bounce_rate published_at slug",
+    "webhooks": "url events secret active last_delivery_at failures",
+    "tax_rates": "rate jurisdiction country inclusive effective_from tax_type",
+    "coupons": "code percent_off amount_off duration redeem_by max_redemptions",
+    "orders": "order_number subtotal total_tax shipping_total fulfillment_status paid_at",
+    "shipments": "tracking_number carrier shipped_at delivered_at weight destination",
+    "repositories": "full_name default_branch stars forks language private pushed_at",
+    "segments": "definition member_count list_id conditions last_computed_at",
+    "employees": "job_title department hire_date salary manager_id pay_rate",
+    "accounts_chart": "code account_type tax_type bank_account_number class reporting_code",
+    "messages": "body sender_id recipient_id sent_at read_at thread_id channel",
+    "calls": "duration direction from_number to_number recording_url answered_at",
+    "forms": "title submissions_count published fields redirect_url",
+    "templates": "subject body format category locale",
+}

@@ -1,8 +1,9 @@
 """Field names and descriptions -> comparable tokens.
 
 A field name is split into path segments (``a.b``, ``a/b``, ``a:b``, ``a__b``), each segment
-into words (snake_case, camelCase, acronyms, digits); words are lower-cased, abbreviations
-expanded, spellings unified, strong synonyms canonicalised and a light stemmer applied. The
+into words (snake_case, camelCase, acronyms, digits: :mod:`autonomos.common.text`), run-together
+words into known ones; words are lower-cased, abbreviations expanded, spellings unified,
+strong synonyms canonicalised and the common stemmer applied. The
 last segment is the *leaf* (what the field is); parent segments are *context*.
 """
 
@@ -12,12 +13,14 @@ import functools
 import re
 from dataclasses import dataclass
 
+from autonomos.common.text import singular, split_path, stem, words
 from autonomos.matching.lexicon import (
     ABBREVIATIONS,
     BOOLEAN_TOKENS,
     COMMON_WORDS,
     DROPPABLE_SUFFIXES,
     ENTITY_WORDS,
+    ETL_WORDS,
     ID_TOKENS,
     NAME_STOPWORDS,
     QUALIFIERS,
@@ -28,61 +31,38 @@ from autonomos.matching.lexicon import (
     TEXT_STOPWORDS,
 )
 
-_PATH_SEP = re.compile(r"__|[./:\\\[\]>|$#@]+")
-_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+__all__ = [
+    "RELATED_MAP",
+    "VOCABULARY",
+    "NameParts",
+    "canon",
+    "canon_words",
+    "humanise",
+    "parse_name",
+    "related",
+    "segment",
+    "split_path",
+    "split_words",
+    "stem",
+    "text_tokens",
+]
+
 _TEXT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*")
-_VOWELS = set("aeiouy")
-
-
-@functools.lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """A light suffix stripper: enough to equate created/creation/create, billing/billed/bill."""
-    w = word
-    if len(w) <= 3:
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith("sses"):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
-        w = w[:-1]
-    for suffix, repl in (("ational", "at"), ("ation", "at"), ("ition", "it"), ("tion", "t")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)] + repl
-            break
-    else:
-        for suffix in ("ing", "ed"):
-            if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-                base = w[: -len(suffix)]
-                if not any(c in _VOWELS for c in base):
-                    break
-                w = base
-                if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
-                    w = w[:-1]  # shipped -> ship, but billed -> bill
-                break
-    if w.endswith("e") and len(w) > 4:
-        w = w[:-1]
-    return w
 
 
 @functools.lru_cache(maxsize=65536)
 def split_words(segment_text: str) -> tuple[str, ...]:
     """``billingCountryCode`` -> (billing, country, code); ``Pricebook2Id`` -> (pricebook,
-    2, id)."""
-    words: list[str] = []
-    for chunk in re.split(r"[^A-Za-z0-9]+", segment_text):
-        if chunk:
-            for m in _WORD.finditer(chunk):
-                words.extend(segment(m.group(0).lower()))
-    return tuple(words)
+    2, id); run-together words split into known ones (``closedate`` -> close, date)."""
+    return tuple(w for word in words(segment_text) for w in segment(word))
 
 
 def _vocabulary() -> frozenset[str]:
-    words = set(COMMON_WORDS) | set(ABBREVIATIONS) | set(SPELLING) | set(SYNONYMS)
-    words |= {w for exp in ABBREVIATIONS.values() for w in exp} | set(SYNONYMS.values())
-    words |= {w for g in RELATED for w in g} | {w for g in ENTITY_WORDS.values() for w in g}
-    words |= QUALIFIERS | TEMPORAL_TOKENS | BOOLEAN_TOKENS | ID_TOKENS | DROPPABLE_SUFFIXES
-    return frozenset(w for w in words if w.isalpha() and len(w) >= 2)
+    vocab = set(COMMON_WORDS) | set(ABBREVIATIONS) | set(SPELLING) | set(SYNONYMS)
+    vocab |= {w for exp in ABBREVIATIONS.values() for w in exp} | set(SYNONYMS.values())
+    vocab |= {w for g in RELATED for w in g} | {w for g in ENTITY_WORDS.values() for w in g}
+    vocab |= QUALIFIERS | TEMPORAL_TOKENS | BOOLEAN_TOKENS | ID_TOKENS | DROPPABLE_SUFFIXES
+    return frozenset(w for w in vocab if w.isalpha() and len(w) >= 2)
 
 
 VOCABULARY = _vocabulary()
@@ -117,10 +97,6 @@ def segment(word: str) -> tuple[str, ...]:
     return tuple(reversed(parts))
 
 
-def split_path(name: str) -> list[str]:
-    return [s for s in _PATH_SEP.split(name.strip()) if s]
-
-
 def _expand(words: tuple[str, ...]) -> list[str]:
     out: list[str] = []
     for i, w in enumerate(words):
@@ -141,8 +117,7 @@ def canon(word: str) -> str:
     """One word -> its canonical, stemmed form (synonyms applied)."""
     w = SPELLING.get(word, word)
     syn = SYNONYMS.get(w)
-    if syn is None and len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-        single = w[:-3] + "y" if w.endswith("ies") else w[:-1]
+    if syn is None and (single := singular(w)) != w:
         syn = SYNONYMS.get(SPELLING.get(single, single))
     return stem(syn or w)
 
@@ -163,7 +138,17 @@ class NameParts:
     raw_leaf: tuple[str, ...]  # lower-case words of the leaf before canonicalisation
     raw_all: tuple[str, ...]  # lower-case words of the whole path
     depth: int  # number of parent segments
-    meta: bool  # an ETL bookkeeping column (leading underscore: _fivetran_synced, _sdc_...)
+    meta: bool  # an ETL bookkeeping column (_fivetran_synced, _sdc_batched_at, _airbyte_...)
+
+
+def _bookkeeping(name: str) -> bool:
+    """A column a loader added (``_fivetran_synced``, ``_sdc_batched_at``, ``_airbyte_raw_id``):
+    a leading underscore and a loader's or bookkeeping word. Other underscored names are the
+    source's own (MongoDB's ``_id``, Dataverse lookups such as ``_ownerid_value``)."""
+    stripped = name.strip()
+    if not stripped.startswith("_"):
+        return False
+    return bool(set(words(stripped)) & ETL_WORDS)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -183,7 +168,7 @@ def parse_name(name: str) -> NameParts:
         raw_leaf=leaf_words,
         raw_all=tuple(w for ws in words for w in ws),
         depth=len(words) - 1,
-        meta=name.strip().startswith("_"),
+        meta=_bookkeeping(name),
     )
 
 

@@ -3,11 +3,14 @@
 - the demo sources in ``mock_sources/`` (Salesforce, Stripe, Zendesk, AWS CUR imitations with
   sample values): their correspondence to the ontology is known by construction of the demo
   generator (DEMO_TRUTH);
-- ``known_systems.json``: schemas of well-known systems (HubSpot, Freshdesk, GCP billing
-  export, Azure cost details, Chargebee, QuickBooks) written from their public API
-  documentation and labelled by the project.
+- ``corpus/<system>.json``: real schemas of other systems (connector JSON schemas of
+  singer-io taps and Airbyte sources, and objects written from vendors' public API
+  documentation), each with its provenance and hand labels: ``truth`` (source field ->
+  ontology field), ``also`` (defensible partial carriers, left out like the scorer does) and
+  every other field unmapped; ``entity`` is null for objects no ontology entity describes.
 
-Evaluation sets are never read here.
+Evaluation sets are never read here, and the corpus holds no system the evaluation keeps
+aside (see the corpus README).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from collections.abc import Iterable
 from pathlib import Path
 
 from autonomos.matching.schema import SourceField, SourceSchema
@@ -22,7 +26,7 @@ from autonomos.matching.synth import LabelledSchema
 
 ROOT = Path(__file__).resolve().parents[2]
 IGNORE = "?"  # a defensible but not canonical answer: left out of training, like the scorer
-KNOWN = Path(__file__).with_name("known_systems.json")
+CORPUS = Path(__file__).with_name("corpus")
 
 # mock_sources/<file>: (entity, {column: ontology field | None | IGNORE}); known by construction
 DEMO_TRUTH: dict[str, tuple[str, dict[str, str | None]]] = {
@@ -222,7 +226,7 @@ DEMO_TRUTH: dict[str, tuple[str, dict[str, str | None]]] = {
             "identity/LineItemId": "cost_line_id",
             "identity/TimeInterval": None,
             "bill/InvoiceId": None,
-            "bill/BillingEntity": None,
+            "bill/BillingEntity": "provider_name",
             "bill/BillType": None,
             "bill/PayerAccountId": "billing_account_id",
             "bill/BillingPeriodStartDate": "billing_period_start",
@@ -231,7 +235,7 @@ DEMO_TRUTH: dict[str, tuple[str, dict[str, str | None]]] = {
             "lineItem/LineItemType": "charge_category",
             "lineItem/UsageStartDate": "charge_period_start",
             "lineItem/UsageEndDate": "charge_period_end",
-            "lineItem/ProductCode": "service_name",
+            "lineItem/ProductCode": "service_category",
             "lineItem/UsageType": None,
             "lineItem/Operation": None,
             "lineItem/AvailabilityZone": "availability_zone",
@@ -243,14 +247,14 @@ DEMO_TRUTH: dict[str, tuple[str, dict[str, str | None]]] = {
             "lineItem/BlendedRate": None,
             "lineItem/BlendedCost": None,
             "lineItem/LineItemDescription": None,
-            "product/ProductName": IGNORE,
+            "product/ProductName": "service_name",
             "product/productFamily": IGNORE,
             "product/region": "region_id",
             "product/sku": "sku_id",
             "pricing/unit": "consumed_unit",
             "pricing/publicOnDemandRate": None,
             "pricing/publicOnDemandCost": "list_cost",
-            "reservation/EffectiveCost": IGNORE,
+            "reservation/EffectiveCost": "effective_cost",
             "savingsPlan/SavingsPlanEffectiveCost": IGNORE,
             "resourceTags/user:team": IGNORE,
             "resourceTags/user:env": IGNORE,
@@ -305,15 +309,22 @@ def demo_schemas(rng: random.Random, with_samples: bool = True) -> list[Labelled
     return out
 
 
-def known_schemas() -> list[LabelledSchema]:
-    """Schemas of well-known systems (HubSpot, Freshdesk, GCP, Azure, Chargebee, QuickBooks)
-    written from their public API documentation, labelled by the project."""
-    doc = json.loads(KNOWN.read_text(encoding="utf-8"))
+def corpus_schemas(systems: Iterable[str] | None = None) -> list[LabelledSchema]:
+    """The labelled corpus (all systems, or those named), in a stable order."""
+    wanted = set(systems) if systems is not None else None
     out = []
-    for sc in doc["schemas"]:
-        ent = sc["entity"]
-        truth = {k: f"{ent}.{v}" for k, v in sc["truth"].items()}
-        truth.update({k: IGNORE for k in sc.get("also", {}) if k not in truth})
-        schema = SourceSchema.from_dict({k: v for k, v in sc.items() if k != "entity"})
-        out.append(LabelledSchema(schema, ent, truth))
+    for path in sorted(CORPUS.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        system = doc["system"]
+        if wanted is not None and system not in wanted:
+            continue
+        for sc in doc["schemas"]:
+            ent = sc["entity"]
+            truth = {k: f"{ent}.{v}" for k, v in sc["truth"].items()}
+            also = {k: f"{ent}.{v}" for k, v in sc.get("also", {}).items() if k not in truth}
+            truth.update({k: IGNORE for k in also})
+            schema = SourceSchema.from_dict(
+                {"system": system, "object": sc["object"], "fields": sc["fields"]}
+            )
+            out.append(LabelledSchema(schema, ent, truth, also))
     return out

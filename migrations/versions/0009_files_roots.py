@@ -18,13 +18,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, not a batch: on SQLite a batch rebuilds ``tenants``, and dropping the
+# old table cascades (foreign keys on) to ``login_directory``. SQLite >= 3.35 adds and drops
+# a plain column in place.
 def upgrade() -> None:
-    with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("files_roots", JSONType, nullable=False, server_default=sa.text("'[]'"))
-        )
+    op.add_column(
+        "tenants",
+        sa.Column("files_roots", JSONType, nullable=False, server_default=sa.text("'[]'")),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.drop_column("files_roots")
+    op.drop_column("tenants", "files_roots")

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from autonomos.aam._rename_model import RenameModel
 from autonomos.aam.drift import detect_drift
 from autonomos.aam.normalize import normalize_names
 from autonomos.aam.schema_io import load_schema
@@ -85,10 +86,14 @@ def _names(fields: Sequence[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def diff_schemas(
-    before_fields: list[dict[str, Any]], after_fields: list[dict[str, Any]]
+    before_fields: list[dict[str, Any]],
+    after_fields: list[dict[str, Any]],
+    *,
+    rename_model: RenameModel | None = None,
 ) -> dict[str, Any]:
     """``{"added", "removed", "renamed" {old: new}, "type_changed" {f: [old, new]},
-    "rename_confidence" {old: c}}`` between two field lists (``{"name", "type", ...}``)."""
+    "rename_confidence" {old: c}}`` between two field lists (``{"name", "type", ...}``).
+    ``rename_model``: another fitted rename model (fitting and its cross-validation)."""
     before_fields = _check_fields(before_fields, "before")
     after_fields = _check_fields(after_fields, "after")
     old_names, new_names = _names(before_fields), _names(after_fields)
@@ -112,7 +117,7 @@ def diff_schemas(
     for p in sorted(respelled, key=list(old_names).index):
         pred["renamed"][old_names[p]] = new_names[p]
         pred["rename_confidence"][old_names[p]] = SPELLING_ONLY
-    for c in detect_drift(before, after):
+    for c in detect_drift(before, after, rename_model=rename_model):
         if c.kind == "added":
             pred["added"].append(new_names[c.path])
         elif c.kind == "removed":

@@ -114,7 +114,7 @@ async def test_sync_lands_on_s3_and_views_read_it(
                     field=target,
                     decided_by="test",
                 )
-        dcl = DCLService.from_settings(node, db, tid)
+        dcl = DCLService.from_settings(node, db, tid, zone)
         report = await dcl.materialize(cid)
         (first,) = report["slices"]
         assert (first["entity"], first["mode"], first["rows"]) == ("account", "full", 108)
@@ -139,7 +139,7 @@ async def test_sync_lands_on_s3_and_views_read_it(
             "bool_or(account_id = 'A120') AS deleted_kept, "
             "bool_or(account_id = 'A124') AS newest FROM account"
         )
-        assert got["rows"] == [[112, 112, "Company 1", False, True]], got
+        assert got.rows == [[112, 112, "Company 1", False, True]], got
     finally:
         if dcl is not None:
             await dcl.close()

@@ -73,7 +73,7 @@ def test_memory_with_real_embeddings_recalls_a_reworded_field(embedder) -> None:
     assert got["raised_by_user"].confidence >= 0.9
 
 
-def test_cli_default_uses_the_model(tmp_path: Path) -> None:
+def test_cli_uses_the_model_when_asked(tmp_path: Path) -> None:
     doc = {
         "system": "helpdesk",
         "object": "requests",
@@ -85,7 +85,17 @@ def test_cli_default_uses_the_model(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     env = {**os.environ, "AUTONOMOS_DATA_DIR": str(tmp_path / "data")}
     r = subprocess.run(
-        [sys.executable, "-m", "autonomos.cli", "map", "suggest", str(path), "--format", "json"],
+        [
+            sys.executable,
+            "-m",
+            "autonomos.cli",
+            "map",
+            "suggest",
+            str(path),
+            "--format",
+            "json",
+            "--embeddings",
+        ],
         capture_output=True,
         text=True,
         env=env,

@@ -127,3 +127,37 @@ def test_event_severity() -> None:
         severity=overall_severity([ADD]),
     )
     assert ev.detected_at.tzinfo is not None
+
+
+def test_every_declared_type_change_is_found_but_not_a_reordered_union() -> None:
+    from autonomos.aam.repair import diff_schemas
+
+    before = [
+        {"name": "id", "type": "integer|null"},
+        {"name": "opened", "type": "date"},
+        {"name": "tags", "type": "string|array<string>"},
+        {"name": "amount", "type": "number"},
+    ]
+    after = [
+        {"name": "id", "type": "string|null"},
+        {"name": "opened", "type": "datetime"},
+        {"name": "tags", "type": "array<string>|string"},
+        {"name": "amount", "type": "integer"},
+    ]
+    got = diff_schemas(before, after)["type_changed"]
+    assert set(got) == {"id", "opened", "amount"}
+
+
+def test_json_schema_alternatives_keep_their_types_and_formats() -> None:
+    from autonomos.aam.repair.diff import fields_of
+
+    doc = {
+        "properties": {
+            "created": {"anyOf": [{"type": "null"}, {"type": "string", "format": "date-time"}]},
+            "owner": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {"id": {}}}]},
+        }
+    }
+    fields = {f["name"]: f for f in fields_of(doc)}
+    assert fields["created"]["type"] == "null|string"
+    assert fields["created"]["format"] == "date-time"
+    assert "owner.id" in fields

@@ -176,3 +176,39 @@ def test_rename_evidence_is_recorded_on_the_change() -> None:
     assert ren.evidence is not None and ren.evidence.pattern == "separator"
     assert ren.evidence.type == 1.0 and 0 <= ren.evidence.position <= 1
     assert changes["added"].path == "source"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (["closed_date:date"], ["closed_at:datetime"]),  # a date word swapped (and widened)
+        (["sent_at:datetime"], ["sent_date:datetime"]),
+        (["paid_at:datetime"], ["paid_date:date"]),
+        (["changed_date:datetime"], ["updated_at:datetime"]),  # a synonym and a date word
+    ],
+)
+def test_respelled_facts_are_renames_but_not_confident(before: list[str], after: list[str]) -> None:
+    got = renames(before, after)
+    old, new = before[0].partition(":")[0], after[0].partition(":")[0]
+    assert set(got) == {old} and got[old][0] == new
+    assert 0.78 <= got[old][1] < 0.9
+
+
+def test_the_record_id_can_take_its_objects_name() -> None:
+    d = diff_schemas(fields("id:integer", "name"), fields("order_id:integer", "name"))
+    assert d["renamed"] == {"id": "order_id"} and 0.78 <= d["rename_confidence"]["id"] < 0.9
+
+
+def test_epoch_numbers_becoming_timestamps_can_still_be_a_rename() -> None:
+    got = renames(["metadata.auto.first_visit:integer"], ["metadata_auto.first_visit:datetime"])
+    assert got["metadata.auto.first_visit"][0] == "metadata_auto.first_visit"
+
+
+def test_values_that_carry_over_support_a_rename() -> None:
+    values = tuple(f"v{i}" for i in range(5))
+    with_values = score_pair(
+        FieldView("zeta_score", T.STRING, samples=values),
+        FieldView("omega_rank", T.STRING, samples=values),
+    )
+    without = score_pair(FieldView("zeta_score", T.STRING), FieldView("omega_rank", T.STRING))
+    assert with_values.confidence > without.confidence

@@ -182,3 +182,21 @@ def test_large_object_is_fast_when_warm(lexical_matcher, ontology, n):
     t = time.perf_counter()
     lexical_matcher.suggest(schema)
     assert time.perf_counter() - t < 1.0  # generous for CI; benchmarks/matching.py measures
+
+
+def test_a_non_business_object_gets_no_entity(lexical_matcher):
+    fields = (
+        SourceField("id", "integer"),
+        SourceField("name", "string"),
+        SourceField("sku", "string"),
+        SourceField("unit_price", "number"),
+        SourceField("quantity_on_hand", "integer"),
+        SourceField("income_account_ref", "string"),
+        SourceField("taxable", "boolean"),
+        SourceField("weight", "number"),
+    )
+    s = lexical_matcher.suggest(SourceSchema(fields, "shop", "products"))
+    assert s.entity is None
+    assert 0.5 <= s.entity_confidence <= 1.0  # the probability that no entity fits
+    assert all(m.target is None for m in s.mappings)
+    assert s.entity_scores["none"] == pytest.approx(s.entity_confidence)

@@ -111,7 +111,9 @@ def test_falls_back_to_lexical_with_a_warning_when_the_model_cannot_load(
             raise EmbedderError("no model at /nowhere", failure="configuration")
 
     monkeypatch.setattr(embedder_module, "get_embedder", lambda *a, **k: Unloadable())
-    r = runner.invoke(app, ["map", "suggest", write(tmp_path, SCHEMA), "--format", "json"])
+    r = runner.invoke(
+        app, ["map", "suggest", write(tmp_path, SCHEMA), "--format", "json", "--embeddings"]
+    )
     assert r.exit_code == 0, r.output
     assert "lexical" in r.output  # the warning (stderr is mixed into output here)
     got = json.loads(r.stdout[r.stdout.index("{") :])
@@ -127,5 +129,19 @@ def test_json_schema_style_type_lists_are_accepted(tmp_path: Path) -> None:
         "object": "tickets",
     }
     r = runner.invoke(app, ["map", "suggest", write(tmp_path, doc), "--lexical"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["entity"] == "ticket"
+
+
+def test_lexical_is_the_default_and_loads_no_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autonomos.models.embedder as embedder_module
+
+    def forbidden(*a: object, **k: object) -> None:
+        raise AssertionError("the embedding model was loaded without --embeddings")
+
+    monkeypatch.setattr(embedder_module, "get_embedder", forbidden)
+    r = runner.invoke(app, ["map", "suggest", write(tmp_path, SCHEMA), "--format", "json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["entity"] == "ticket"
