@@ -68,7 +68,7 @@ def analyze(con: duckdb.DuckDBPyConnection, params: FinOpsParams | None = None) 
         flagged = an.flagged_days(s, p, scored)
         episodes = an.episodes(con, flagged)
         fcs, notes = forecasts(con, p, w, daily, series, flagged)
-        by_currency, driver_notes = drivers(con, p, w, daily, flagged)
+        by_currency, driver_notes = drivers(con, p, w, daily)
         idle, idle_notes = idle_resources(con, p, w)
         findings = [_anomaly(con, p, w, scored, a, typical) for a in episodes]
         findings += [_forecast(p, w, f) for f in fcs]
@@ -281,20 +281,16 @@ def _driver(p: FinOpsParams, w: Window, d: Driver, typical: dict[str, float]) ->
     )
     account = f" in {d.sub_account}" if d.sub_account else ""
     name = f"{_name(d.provider, d.service)}{account}"
-    spikes = ""
-    if d.excess_current or d.excess_previous:
-        spikes = (
-            f" Anomalous spikes ({money(d.excess_current, d.currency)} in the last period, "
-            f"{money(d.excess_previous, d.currency)} before) are left out of the change."
-        )
     return Finding(
         kind="cost_driver",
         severity=_band(share, p.driver_severity),
         title=f"{name} spend up {money(d.change, d.currency)} ({pct(growth)})"[:300],
         summary=(
-            f"Usage spend on {name} was {money(d.current, d.currency)} in the last {period} "
-            f"days against {money(d.previous, d.currency)} in the {period} days before "
-            f"(sustained change {money(d.change, d.currency)}, {pct(growth)}).{spikes}"
+            f"Typical daily usage spend on {name} went from "
+            f"{money(d.previous_median, d.currency)} to {money(d.current_median, d.currency)} "
+            f"({pct(growth)}), about {money(d.change, d.currency)} more per {period} days; "
+            f"the last {period} days cost {money(d.current, d.currency)} against "
+            f"{money(d.previous, d.currency)} in the {period} days before."
         ),
         key=finding_key("cost_driver", d.currency, d.provider, d.service, d.sub_account),
         metrics={
@@ -304,8 +300,8 @@ def _driver(p: FinOpsParams, w: Window, d: Driver, typical: dict[str, float]) ->
             "sub_account": d.sub_account,
             "current": round(d.current, 2),
             "previous": round(d.previous, 2),
-            "anomaly_excess_current": round(d.excess_current, 2),
-            "anomaly_excess_previous": round(d.excess_previous, 2),
+            "current_daily_median": round(d.current_median, 2),
+            "previous_daily_median": round(d.previous_median, 2),
             "change": round(d.change, 2),
             "change_pct": None if growth is None else round(growth, 4),
             "period_days": period,

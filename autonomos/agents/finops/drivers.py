@@ -1,12 +1,13 @@
 """Top cost drivers (what changed most between two periods) and idle resources.
 
 **Drivers**: usage spend per (provider, service, sub-account) over the last
-``driver_period_days`` against the same number of days before; ranked by the size of the
-*sustained* change: the excess of anomalous days (see ``anomalies``, apportioned to the
-sub-accounts by their share of that day's spend) is taken out of both periods, since a
-three-day spike is reported once, as an anomaly, not again as a driver. Only usage lines
-count (a monthly fee falling into one period or the other is not a change in
-behaviour). Skipped when the data does not cover both periods.
+``driver_period_days`` against the same number of days before, ranked by the size of the
+*sustained* change: the difference of the two periods' median daily spend (days without
+cost count as 0), times the period's length. A median moves only when more than half
+of a period's days moved, so a three-day spike (reported once, as an anomaly) is not a
+driver, while a level shift or a steady trend is. The periods' plain totals are reported
+beside it. Only usage lines count (a monthly fee falling into one period or the other is
+not a change in behaviour). Skipped when the data does not cover both periods.
 
 **Idle resources**: over the last ``idle_days``, a resource (``resource_id``) billed on
 at least ``idle_min_days`` days for at least ``idle_min_cost`` whose usage lines all
@@ -37,26 +38,28 @@ class Driver:
     provider: str
     service: str
     sub_account: str
-    current: float
-    previous: float
-    excess_current: float  # anomalous excess inside each period
-    excess_previous: float
+    current: float  # total of the last period
+    previous: float  # total of the period before
+    current_median: float  # median daily spend of each period
+    previous_median: float
+    period_days: int
 
     @property
     def change(self) -> float:
-        """The sustained change: both periods without their anomalous excess."""
-        return (self.current - self.excess_current) - (self.previous - self.excess_previous)
+        """The sustained change over one period (median daily spend x days)."""
+        return (self.current_median - self.previous_median) * self.period_days
 
     @property
     def change_pct(self) -> float | None:
-        base = self.previous - self.excess_previous
-        return self.change / base if base > 0 else None
+        if self.previous_median > 0:
+            return self.current_median / self.previous_median - 1
+        return None
 
 
 def drivers(
-    con: duckdb.DuckDBPyConnection, params: FinOpsParams, w: Window, daily: str, flagged: str
+    con: duckdb.DuckDBPyConnection, params: FinOpsParams, w: Window, daily: str
 ) -> tuple[dict[str, list[Driver]], list[str]]:
-    """Per currency, every (provider, service, sub-account) by |change|, largest first."""
+    """Per currency, every (provider, service, sub-account) by |sustained change|."""
     period = params.driver_period_days
     split = w.as_of - timedelta(days=period)  # last day of the previous period
     start = w.as_of - timedelta(days=2 * period - 1)
@@ -66,24 +69,25 @@ def drivers(
             f"{period}-day periods needs it from {start}"
         ]
     rows = con.execute(
-        "SELECT currency, provider, service, sub_account, cur, prev, ex_cur, ex_prev FROM ("
-        "SELECT d.currency, d.provider, d.service, d.sub_account, "
-        "coalesce(sum(d.cost) FILTER (WHERE d.day > ?), 0.0) AS cur, "
-        "coalesce(sum(d.cost) FILTER (WHERE d.day <= ?), 0.0) AS prev, "
-        "coalesce(sum((f.actual - f.expected) * d.cost / f.actual) "
-        "FILTER (WHERE d.day > ? AND f.actual > 0), 0.0) AS ex_cur, "
-        "coalesce(sum((f.actual - f.expected) * d.cost / f.actual) "
-        "FILTER (WHERE d.day <= ? AND f.actual > 0), 0.0) AS ex_prev "
-        f"FROM {daily} AS d LEFT JOIN {flagged} AS f "
-        "USING (currency, provider, service, day) "
-        "WHERE d.usage AND d.day BETWEEN ? AND ? GROUP BY ALL) "
-        "ORDER BY currency, abs((cur - ex_cur) - (prev - ex_prev)) DESC, provider, service, "
-        "sub_account",
-        [split, split, split, split, start, w.as_of],
+        "WITH spend AS (SELECT currency, provider, service, sub_account, day, "
+        f"sum(cost) AS cost FROM {daily} WHERE usage AND day BETWEEN ? AND ? GROUP BY ALL), "
+        "keys AS (SELECT DISTINCT currency, provider, service, sub_account FROM spend), "
+        "days AS (SELECT CAST(unnest(generate_series(CAST(? AS TIMESTAMP), "
+        "CAST(? AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE) AS day), "
+        "grid AS (SELECT k.currency, k.provider, k.service, k.sub_account, d.day, "
+        "coalesce(s.cost, 0.0) AS cost, d.day > ? AS cur FROM keys AS k CROSS JOIN days AS d "
+        "LEFT JOIN spend AS s USING (currency, provider, service, sub_account, day)) "
+        "SELECT currency, provider, service, sub_account, sum(cost) FILTER (WHERE cur) AS c, "
+        "sum(cost) FILTER (WHERE NOT cur) AS p, median(cost) FILTER (WHERE cur) AS mc, "
+        "median(cost) FILTER (WHERE NOT cur) AS mp FROM grid GROUP BY ALL "
+        "ORDER BY currency, abs(mc - mp) DESC, provider, service, sub_account",
+        [start, w.as_of, start, w.as_of, split],
     ).fetchall()
     out: dict[str, list[Driver]] = {}
-    for r in rows:
-        out.setdefault(r[0], []).append(Driver(*r))
+    for currency, provider, service, sub_account, cur, prev, cur_med, prev_med in rows:
+        out.setdefault(currency, []).append(
+            Driver(currency, provider, service, sub_account, cur, prev, cur_med, prev_med, period)
+        )
     return out, []
 
 
