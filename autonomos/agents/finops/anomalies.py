@@ -8,8 +8,10 @@ cost count as 0). Each day ``t`` of the report window is judged against the
   (Tukey's resistant line, two medians instead of three). It follows a steady trend, so
   a service that grows 2 % a day is not "anomalous" every day, and its medians ignore a
   spike occupying less than half of either half.
-- **scale**: 1.4826 x the median absolute residual of the W days around that line (the
-  MAD, consistent with a standard deviation under normal noise), at least 5 % of the
+- **scale**: 1.4826 x the median absolute error of the same expectation over the W days
+  before ``t`` (each of those days against its own trailing line: a robust one-step-ahead
+  error, consistent with a standard deviation under normal noise; slow drift widens it
+  too, which keeps autocorrelated real spend from raising alarms), at least 5 % of the
   expected value so a perfectly flat series does not make every cent an outlier.
 - a day is **anomalous** when ``(actual - expected) / scale >= anomaly_z`` and it is above
   the expected value by at least ``anomaly_min_increase_pct`` and ``anomaly_min_increase``.
@@ -18,11 +20,11 @@ Consecutive anomalous days of one service are one anomaly (an episode) with its 
 and actual totals, its excess and its peak day. Only increases are reported (a drop in
 spend costs nothing). Why this method: it is resistant (up to a quarter of the window can
 be spikes without moving the baseline), trend-aware, needs no model fitting per series
-and runs as two set-based passes over a (series x W) join, so 10 million cost lines cost
-one scan. Restriction: weekly seasonality is not modelled; a strong weekday/weekend
-pattern widens the MAD (fewer, not more, alarms) rather than being predicted, which a
-seasonal decomposition (STL) would do at the price of per-series fitting and at least two
-full seasons of history.
+and is a few window functions over the small daily series table (one row per service and
+day), so 10 million cost lines cost one scan. Restriction: weekly seasonality is not
+modelled; a strong weekday/weekend pattern widens the scale (fewer, not more, alarms)
+rather than being predicted, which a seasonal decomposition (STL) would do at the price
+of per-series fitting and at least two full seasons of history.
 """
 
 # ruff: noqa: S608 - table names come from Scratch, values are bound
@@ -84,28 +86,33 @@ def series_table(s: Scratch, daily: str, w: Window) -> str:
 
 
 def scored_days(s: Scratch, params: FinOpsParams, w: Window, series: str) -> str:
-    """Every judged day of every series with its expected value, scale and z-score."""
+    """Every judged day of every series with its expected value, scale and z-score.
+
+    Window functions over the (small) zero-filled series table: the two halves' medians
+    and sizes give each day's line and expected value; the scale is the median absolute
+    error of those expectations over the W days before (each day against its own
+    trailing fit, so slow drift and noise both widen it, a few spikes do not).
+    """
     window, half = params.anomaly_window_days, params.anomaly_window_days // 2
+    part = "PARTITION BY currency, provider, service ORDER BY day"
     return s.table(
         "scored",
-        "WITH pairs AS (SELECT t.currency, t.provider, t.service, t.day, t.cost AS actual, "
-        "t.day - h.day AS k, h.cost AS hcost "
-        f"FROM {series} AS t JOIN {series} AS h USING (currency, provider, service) "
-        "WHERE t.day BETWEEN ? AND ? AND h.day >= t.day - CAST(? AS INTEGER) AND h.day < t.day), "
-        "halves AS (SELECT currency, provider, service, day, any_value(actual) AS actual, "
-        "count(*) AS n, median(hcost) FILTER (WHERE k <= ?) AS m2, "
-        "median(hcost) FILTER (WHERE k > ?) AS m1, avg(k) FILTER (WHERE k <= ?) AS c2, "
-        "avg(k) FILTER (WHERE k > ?) AS c1 FROM pairs GROUP BY ALL HAVING count(*) >= ?), "
-        "line AS (SELECT *, CASE WHEN m1 IS NULL THEN 0.0 ELSE (m2 - m1) / (c1 - c2) END "
-        "AS slope FROM halves), "
-        "fit AS (SELECT l.currency, l.provider, l.service, l.day, any_value(l.actual) AS actual, "
-        "any_value(greatest(l.m2 + l.slope * l.c2, 0.0)) AS expected, "
-        f"{MAD_TO_SIGMA} * median(abs(p.hcost - (l.m2 + l.slope * (l.c2 - p.k)))) AS mad "
-        "FROM line AS l JOIN pairs AS p USING (currency, provider, service, day) GROUP BY ALL) "
-        "SELECT *, greatest(mad, ? * expected, 0.01) AS scale, "
-        "(actual - expected) / greatest(mad, ? * expected, 0.01) AS z FROM fit",
-        [w.report_from, w.as_of, window, *[half] * 4, params.anomaly_min_history_days]
-        + [MIN_SCALE_SHARE] * 2,
+        "WITH halves AS (SELECT currency, provider, service, day, cost AS actual, "
+        "median(cost) OVER older AS m1, median(cost) OVER recent AS m2, "
+        "count(*) OVER older AS n1, count(*) OVER recent AS n2 "
+        f"FROM {series} WINDOW recent AS ({part} ROWS BETWEEN {half} PRECEDING AND 1 PRECEDING), "
+        f"older AS ({part} ROWS BETWEEN {window} PRECEDING AND {half + 1} PRECEDING)), "
+        "line AS (SELECT *, (n2 + 1) / 2.0 AS c2, "
+        f"CASE WHEN n1 = 0 THEN 0.0 ELSE (m2 - m1) / ({half} + (n1 + 1) / 2.0 - (n2 + 1) / 2.0) "
+        "END AS slope FROM halves), "
+        "fit AS (SELECT *, greatest(m2 + slope * c2, 0.0) AS expected FROM line), "
+        f"scaled AS (SELECT *, {MAD_TO_SIGMA} * median(abs(actual - expected)) OVER ("
+        f"{part} ROWS BETWEEN {window} PRECEDING AND 1 PRECEDING) AS mad FROM fit) "
+        "SELECT currency, provider, service, day, actual, expected, n1 + n2 AS n, mad, "
+        "greatest(coalesce(mad, 0.0), ? * expected, 0.01) AS scale, "
+        "(actual - expected) / greatest(coalesce(mad, 0.0), ? * expected, 0.01) AS z "
+        "FROM scaled WHERE day BETWEEN ? AND ? AND n1 + n2 >= ?",
+        [*[MIN_SCALE_SHARE] * 2, w.report_from, w.as_of, params.anomaly_min_history_days],
     )
 
 

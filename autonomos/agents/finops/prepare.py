@@ -74,7 +74,8 @@ class Window:
 def plan_window(con: duckdb.DuckDBPyConnection, params: FinOpsParams) -> Window | None:
     """The analysis window, or None when the view holds no dated cost line."""
     row = con.execute(
-        f"SELECT min({DAY}), max({DAY}) FROM main.{VIEW} WHERE charge_period_start IS NOT NULL"
+        f"SELECT {_day('min(charge_period_start)')}, {_day('max(charge_period_start)')} "
+        f"FROM main.{VIEW}"
     ).fetchone()
     if row is None or row[0] is None:
         return None
@@ -92,17 +93,37 @@ def plan_window(con: duckdb.DuckDBPyConnection, params: FinOpsParams) -> Window 
 
 
 def daily_table(s: Scratch, params: FinOpsParams, w: Window) -> str:
-    """The temp table of daily spend at the analysis grain, for ``w``'s days."""
+    """The temp table of daily spend at the analysis grain, for ``w``'s days.
+
+    The scan groups the raw columns (the UTC day as an integer of the epoch, the charge
+    period's length as a flag), which is what a 10-million-row view costs; names are
+    normalised and usage classified on the (small) grouped result.
+    """
+    raw = ", ".join(_COLUMNS.values())
     keys = ", ".join(f"coalesce({col}, '') AS {key}" for key, col in _COLUMNS.items())
     return s.table(
         "daily",
-        f"SELECT {DAY} AS day, upper(coalesce(billing_currency, '')) AS currency, {keys}, "
-        f"{USAGE} AS usage, CAST(sum(billed_cost) AS DOUBLE) AS billed, "
-        f"CAST(sum({cost_expr(params)}) AS DOUBLE) AS cost, count(*) AS lines "
-        f"FROM main.{VIEW} WHERE charge_period_start >= ? AND charge_period_start < ? "
-        "GROUP BY ALL",
+        f"SELECT CAST(DATE '1970-01-01' + CAST(day_number AS INTEGER) AS DATE) AS day, "
+        f"upper(coalesce(billing_currency, '')) AS currency, {keys}, "
+        "(short AND (charge_category IS NULL OR lower(charge_category) LIKE '%usage%')) "
+        "AS usage, CAST(sum(billed) AS DOUBLE) AS billed, CAST(sum(cost) AS DOUBLE) AS cost, "
+        "CAST(sum(lines) AS BIGINT) AS lines FROM ("
+        f"SELECT {_EPOCH_DAY} AS day_number, billing_currency, {raw}, charge_category, "
+        f"coalesce(epoch_us(charge_period_end) - epoch_us(charge_period_start) <= {_SHORT_US}, "
+        f"true) AS short, sum(billed_cost) AS billed, sum({cost_expr(params)}) AS cost, "
+        f"count(*) AS lines FROM main.{VIEW} "
+        "WHERE charge_period_start >= ? AND charge_period_start < ? GROUP BY ALL) GROUP BY ALL",
         [_utc(w.read_from), _utc(w.as_of + timedelta(days=1))],
     )
+
+
+_DAY_US = 86_400_000_000
+_SHORT_US = 36 * 3_600_000_000  # a "daily" charge period: at most a day and a half
+_EPOCH_DAY = f"epoch_us(charge_period_start) // {_DAY_US}"
+
+
+def _day(timestamp: str) -> str:
+    return f"CAST(timezone('UTC', {timestamp}) AS DATE)"
 
 
 def _utc(d: date) -> str:
