@@ -280,11 +280,11 @@ def _driver(p: FinOpsParams, w: Window, d: Driver, typical: dict[str, float]) ->
     return Finding(
         kind="cost_driver",
         severity=_band(share, p.driver_severity),
-        title=f"{name} spend up {money(d.change, d.currency)} ({pct(growth)})"[:300],
+        title=f"{name} spend up {money(d.change, d.currency)} ({_growth(growth)})"[:300],
         summary=(
             f"Typical daily usage spend on {name} went from "
             f"{money(d.previous_median, d.currency)} to {money(d.current_median, d.currency)} "
-            f"({pct(growth)}), about {money(d.change, d.currency)} more per {period} days; "
+            f"({_growth(growth)}), about {money(d.change, d.currency)} more per {period} days; "
             f"the last {period} days cost {money(d.current, d.currency)} against "
             f"{money(d.previous, d.currency)} in the {period} days before."
         ),
@@ -353,3 +353,7 @@ def _idle(
             rows=lines,
         ),
     )
+
+
+def _growth(growth: float | None) -> str:
+    return "new spend" if growth is None else pct(growth)

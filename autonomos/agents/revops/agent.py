@@ -203,9 +203,9 @@ def _concentration(
     p: RevOpsParams, currency: str, rows: list[dict[str, Any]], total: dict[str, Any]
 ) -> Finding | None:
     open_amount = total["open_amount"]
-    if total["open_deals"] < p.concentration_min_deals or open_amount <= 0:
-        return None
     named = [r for r in rows if r["account_id"]]
+    if len(named) < p.concentration_min_accounts or open_amount <= 0:
+        return None
     top = named[: p.concentration_top_accounts]
     share = sum(r["amount"] for r in top) / open_amount
     if share < p.concentration_severity.medium:
@@ -236,6 +236,7 @@ def _concentration(
             "largest_share": round(first["amount"] / open_amount, 4),
             "open_amount": round(open_amount, 2),
             "open_deals": total["open_deals"],
+            "accounts": len(named),
         },
         evidence=Evidence(
             view=q.VIEW,

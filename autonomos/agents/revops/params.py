@@ -38,8 +38,11 @@ class RevOpsParams(BaseModel):
     concentration_top_accounts: int = Field(
         5, ge=1, le=50, description="Concentration: share of open pipeline in this many accounts"
     )
-    concentration_min_deals: int = Field(
-        10, ge=1, description="Concentration is judged only with this many open deals"
+    concentration_min_accounts: int = Field(
+        20,
+        ge=2,
+        description="Concentration is judged only when the open pipeline spans this many "
+        "accounts (with 8 accounts, 5 of them always hold most of it)",
     )
     concentration_severity: Bands = Field(
         Bands(medium=0.5, high=0.7),

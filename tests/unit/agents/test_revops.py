@@ -158,6 +158,9 @@ def test_concentration_risk_names_the_accounts(views: Views) -> None:
     assert "Company 0" in finding.summary
     result = sandbox.run(views.cursor(), finding.evidence.query, max_rows=10, timeout_s=5)
     assert sorted(r[0] for r in result.rows) == ["00100000", "00100001", "00100002"]
+    # 23 accounts: too few to judge when asked for 30
+    few = RevOpsParams(concentration_top_accounts=3, concentration_min_accounts=30)
+    assert of_kind(analyze(views.cursor(), few), "pipeline_concentration") == []
 
 
 def test_stage_fallbacks_currencies_and_missing_amounts(views: Views) -> None:
