@@ -29,7 +29,7 @@ from autonomos.agents.findings import (
 from autonomos.agents.finops import anomalies as an
 from autonomos.agents.finops.drivers import Driver, drivers
 from autonomos.agents.finops.forecast import Forecast, forecasts
-from autonomos.agents.finops.idle import IdleResource, idle_lines, idle_resources
+from autonomos.agents.finops.idle import IdleResource, idle_resources
 from autonomos.agents.finops.params import Bands, FinOpsParams
 from autonomos.agents.finops.prepare import (
     DAY,
@@ -64,7 +64,6 @@ def analyze(con: duckdb.DuckDBPyConnection, params: FinOpsParams | None = None) 
         fcs, notes = forecasts(con, p, w, daily, series, flagged)
         by_currency, driver_notes = drivers(con, p, w, daily)
         idle, idle_notes = idle_resources(s, p, w)
-        evidence = idle_lines(con, p, w, idle[: p.top_n])
         findings = [_anomaly(con, p, w, scored, a, typical) for a in episodes]
         findings += [_forecast(p, w, f) for f in fcs]
         findings += [
@@ -73,10 +72,7 @@ def analyze(con: duckdb.DuckDBPyConnection, params: FinOpsParams | None = None) 
             for d in ds
             if (f := _driver(p, w, d, typical)) is not None
         ]
-        findings += [
-            _idle(p, w, r, typical, evidence.get((r.currency, r.resource_id), []))
-            for r in idle[: p.top_n]
-        ]
+        findings += [_idle(p, w, r, typical) for r in idle[: p.top_n]]
         summary: dict[str, Any] = {
             "as_of": w.as_of.isoformat(),
             "cost_column": p.cost_column,
@@ -96,7 +92,9 @@ def analyze(con: duckdb.DuckDBPyConnection, params: FinOpsParams | None = None) 
             "idle": {
                 "count": len(idle),
                 "cost": round(sum(r.cost for r in idle), 2),
-                "resources": [_plain(r) for r in idle[: p.top_n]],
+                "resources": [
+                    {k: v for k, v in _plain(r).items() if k != "evidence"} for r in idle[: p.top_n]
+                ],
             },
             "notes": notes + driver_notes + idle_notes,
         }
@@ -312,7 +310,6 @@ def _idle(
     w: Window,
     r: IdleResource,
     typical: dict[str, float],
-    lines: list[dict[str, Any]],
 ) -> Finding:
     monthly = r.cost / p.idle_days * 30
     share = _share(monthly, typical, r.currency)
@@ -349,8 +346,8 @@ def _idle(
         evidence=Evidence(
             view=VIEW,
             query=query,
-            row_keys=[str(line["cost_line_id"]) for line in lines],
-            rows=lines,
+            row_keys=[str(line["cost_line_id"]) for line in r.evidence],
+            rows=r.evidence,
         ),
     )
 
