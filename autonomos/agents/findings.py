@@ -16,7 +16,7 @@ import hashlib
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_EVIDENCE_ROWS = 50  # rows quoted in a finding; the query finds them all
 Number = int | float | str | bool | None
@@ -46,14 +46,18 @@ class Evidence(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    view: str = Field(description="Unified view the finding was computed from")
-    query: str = Field(description="SELECT over the view that reproduces the numbers")
+    view: str = Field(max_length=100, description="Unified view the finding was computed from")
+    query: str = Field(
+        max_length=20_000, description="SELECT over the view that reproduces the numbers"
+    )
     row_keys: list[str] = Field(
         default_factory=list,
+        max_length=MAX_EVIDENCE_ROWS,
         description="Keys (the view's primary key) of the rows the finding is about",
     )
     rows: list[dict[str, Number]] = Field(
         default_factory=list,
+        max_length=MAX_EVIDENCE_ROWS,
         description=f"The first {MAX_EVIDENCE_ROWS} rows behind the finding",
     )
 
@@ -61,13 +65,29 @@ class Evidence(BaseModel):
 class Finding(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    kind: str = Field(description="What was found: cost_anomaly, slipped_deals, ...")
+    kind: str = Field(
+        min_length=1,
+        max_length=50,
+        pattern=r"^[a-z][a-z0-9_.-]*$",
+        description="What was found: cost_anomaly, slipped_deals, ...",
+    )
     severity: Severity
-    title: str = Field(max_length=300)
-    summary: str = Field(description="One or two sentences with the numbers")
-    key: str = Field(max_length=300, description="Stable name of what the finding is about")
-    metrics: dict[str, Number] = Field(default_factory=dict)
+    title: str = Field(min_length=1, max_length=300)
+    summary: str = Field(max_length=4000, description="One or two sentences with the numbers")
+    key: str = Field(
+        min_length=1, max_length=300, description="Stable name of what the finding is about"
+    )
+    metrics: dict[str, Number] = Field(default_factory=dict, max_length=100)
     evidence: Evidence
+
+    @field_validator("title", "summary", mode="before")
+    @classmethod
+    def _clip(cls, value: object, info: ValidationInfo) -> object:
+        """Text quoting the tenant's data (a deal's name) is cut, never refused."""
+        limit = 300 if info.field_name == "title" else 4000
+        if isinstance(value, str) and len(value) > limit:
+            return value[: limit - 1] + "…"
+        return value
 
 
 def finding_key(kind: str, *parts: object) -> str:

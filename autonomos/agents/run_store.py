@@ -211,8 +211,9 @@ class RunReport(BaseModel):
             raise ValueError("only a succeeded run has findings")
         if self.error and self.status == "succeeded":
             raise ValueError("a succeeded run has no error")
-        if len(json.dumps(self.summary, default=str)) > MAX_SUMMARY_BYTES:
-            raise ValueError(f"summary is larger than {MAX_SUMMARY_BYTES} bytes")
+        for name in ("summary", "inputs"):
+            if len(json.dumps(getattr(self, name), default=str)) > MAX_SUMMARY_BYTES:
+                raise ValueError(f"{name} is larger than {MAX_SUMMARY_BYTES} bytes")
         return self
 
 

@@ -227,6 +227,10 @@ async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> No
         },
         {"status": "succeeded", "started_at": "2025-01-01T00:00:00"},
         {"status": "done"},
+        {"status": "succeeded", "findings": [finding | {"kind": "k" * 51}]},
+        {"status": "succeeded", "findings": [finding | {"kind": "Not A Kind"}]},
+        {"status": "succeeded", "findings": [finding | {"severity": "critical"}]},
+        {"status": "succeeded", "inputs": {"blob": "x" * 300_000}},
     ):
         with pytest.raises(ValidationError):
             RunReport.model_validate(bad)
