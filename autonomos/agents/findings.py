@@ -16,7 +16,14 @@ import hashlib
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 MAX_EVIDENCE_ROWS = 50  # rows quoted in a finding; the query finds them all
 Number = int | float | str | bool | None
@@ -39,6 +46,28 @@ class Severity(enum.StrEnum):
 
 
 _RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3}
+
+
+class Bands(BaseModel):
+    """Severity of a finding by the share of money at stake: ``>= high`` high,
+    ``>= medium`` medium, anything found below ``medium`` low."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    medium: float = Field(ge=0, le=10)
+    high: float = Field(ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bands:
+        if self.high < self.medium:
+            raise ValueError("the high band must be at least the medium band")
+        return self
+
+    def severity(self, share: float | None) -> Severity:
+        """Low when the share is unknown (no typical month, an empty pipeline)."""
+        if share is None or share < self.medium:
+            return Severity.LOW
+        return Severity.HIGH if share >= self.high else Severity.MEDIUM
 
 
 class Evidence(BaseModel):

@@ -30,7 +30,7 @@ from autonomos.agents.finops import anomalies as an
 from autonomos.agents.finops.drivers import Driver, drivers
 from autonomos.agents.finops.forecast import Forecast, forecasts
 from autonomos.agents.finops.idle import IdleResource, idle_resources
-from autonomos.agents.finops.params import Bands, FinOpsParams
+from autonomos.agents.finops.params import FinOpsParams
 from autonomos.agents.finops.prepare import (
     DAY,
     USAGE,
@@ -106,14 +106,6 @@ def _plain(obj: Any) -> dict[str, Any]:
     return {k: plain(v) for k, v in asdict(obj).items()}
 
 
-def _band(share: float | None, bands: Bands) -> Severity:
-    if share is None:
-        return Severity.LOW
-    if share >= bands.high:
-        return Severity.HIGH
-    return Severity.MEDIUM if share >= bands.medium else Severity.LOW
-
-
 def _share(amount: float, typical: dict[str, float], currency: str) -> float | None:
     month = typical.get(currency) or 0.0
     return amount / month if month > 0 else None
@@ -161,7 +153,7 @@ def _anomaly(
     )
     return Finding(
         kind="cost_anomaly",
-        severity=_band(share, p.anomaly_severity),
+        severity=p.anomaly_severity.severity(share),
         title=title[:300],
         summary=(
             f"Daily usage spend on {_name(a.provider, a.service)} was "
@@ -277,7 +269,7 @@ def _driver(p: FinOpsParams, w: Window, d: Driver, typical: dict[str, float]) ->
     name = f"{_name(d.provider, d.service)}{account}"
     return Finding(
         kind="cost_driver",
-        severity=_band(share, p.driver_severity),
+        severity=p.driver_severity.severity(share),
         title=f"{name} spend up {money(d.change, d.currency)} ({_growth(growth)})"[:300],
         summary=(
             f"Typical daily usage spend on {name} went from "
@@ -322,7 +314,7 @@ def _idle(
     )
     return Finding(
         kind="idle_resource",
-        severity=_band(share, p.idle_severity),
+        severity=p.idle_severity.severity(share),
         title=f"Idle {_name(r.provider, r.service)} resource {r.resource_id}"[:300],
         summary=(
             f"{r.resource_id} cost {money(r.cost, r.currency)} over {r.days} day(s) of the "

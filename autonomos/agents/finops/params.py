@@ -13,21 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-
-class Bands(BaseModel):
-    """Severity by share of the typical month: ``>= high`` high, ``>= medium`` medium,
-    anything found below ``medium`` low."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    medium: float = Field(ge=0, le=10)
-    high: float = Field(ge=0, le=10)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Bands:
-        if self.high < self.medium:
-            raise ValueError("the high band must be at least the medium band")
-        return self
+from autonomos.agents.findings import Bands
 
 
 class FinOpsParams(BaseModel):

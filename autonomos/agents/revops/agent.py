@@ -25,7 +25,6 @@ from autonomos.agents.findings import (
     finding_key,
     money,
 )
-from autonomos.agents.finops.params import Bands
 from autonomos.agents.revops import queries as q
 from autonomos.agents.revops.params import RevOpsParams
 
@@ -82,14 +81,6 @@ def _counts(deals: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def _band(share: float | None, bands: Bands) -> Severity:
-    if share is None:
-        return Severity.LOW
-    if share >= bands.high:
-        return Severity.HIGH
-    return Severity.MEDIUM if share >= bands.medium else Severity.LOW
-
-
 def _open_in(currency: str) -> str:
     return f"{q.OPEN} AND {q.CURRENCY} = {literal(currency)}"
 
@@ -136,7 +127,7 @@ def _slipped(
     )
     return _deal_finding(
         "slipped_deals",
-        _band(share, p.slipped_severity),
+        p.slipped_severity.severity(share),
         f"{len(deals)} open deal(s) worth {money(amount, currency)} are past their close date",
         (
             f"{len(deals)} deal(s) still open after their close date, "
@@ -175,7 +166,7 @@ def _stale(
     )
     return _deal_finding(
         "stale_deals",
-        _band(share, p.stale_severity),
+        p.stale_severity.severity(share),
         f"{len(deals)} open deal(s) worth {money(amount, currency)} not updated in "
         f"{p.stale_days}+ days",
         (
@@ -220,7 +211,7 @@ def _concentration(
     )
     return Finding(
         kind="pipeline_concentration",
-        severity=_band(share, p.concentration_severity),
+        severity=p.concentration_severity.severity(share),
         title=f"{share:.0%} of the {currency or 'open'} pipeline sits in {n} account(s)"[:300],
         summary=(
             f"The top {n} account(s) hold {money(sum(r['amount'] for r in top), currency)} of "

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from autonomos.agents.finops.params import Bands
+from autonomos.agents.findings import Bands
 
 
 class RevOpsParams(BaseModel):
