@@ -311,3 +311,14 @@ def test_run_analysis_returns_plain_data(views: Views) -> None:
     data = run_analysis(views.cursor(), "finops", {"lookback_days": 30})
     report = AgentReport.model_validate(data)
     assert report.agent == "finops" and report.summary["window"]["from"] == "2025-09-11"
+
+
+def test_a_missing_analysed_cost_falls_back_to_the_other(views: Views) -> None:
+    rows = lines({"Compute": lambda i, d: 10.0}, 20)
+    for r in rows[:5]:
+        r["effective_cost"] = None  # e.g. lines the source did not amortise
+    views.load("cloud_cost", rows)
+    spend = analyze(views.cursor()).summary["spend"]["USD"]
+    assert spend["cost"] == pytest.approx(200.0)
+    billed = analyze(views.cursor(), FinOpsParams(cost_column="billed_cost"))
+    assert billed.summary["spend"]["USD"]["cost"] == pytest.approx(200.0)
