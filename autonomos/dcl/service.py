@@ -309,6 +309,11 @@ class DCLService:
         )
         return result
 
+    async def read(self, fn: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        """``fn(cursor)`` in a worker thread, on its own read cursor of the tenant's views:
+        how analyses (the FinOps and RevOps agents) run where the DuckDB file is owned."""
+        return await self._read(fn)
+
     async def _read(self, fn: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         def run() -> Any:
             con = self.store.cursor()

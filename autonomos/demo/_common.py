@@ -256,6 +256,9 @@ class World:
     rng: random.Random
     ids: Ids
     scale: int
+    # anomalies planted on purpose draw from their own generator, so planting them never
+    # shifts the random sequence (and so the rows) of everything else
+    planted: random.Random = field(default_factory=lambda: random.Random("planted"))  # noqa: S311
     out: dict[str, list[Row]] = field(default_factory=dict)
     companies: list[Company] = field(default_factory=list)  # index-aligned with accounts
     spare: list[Company] = field(default_factory=list)  # companies unknown to the CRM

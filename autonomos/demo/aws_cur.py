@@ -281,6 +281,7 @@ def generate_aws_cur(w: World) -> None:
     # December 2025 is not invoiced yet at extract time (2026-01-01).
     cur = _Cur(rng, payer, {m: str(rng.randrange(10**9, 10**10)) for m in months[:-1]})
     resources = _aws_resources(w, accounts)
+    planted = _plant_cost_anomalies(w, payer, accounts, cur.invoice_ids)
     taxed = [
         (month, acct, code)
         for month in months
@@ -317,14 +318,89 @@ def generate_aws_cur(w: World) -> None:
             cur.flat(
                 month, accounts["data"], "Refund", "AmazonS3", "", refund, "Refund for SLA credit"
             )
-    target = 5000 * w.scale - len(taxed)
+    target = 5000 * w.scale - len(taxed) - len(planted.lines)
     weights = list(accumulate(r.service.weight / max(1, r.service.weight // 3) for r in resources))
     while len(cur.lines) < target:
         r = rng.choices(resources, cum_weights=weights)[0]
         if r.cover != "sp" or len(cur.lines) + 2 <= target:
             cur.usage(r, datetime(2025, 10, 1, tzinfo=UTC) + rng.randrange(92) * DAY)
+    cur.lines += planted.lines
+    for bucket, spend in planted.spend.items():
+        cur.spend[bucket] = cur.spend.get(bucket, 0.0) + spend
     for month, acct, code in taxed:  # sales tax on last month's usage, per product
         tax = round(cur.spend.get((month, acct, code), 0.0) * 0.0825, 2)
         cur.flat(month, acct, "Tax", code, "", tax, f"Tax for product code {code}")
     key = ("lineItem/UsageStartDate", "lineItem/UsageAccountId", "identity/LineItemId")
     w.out["aws_cur_costs.csv"] = sorted(cur.lines, key=lambda row: tuple(row[k] for k in key))
+
+
+SPIKE_START = datetime(2025, 12, 12, tzinfo=UTC)  # a Friday
+IDLE_ENDPOINT = "endpoint/churn-scoring-v1"
+IDLE_DAILY_COST = 36.36  # ml.g5.2xlarge at 1.515 an hour
+
+
+def _plant_cost_anomalies(
+    w: World, payer: str, accounts: dict[str, str], invoice_ids: dict[datetime, str]
+) -> _Cur:
+    """What a FinOps agent should find, on purpose (``mock_sources/README.md``): a GPU
+    training fleet (four EC2 p3.8xlarge in the data account) left running from Friday
+    2025-12-12 to Sunday 2025-12-14, and a SageMaker endpoint in prod billed every day of
+    the quarter that served nothing (usage amount 0). Drawn from ``w.planted``."""
+    rng = w.planted
+    planted = _Cur(rng, payer, invoice_ids)
+    ec2 = _AWS_SERVICES[0]
+    gpu = ("BoxUsage:p3.8xlarge", "Hrs", 12.24, "RunInstances")
+    sku = "".join(rng.choices(string.ascii_uppercase + string.digits, k=16))
+    for _ in range(4):
+        rid = f"i-0{rng.getrandbits(64):016x}"
+        fleet = _Resource(
+            "data",
+            accounts["data"],
+            ec2,
+            gpu,
+            "us-east-1",
+            rid,
+            "none",
+            sku,
+            "ml",
+            2.0,
+            "us-east-1b",
+        )
+        for d in range(3):
+            planted.usage(fleet, SPIKE_START + d * DAY)
+    sm = next(s for s in _AWS_SERVICES if s.code == "AmazonSageMaker")
+    acct = accounts["prod"]
+    arn = f"arn:aws:sagemaker:us-west-2:{acct}:{IDLE_ENDPOINT}"
+    sku = "".join(rng.choices(string.ascii_uppercase + string.digits, k=16))
+    for n in range(92):
+        day = datetime(2025, 10, 1, tzinfo=UTC) + n * DAY
+        planted.line(
+            acct,
+            "Usage",
+            day,
+            day + DAY,
+            **{
+                "lineItem/ProductCode": sm.code,
+                "lineItem/UsageType": "USW2-Host:ml.g5.2xlarge",
+                "lineItem/Operation": "RunInstance:0001",
+                "lineItem/ResourceId": arn,
+                "lineItem/UsageAmount": 0.0,
+                "lineItem/UnblendedRate": 1.515,
+                "lineItem/UnblendedCost": IDLE_DAILY_COST,
+                "lineItem/BlendedRate": 1.515,
+                "lineItem/BlendedCost": IDLE_DAILY_COST,
+                "lineItem/LineItemDescription": "$1.515 per hour for ml.g5.2xlarge hosting",
+                "product/ProductName": sm.name,
+                "product/productFamily": sm.family,
+                "product/region": "us-west-2",
+                "product/sku": sku,
+                "pricing/unit": "Hrs",
+                "pricing/publicOnDemandRate": 1.515,
+                "pricing/publicOnDemandCost": IDLE_DAILY_COST,
+                "resourceTags/user:team": "ml",
+                "resourceTags/user:env": "prod",
+            },
+        )
+        bucket = (day.replace(day=1), acct, sm.code)
+        planted.spend[bucket] = planted.spend.get(bucket, 0.0) + IDLE_DAILY_COST
+    return planted

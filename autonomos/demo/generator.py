@@ -56,6 +56,11 @@ Data-quality problems injected on purpose (tests and demos may rely on them):
 
 How AWS CUR costs relate (unblended, amortised, list) is described in
 :mod:`autonomos.demo.aws_cur`.
+
+Anomalies planted for the FinOps and RevOps agents (from a second generator, so they shift
+no other row): a three-day EC2 GPU spike and an idle SageMaker endpoint in the CUR, a
+slipped 480,000 USD deal and six stale late-stage deals in the opportunities; see
+``mock_sources/README.md``.
 """
 
 from __future__ import annotations
@@ -88,7 +93,8 @@ def generate(out_dir: Path, *, seed: int = 7, scale: int = 1) -> dict[str, int]:
     if scale < 1:
         raise ValueError("scale must be >= 1")
     rng = random.Random(seed)  # noqa: S311 -- demo data, not security
-    world = World(rng=rng, ids=Ids(rng), scale=scale)
+    planted = random.Random(f"planted:{seed}")  # noqa: S311 -- demo data, not security
+    world = World(rng=rng, ids=Ids(rng), scale=scale, planted=planted)
     for step in _STEPS:
         step(world)
     out_dir = Path(out_dir)

@@ -161,6 +161,48 @@ def generate_salesforce(w: World) -> None:
                 "SystemModstamp": sf_ts(modified),
             }
         )
+    _plant_pipeline_problems(w, opps)
     w.out["salesforce_accounts.csv"] = accounts
     w.out["salesforce_contacts.csv"] = contacts
     w.out["salesforce_opportunities.csv"] = opps
+
+
+SLIPPED_CLOSE = datetime(2025, 11, 28, tzinfo=UTC)
+
+
+def _plant_pipeline_problems(w: World, opps: list[Row]) -> None:
+    """What a RevOps agent should find, on purpose (``mock_sources/README.md``).
+
+    Open deals are worked: each was touched in the last two weeks, except six late-stage
+    USD deals left untouched for 45 to 120 days (stale). The largest open USD deal, made
+    a 480,000 expansion in negotiation, was due on 2025-11-28 and is still open
+    (slipped), beside the ~10 % of
+    open deals already past their close date (pipeline nobody cleaned up).
+    """
+    rng = w.planted
+    open_deals = [o for o in opps if not o["IsClosed"]]
+    for o in open_deals:
+        created = datetime.fromisoformat(o["CreatedDate"])
+        touched = between(rng, max(created, BASE - 14 * DAY), BASE - timedelta(hours=1))
+        o["LastModifiedDate"] = o["SystemModstamp"] = sf_ts(touched)
+    usd = sorted(
+        (
+            o
+            for o in open_deals
+            if o["CurrencyIsoCode"] == "USD" and o["Amount"] and not o["IsDeleted"]
+        ),
+        key=lambda o: (-float(o["Amount"]), o["Id"]),
+    )
+    biggest = usd[0]  # now an enterprise expansion: the quarter's biggest deal
+    biggest |= {"StageName": "Negotiation/Review", "Probability": 90, "Amount": "480000.00"}
+    biggest["CloseDate"] = SLIPPED_CLOSE.date().isoformat()
+    if datetime.fromisoformat(biggest["CreatedDate"]) > SLIPPED_CLOSE - 60 * DAY:
+        biggest["CreatedDate"] = sf_ts(SLIPPED_CLOSE - 75 * DAY)
+    old = BASE - 130 * DAY
+    quiet = [
+        o
+        for o in usd[1:]
+        if o["Probability"] >= 60 and datetime.fromisoformat(o["CreatedDate"]) <= old
+    ]
+    for o in quiet[:6]:
+        o["LastModifiedDate"] = o["SystemModstamp"] = sf_ts(BASE - rng.randint(45, 120) * DAY)

@@ -6,6 +6,7 @@ Importing the package registers every table, so metadata-wide helpers (migration
 
 from autonomos.store import (  # noqa: F401
     aam_models,
+    agent_models,
     dcl_models,
     jobs_models,
     models,

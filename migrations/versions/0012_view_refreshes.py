@@ -1,7 +1,7 @@
 """View refreshes: every request to bring a connection's views up to date, with its outcome.
 
 Revision ID: 0012_view_refreshes
-Revises: 0009_files_roots
+Revises: 0010_agents
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -14,7 +14,7 @@ from autonomos.store import rls
 from autonomos.store.base import JSONType, UTCDateTime
 
 revision: str = "0012_view_refreshes"
-down_revision: str | None = "0009_files_roots"
+down_revision: str | None = "0010_agents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

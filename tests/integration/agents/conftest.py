@@ -1,0 +1,60 @@
+"""Fixtures of the AOA store tests: the migrated database (SQLite and Postgres), random
+tenants, and a tenant's real DCL service with views built from rows a test gives."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from autonomos.config import Settings
+from autonomos.dcl.service import DCLService
+from autonomos.dcl.slices import FieldMapping, LandedFile, SliceSpec
+from autonomos.store.session import Database
+
+
+@pytest.fixture
+async def db(settings: Settings, api: httpx.AsyncClient) -> AsyncIterator[Database]:
+    """The app's database (``api`` has migrated it)."""
+    database = Database(settings.app_database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def tid() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+Load = Callable[[str, list[dict[str, Any]]], None]
+
+
+@pytest.fixture
+async def dcl(
+    db: Database, tid: uuid.UUID, tmp_path: Path
+) -> AsyncIterator[tuple[DCLService, Load]]:
+    """The tenant's DCL service, and ``load(entity, rows)`` that lands the rows and
+    materialises them (identity mappings) into its views."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    service = DCLService(db, tid, tmp_path / "views.duckdb", landing_dirs=(landing,))
+    connection = str(uuid.uuid4())
+
+    def load(entity: str, rows: list[dict[str, Any]]) -> None:
+        table = pa.Table.from_pylist(rows)
+        path = landing / f"{uuid.uuid4().hex}.parquet"
+        pq.write_table(table, path)
+        mappings = tuple(FieldMapping(c, c) for c in table.column_names)
+        spec = SliceSpec(connection, entity, entity, mappings)
+        batch = LandedFile(uuid.uuid4().hex, str(path), datetime.now(UTC))
+        assert service.store.materialize(spec, [batch], full=True).mode == "full"
+
+    yield service, load
+    await service.close()

@@ -1,0 +1,258 @@
+"""Agent runs on SQLite and Postgres: executed internal runs end to end on a real DCL,
+cancellation, failures, reported third-party runs, findings queries, tenant isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from autonomos.agents import registry
+from autonomos.agents.errors import (
+    AgentConflict,
+    AgentInputError,
+    AgentNotFound,
+    InvalidRunTransition,
+)
+from autonomos.agents.executor import execute_run, local_analyzer, queue_after_materialize
+from autonomos.agents.findings import Severity
+from autonomos.agents.registry import AgentSpec
+from autonomos.agents.run_store import (
+    RunReport,
+    cancel_run,
+    get_run,
+    list_findings,
+    list_runs,
+    report_run,
+    request_run,
+)
+from autonomos.agents.runs import RunStatus, RunTrigger
+from autonomos.dcl.service import DCLService
+from autonomos.store.session import Database
+from tests.integration.agents.conftest import Load
+
+OBSERVED: list[tuple[str, dict[str, Any]]] = []
+
+
+def slipped_pipeline() -> list[dict[str, Any]]:
+    now = datetime(2025, 12, 31, 12, tzinfo=UTC)
+    base = {
+        "currency": "USD",
+        "stage": "Proposal",
+        "probability": 50.0,
+        "is_closed": False,
+        "is_won": False,
+        "created_at": now - timedelta(days=90),
+        "updated_at": now,
+    }
+    rows = [
+        base
+        | {
+            "opportunity_id": f"o{n}",
+            "account_id": f"a{n}",
+            "amount": 1000.0,
+            "close_date": date(2026, 2, 1),
+        }
+        for n in range(20)
+    ]
+    rows.append(
+        base
+        | {
+            "opportunity_id": "late",
+            "account_id": "a1",
+            "amount": 9000.0,
+            "close_date": date(2025, 12, 1),
+        }
+    )
+    return rows
+
+
+async def observe(_: Any, event: str, payload: dict[str, Any]) -> None:
+    OBSERVED.append((event, payload))
+
+
+async def revops_id(db: Database, tid: uuid.UUID) -> uuid.UUID:
+    async with db.tenant_session(tid) as s:
+        return (await registry.get_agent_by_name(s, "revops")).id
+
+
+async def test_an_internal_run_end_to_end(
+    db: Database, tid: uuid.UUID, dcl: tuple[DCLService, Load]
+) -> None:
+    service, load = dcl
+    load("opportunity", slipped_pipeline())
+    OBSERVED.clear()
+    (run_id,) = await queue_after_materialize(db, tid, {"opportunity"})
+    assert await queue_after_materialize(db, tid, {"opportunity"}) == [run_id]  # one queued run
+    assert await queue_after_materialize(db, tid, {"ticket"}) == []
+    status = await execute_run(db, tid, run_id, local_analyzer(service), observe=observe)
+    assert status is RunStatus.SUCCEEDED
+    # a second executor of the same run does nothing
+    assert await execute_run(db, tid, run_id, local_analyzer(service)) is RunStatus.SUCCEEDED
+
+    async with db.tenant_session(tid) as s:
+        run = await get_run(s, run_id)
+        findings = (await list_findings(s, run_id=run_id)).items
+    assert (run.status, run.trigger, run.as_of) == ("succeeded", "materialize", date(2025, 12, 31))
+    assert run.started_at and run.finished_at and run.duration_ms and run.duration_ms > 0
+    assert run.findings_count == len(findings) == 1
+    assert run.severity_counts == {"info": 0, "low": 0, "medium": 0, "high": 1}
+    (finding,) = findings
+    assert (finding.kind, finding.severity) == ("slipped_deals", "high")  # 9k of 29k open
+    assert finding.metrics["amount"] == 9000.0 and finding.evidence["row_keys"] == ["late"]
+    assert run.summary["pipeline"]["USD"]["open_deals"] == 21
+    assert [e for e, _ in OBSERVED] == ["agent.run.running", "agent.run.succeeded", "agent.finding"]
+    assert OBSERVED[2][1]["severity"] == "high" and OBSERVED[2][1]["run_id"] == str(run_id)
+
+
+async def test_manual_runs_take_validated_params(db: Database, tid: uuid.UUID) -> None:
+    agent_id = await revops_id(db, tid)
+    async with db.tenant_session(tid) as s:
+        run, new = await request_run(s, agent_id, params={"stale_days": 10})
+        again, new_again = await request_run(s, agent_id, params={"stale_days": 10})
+        other, new_other = await request_run(s, agent_id)
+        with pytest.raises(AgentInputError, match="stale_days"):
+            await request_run(s, agent_id, params={"stale_days": "soon"})
+    assert new and not new_again and again.id == run.id and new_other and other.id != run.id
+    assert run.inputs == {"stale_days": 10} and run.trigger == "manual"
+
+
+async def test_a_cancelled_run_keeps_no_result(
+    db: Database, tid: uuid.UUID, dcl: tuple[DCLService, Load]
+) -> None:
+    service, load = dcl
+    load("opportunity", slipped_pipeline())
+    agent_id = await revops_id(db, tid)
+    async with db.tenant_session(tid) as s:
+        run, _ = await request_run(s, agent_id)
+    release, started = asyncio.Event(), asyncio.Event()
+    analyze = local_analyzer(service)
+
+    async def slow(code: str, params: dict[str, Any]) -> dict[str, Any]:
+        started.set()
+        await release.wait()
+        return await analyze(code, params)
+
+    task = asyncio.create_task(execute_run(db, tid, run.id, slow))
+    await asyncio.wait_for(started.wait(), 10)
+    async with db.tenant_session(tid) as s:
+        assert (await get_run(s, run.id)).status == "running"
+        assert (await cancel_run(s, run.id)).status == "cancelled"
+    release.set()
+    assert await task is RunStatus.CANCELLED
+    async with db.tenant_session(tid) as s:
+        done = await get_run(s, run.id)
+        assert (await list_findings(s, run_id=run.id)).total == 0
+        with pytest.raises(
+            InvalidRunTransition, match="a cancelled agent run cannot become cancelled"
+        ):
+            await cancel_run(s, run.id)
+    assert done.findings_count == 0 and done.summary == {}
+
+
+async def test_a_failed_analysis_is_recorded(
+    db: Database, tid: uuid.UUID, dcl: tuple[DCLService, Load]
+) -> None:
+    service, _ = dcl
+    agent_id = await revops_id(db, tid)
+    async with db.tenant_session(tid) as s:
+        run, _ = await request_run(s, agent_id)
+    service.store.close()  # the tenant's DuckDB went away under the analysis
+    assert await execute_run(db, tid, run.id, local_analyzer(service)) is RunStatus.FAILED
+    async with db.tenant_session(tid) as s:
+        failed = await get_run(s, run.id)
+    assert failed.error and "internal error" in failed.error and str(run.id) in failed.error
+    assert failed.finished_at is not None and failed.duration_ms is not None
+
+
+async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> None:
+    async with db.tenant_session(tid) as s:
+        agent, _ = await registry.register_agent(s, AgentSpec(name="churn-bot"))
+        started = datetime.now(UTC) - timedelta(seconds=30)
+        run, new = await report_run(
+            s, agent, RunReport(external_id="job-1", status="running", started_at=started)
+        )
+        finding = {
+            "kind": "churn_risk",
+            "severity": "medium",
+            "title": "Acme may churn",
+            "summary": "Tickets up 3x",
+            "key": "churn_risk:acme",
+            "metrics": {"tickets": 12},
+            "evidence": {"view": "ticket", "query": "SELECT 1", "row_keys": ["t1"]},
+        }
+        report = RunReport.model_validate(
+            {
+                "external_id": "job-1",
+                "status": "succeeded",
+                "findings": [finding],
+                "llm": {"calls": 3, "input_tokens": 1200, "output_tokens": 300, "cost_usd": 0.02},
+                "summary": {"accounts_scored": 200},
+            }
+        )
+        finished, new_again = await report_run(s, agent, report)
+        replay, _ = await report_run(s, agent, report)
+        with pytest.raises(InvalidRunTransition):
+            await report_run(s, agent, RunReport(external_id="job-1", status="failed", error="x"))
+        with pytest.raises(AgentInputError, match="future"):
+            await report_run(
+                s,
+                agent,
+                RunReport(status="running", started_at=datetime.now(UTC) + timedelta(hours=1)),
+            )
+        with pytest.raises(AgentConflict):
+            await report_run(s, await registry.get_agent_by_name(s, "finops"), report)
+        with pytest.raises(AgentConflict, match="reports its runs"):
+            await request_run(s, agent.id)
+        page = await list_findings(s, agent_id=agent.id, min_severity=Severity.MEDIUM)
+        assert (await list_findings(s, min_severity=Severity.HIGH)).total == 0
+    assert new and not new_again and finished.id == run.id == replay.id
+    assert (
+        finished.status == "succeeded" and finished.duration_ms and finished.duration_ms >= 30_000
+    )
+    assert (finished.llm_calls, finished.llm_input_tokens, finished.llm_cost_usd) == (3, 1200, 0.02)
+    assert finished.trigger == RunTrigger.REPORTED.value and finished.findings_count == 1
+    assert [f.title for f in page.items] == ["Acme may churn"]
+    for bad in (
+        {"status": "failed", "findings": [finding]},
+        {"status": "succeeded", "error": "boom"},
+        {
+            "status": "succeeded",
+            "started_at": "2025-01-02T00:00:00Z",
+            "finished_at": "2025-01-01T00:00:00Z",
+        },
+        {"status": "succeeded", "started_at": "2025-01-01T00:00:00"},
+        {"status": "done"},
+        {"status": "succeeded", "findings": [finding | {"kind": "k" * 51}]},
+        {"status": "succeeded", "findings": [finding | {"kind": "Not A Kind"}]},
+        {"status": "succeeded", "findings": [finding | {"severity": "critical"}]},
+        {"status": "succeeded", "inputs": {"blob": "x" * 300_000}},
+    ):
+        with pytest.raises(ValidationError):
+            RunReport.model_validate(bad)
+
+
+async def test_runs_and_findings_are_listed_newest_first_per_tenant(
+    db: Database, tid: uuid.UUID
+) -> None:
+    async with db.tenant_session(tid) as s:
+        agent, _ = await registry.register_agent(s, AgentSpec(name="lister"))
+        ids = []
+        for n in range(3):
+            run, _ = await report_run(s, agent, RunReport(external_id=f"r{n}", status="succeeded"))
+            run.created_at = datetime.now(UTC) + timedelta(seconds=n)
+            ids.append(run.id)
+        page = await list_runs(s, agent_id=agent.id, limit=2)
+        with pytest.raises(AgentInputError):
+            await list_runs(s, limit=0)
+    assert page.total == 3 and [r.id for r in page.items] == ids[::-1][:2]
+    async with db.tenant_session(uuid.uuid4()) as s:
+        assert (await list_runs(s)).total == 0 and (await list_findings(s)).total == 0
+        with pytest.raises(AgentNotFound):
+            await get_run(s, ids[0])
+        with pytest.raises(AgentNotFound):
+            await cancel_run(s, ids[0])
