@@ -1,0 +1,53 @@
+"""Checksums and number rules that separate real identifiers from look-alikes.
+
+python-stdnum implements them (Luhn, IBAN country formats and mod-97, US SSN area and
+group rules, ISBN); ``ipaddress`` parses IP addresses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from stdnum import iban as _iban
+from stdnum import isbn as _isbn
+from stdnum import luhn as _luhn
+from stdnum.us import ssn as _ssn
+
+_DATE = re.compile(
+    r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))$"
+)
+
+
+def digits(s: str) -> str:
+    return "".join(c for c in s if c.isdigit())
+
+
+def luhn_valid(number: str) -> bool:
+    d = digits(number)
+    return len(d) >= 12 and len(set(d)) > 1 and _luhn.is_valid(d)
+
+
+def iban_valid(candidate: str) -> bool:
+    return bool(_iban.is_valid(candidate))
+
+
+def ssn_valid(candidate: str) -> bool:
+    return bool(_ssn.is_valid(digits(candidate)))
+
+
+def isbn_valid(candidate: str) -> bool:
+    d = digits(candidate)
+    return len(d) in (10, 13) and bool(_isbn.is_valid(candidate))
+
+
+def ip_address(candidate: str) -> bool:
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def looks_like_date(candidate: str) -> bool:
+    return bool(_DATE.match(candidate.strip()))
