@@ -33,7 +33,7 @@ TITLES = frozenset(
 )
 NAME_INTRO = (
     re.compile(
-        r"(?:\bname\s*(?:is|was|:)|\bnamed|\bcalled|\bi\s*am|\bi'm|\bthis\s+is|\bsigned"
+        r"(?:\b(?:sur)?name\s*(?:is|was|:|\?)|\bnamed|\bsays|\bsaid|\basked|\breplied|\bwrote|\bcalled|\bi\s*am|\bi'm|\bthis\s+is|\bsigned"
         r"|\bregards,?|\bsincerely,?|\bthanks,?|\bcheers,?|\bdear|\bhi|\bhello|\bhey"
         r"|\bask\s+for|\bspeak\s+(?:to|with)|\bon\s+behalf\s+of|\battn:?|\battention:?"
         r"|\bcontact:?|\bauthor:?|\bby|\bfrom|\bdirected\s+by:?|\bwritten\s+by:?)\s*[,:]?\s*$",
@@ -43,10 +43,20 @@ NAME_INTRO = (
 
 
 def words_before(text: str, start: int, window: int = 40) -> list[str]:
-    """Lower-cased words in the ``window`` characters before ``start``, on the same line."""
+    """Lower-cased words in the ``window`` characters before ``start``, on the same line,
+    or on the line before when the value stands alone on its line ("Phone:\\n555 0100")."""
     left = text[max(0, start - window) : start]
-    left = re.split(r"[\n/|]", left)[-1]
-    return [w.lower() for w in _WORD.findall(left)]
+    lines = re.split(r"[\n|]", left)
+    line = lines[-1]
+    if not _WORD.search(line) and len(lines) > 1:
+        line = lines[-2]
+    return [w.lower() for w in _WORD.findall(line)]
+
+
+PERSON_AFTER = frozenset(
+    """lives lived says said asks asked replied wrote works worked flew died smiled laughed
+    told thinks thought""".split()
+)
 
 
 def words_after(text: str, end: int, window: int = 20) -> list[str]:

@@ -47,7 +47,11 @@ COMMON_WORDS = frozenset(
     when where which there here so no yes all any one two new old good great little
     best better last first next happy lucky bright christian god lord devil angel
     baker carpenter mayor judge rich summers sharp strong hardy noble gentle wise
-    money cash bank credit card chase sterling pound euro dollar""".split()
+    money cash bank credit card chase sterling pound euro dollar hi hello hey dear thanks
+    regards sincerely cheers welcome please jan feb mar apr jun jul aug sep sept oct nov
+    dec server servers user users admin client clients service team support order account
+    customer manager director doctor nurse teacher guest member staff sales office home
+    work job city state country world people person man woman boy girl""".split()
 )
 
 

@@ -20,16 +20,23 @@ from autonomos.nlp.pii.types import PIILabel, Span
 
 _EMAIL = re.compile(
     r"(?<![\w.%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w\-])"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9\-]{1,59})"
+    r"(?![\w\-])"
 )
 _URL = re.compile(r"\b(?:https?|ftp|file)://[^\s\"'<>]+|\bwww\.[^\s\"'<>]+", re.IGNORECASE)
 _CARD = re.compile(r"(?<![\w\-.])\d(?:[ \-]?\d){11,18}(?![\w\-]|\.\d)")
 _SSN = re.compile(r"(?<![\w\-.])(\d{3})([\- ]?)(\d{2})\2(\d{4})(?![\w\-]|\.\d)")
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ \-]?[A-Za-z0-9])")
-_IP_RUN = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]{3,}(?![\w:])")
+_IP_RUN = re.compile(
+    r"(?<![\w:.])([0-9A-Fa-f:.]{3,})(%[A-Za-z0-9]{1,16})?(/\d{1,3})?(?![\w:]|/\d)"
+)
+# Something written like an IBAN (country, check digits, groups) is never a phone or a
+# card, even when its checksum fails.
+_IBAN_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4}){3,8}(?![A-Za-z0-9])")
+_SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 _PHONE = re.compile(
     r"(?<![\w+\-.])(?:\+|00)?\(?\d{1,4}\)?(?:[ .\-]{0,2}\(?\d{1,5}\)?){1,7}"
-    r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w\-]|\.\d)",
+    r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?!\w|-\d|\.\d)",
     re.IGNORECASE,
 )
 _NANP = re.compile(r"^(?:\+?1[ .\-]?|001[ .\-]?)?\(?\d{3}\)?[ .\-]?\d{3}[ .\-]\d{4}$")
@@ -109,10 +116,7 @@ def ibans(text: str) -> Iterator[Span]:
 
 def ip_addresses(text: str) -> Iterator[Span]:
     for m in _IP_RUN.finditer(text):
-        raw, start = m.group(0), m.start()
-        raw = raw.rstrip(".")
-        if "%" in raw:
-            raw = raw.split("%", 1)[0]
+        raw, start = m.group(1).rstrip("."), m.start()
         if raw.count(":") >= 2:
             if not any(c.isdigit() or c in "abcdefABCDEF" for c in raw):
                 continue
@@ -122,7 +126,14 @@ def ip_addresses(text: str) -> Iterator[Span]:
             continue
         if ctx.has_cue(ctx.words_before(text, start, 20), frozenset({"version", "v", "ver"}), 2):
             continue
-        yield Span(start, start + len(raw), PIILabel.IP_ADDRESS)
+        end = start + len(raw)
+        if raw == m.group(1):
+            zone, prefix = m.group(2) or "", m.group(3) or ""
+            if zone and ":" in raw:
+                end += len(zone)
+            if prefix and not zone and v.ip_network(raw + prefix):
+                end += len(prefix)
+        yield Span(start, end, PIILabel.IP_ADDRESS)
 
 
 def _phone_number_parses(raw: str) -> bool:
@@ -134,13 +145,24 @@ def _phone_number_parses(raw: str) -> bool:
     return phonenumbers.is_possible_number(parsed)
 
 
+def iban_like(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _IBAN_LIKE.finditer(text)]
+
+
+def _shaped(raw: str) -> bool:
+    return bool(_NANP.match(raw) or _TRUNK.match(raw)) and not _SSN_SHAPE.match(raw)
+
+
 def phones(text: str) -> Iterator[Span]:
+    blocked = iban_like(text)
     for m in _PHONE.finditer(text):
         raw = m.group(0).rstrip(" .-")
         start, end = m.start(), m.start() + len(raw)
+        if any(s < end and start < e for s, e in blocked):
+            continue
         if raw.count("(") != raw.count(")") and not raw.startswith("("):
             continue
-        n = len(v.digits(raw.split("x")[0].split("X")[0]))
+        n = len(v.digits(re.split(r"[xX]|ext", raw)[0]))
         if not 7 <= n <= 15 or v.looks_like_date(raw) or v.isbn_valid(raw):
             continue
         before = ctx.words_before(text, start, 40)
@@ -150,6 +172,13 @@ def phones(text: str) -> Iterator[Span]:
         )
         negative = ctx.has_cue(before, ctx.NUMBER_NEGATIVE, 2)
         international = raw.startswith(("+", "00")) and _phone_number_parses(raw)
-        shaped = bool(_NANP.match(raw) or _TRUNK.match(raw))
-        if international or cued or (shaped and not negative):
-            yield Span(start, end, PIILabel.PHONE, 1.0 if international or cued else 0.8)
+        if international or (cued and not _SSN_SHAPE.match(raw)):
+            yield Span(start, end, PIILabel.PHONE, 1.0)
+            continue
+        if negative:
+            continue
+        # A longer run may end in a phone written the usual way ("SD 20241 440-600-5124").
+        for sep in [0, *(i + 1 for i, c in enumerate(raw) if c == " ")]:
+            if _shaped(raw[sep:]):
+                yield Span(start + sep, end, PIILabel.PHONE, 0.8)
+                break
