@@ -68,7 +68,15 @@ def has_cue(words: list[str], cues: frozenset[str], last: int = 4) -> bool:
     return any(w in cues for w in words[-last:])
 
 
-def introduces_name(text: str, start: int) -> bool:
-    """Whether the text right before ``start`` introduces a person ("Dear", "name is")."""
+STRONG_INTRO = re.compile(
+    r"(?:\b(?:sur)?name\s*(?:is|was|:|\?)|\bsigned|\bregards,?|\bsincerely,?|\bdear"
+    r"|\bhi|\bhello|\bhey)\s*[,:]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def introduces_name(text: str, start: int, strong: bool = False) -> bool:
+    """Whether the text right before ``start`` introduces a person ("Dear", "name is").
+    ``strong``: only cues that cannot precede an ordinary word ("by", "from" can)."""
     left = text[max(0, start - 30) : start]
-    return bool(NAME_INTRO.search(left))
+    return bool((STRONG_INTRO if strong else NAME_INTRO).search(left))

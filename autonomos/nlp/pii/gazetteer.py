@@ -51,7 +51,10 @@ COMMON_WORDS = frozenset(
     regards sincerely cheers welcome please jan feb mar apr jun jul aug sep sept oct nov
     dec server servers user users admin client clients service team support order account
     customer manager director doctor nurse teacher guest member staff sales office home
-    work job city state country world people person man woman boy girl""".split()
+    work job city state country world people person man woman boy girl hence among
+    relative western eastern northern southern however therefore thus although both each
+    after before during within between overall results methods background conclusion
+    conclusions objective design patients gene genes bone lung cell cells""".split()
 )
 
 

@@ -224,7 +224,7 @@ class PersonDetector:
             if not (names.is_first(tok) or titled):
                 continue
             nxt = tokens[k + 1 : k + 3]
-            introduced = titled or ctx.introduces_name(text, s)
+            introduced = titled or ctx.introduces_name(text, s, strong=True)
             if introduced and nxt and names.is_last(nxt[0][2]):
                 yield Span(s, nxt[0][1], PIILabel.PERSON, 0.8)
             elif len(nxt) == 2 and len(nxt[0][2]) == 1 and names.is_last(nxt[1][2]):
