@@ -57,7 +57,7 @@ def detect_kind(content: bytes, media_type: str | None, filename: str | None) ->
         return EXTENSIONS[suffix]
     if content.startswith(b"%PDF-"):
         return "pdf"
-    if declared.startswith("text/") or (not declared and not suffix):
+    if declared.startswith("text/") or (declared in _GENERIC and not suffix):
         return "text"
     raise UnsupportedType(suffix or declared)
 

@@ -19,6 +19,8 @@ from autonomos.aam.sync import SyncEngine, SyncStatus
 from autonomos.auth.service import AuthService
 from autonomos.config import Settings, get_settings
 from autonomos.dcl.port import DCLPort, build_dcl, materializing
+from autonomos.models.embedder import get_embedder
+from autonomos.nlp.kb.build import build_knowledge_base
 from autonomos.serve_apps.api.errors import install_error_handlers
 from autonomos.serve_apps.api.middleware import RequestContextMiddleware
 from autonomos.serve_apps.api.routes import (
@@ -28,6 +30,7 @@ from autonomos.serve_apps.api.routes import (
     graph,
     health,
     jobs,
+    nlp_kb,
     repair,
     telemetry,
     tenant,
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.auth = AuthService.from_settings(settings, db)
         app.state.dcl = build_dcl(settings, db)
         app.state.repair_service = repair_service(settings, db, app.state.dcl)
+        app.state.kb = await build_knowledge_base(settings, db, get_embedder(settings))
         app.state.connections = ConnectionService(
             SecretBox.from_settings(settings),
             sync_launcher(settings, db, app.state.dcl, lambda: app.state.repair_service),
@@ -121,7 +125,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, auth, users, tenant, aam, telemetry, graph, jobs, repair, dcl):
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        # multipart framing around the largest document the knowledge base takes
+        path_limits={nlp_kb.UPLOAD_PATH: settings.kb_max_upload_bytes + 64 * 1024},
+    )
+    for module in (health, auth, users, tenant, aam, telemetry, graph, jobs, repair, dcl, nlp_kb):
         app.include_router(module.router)
     return app

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autonomos.auth.service import AuthService
 from autonomos.auth.tokens import TokenError
 from autonomos.config import Settings
+from autonomos.nlp.kb import KnowledgeBase
 from autonomos.serve_apps.api.errors import ApiError
 from autonomos.store.models import Role
 from autonomos.store.session import Database
@@ -48,7 +49,12 @@ async def get_auth(request: Request) -> AuthService:
     return _state(request).auth
 
 
+async def get_kb(request: Request) -> KnowledgeBase:
+    return _state(request).kb
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_kb)]
 DbDep = Annotated[Database, Depends(get_db)]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
 

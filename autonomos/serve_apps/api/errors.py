@@ -18,6 +18,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from autonomos.auth.service import AuthError, LoginLocked
 from autonomos.auth.tokens import TokenError
 from autonomos.connectors.base import ConnectorError, FailureType
+from autonomos.models.errors import EmbedderError
+from autonomos.nlp.errors import (
+    BadDocument,
+    BadQuery,
+    DocumentNotFound,
+    DocumentTooLarge,
+    NLPError,
+    UnsupportedType,
+)
 from autonomos.store.errors import Conflict, NotFound, TenantContextError
 
 log = logging.getLogger("autonomos.api")
@@ -111,6 +120,24 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(
             ApiError(502, "source_unavailable", str(exc), {"failure": exc.failure.value})
         )
+
+    @app.exception_handler(NLPError)
+    async def _nlp(_: Request, exc: NLPError) -> JSONResponse:
+        if isinstance(exc, DocumentNotFound):
+            return _respond(ApiError(404, "not_found", str(exc)))
+        if isinstance(exc, DocumentTooLarge):
+            return _respond(ApiError(413, "payload_too_large", str(exc), {"limit": exc.limit}))
+        if isinstance(exc, UnsupportedType):
+            return _respond(ApiError(415, "unsupported_media_type", str(exc)))
+        if isinstance(exc, BadDocument):
+            return _respond(ApiError(422, "invalid_document", str(exc), {"reason": exc.reason}))
+        if isinstance(exc, BadQuery):
+            return _respond(ApiError(422, "validation_error", str(exc)))
+        return _respond(ApiError(500, "internal_error", "knowledge base error"))
+
+    @app.exception_handler(EmbedderError)
+    async def _embedder(_: Request, exc: EmbedderError) -> JSONResponse:
+        return _respond(ApiError(503, "model_unavailable", "the embedding model is unavailable"))
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
