@@ -65,8 +65,11 @@ def _evaluate(scorer: Any, qrels: Any, text: str, out: Path, name: str) -> tuple
 
 
 def baselines(
-    docs: list[dict[str, Any]], queries: list[dict[str, Any]], doc_vecs: np.ndarray,
-    query_vecs: np.ndarray, k: int = 100,
+    docs: list[dict[str, Any]],
+    queries: list[dict[str, Any]],
+    doc_vecs: np.ndarray,
+    query_vecs: np.ndarray,
+    k: int = 100,
 ) -> dict[str, dict[str, list[tuple[str, float]]]]:
     from rank_bm25 import BM25Okapi
 
@@ -159,28 +162,46 @@ def main(argv: list[str] | None = None) -> int:
     doc_vecs = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
     direct_s = time.perf_counter() - t
     query_vecs = model.encode([q["text"] for q in queries], normalize_embeddings=True)
-    print(f"direct model: {len(docs)} documents in {direct_s:.1f} s "
-          f"({len(docs) / direct_s:.1f} docs/s)", flush=True)
+    print(
+        f"direct model: {len(docs)} documents in {direct_s:.1f} s "
+        f"({len(docs) / direct_s:.1f} docs/s)",
+        flush=True,
+    )
 
     with tempfile.TemporaryDirectory(prefix="retrieval-kb-") as tmp:
         took, runs, info = asyncio.run(platform(docs, queries, a.redact, Path(tmp)))
-    print(f"platform:     {len(docs)} documents ({info['chunks']} chunks) in {took:.1f} s "
-          f"({len(docs) / took:.1f} docs/s) = {direct_s / took:.2f}x the direct model", flush=True)
-    print("search: " + ", ".join(f"{m} {s / len(queries) * 1000:.1f} ms/query"
-                                 for m, s in info["search_s"].items()))
+    print(
+        f"platform:     {len(docs)} documents ({info['chunks']} chunks) in {took:.1f} s "
+        f"({len(docs) / took:.1f} docs/s) = {direct_s / took:.2f}x the direct model",
+        flush=True,
+    )
+    print(
+        "search: "
+        + ", ".join(
+            f"{m} {s / len(queries) * 1000:.1f} ms/query" for m, s in info["search_s"].items()
+        )
+    )
 
     base = baselines(docs, queries, doc_vecs, query_vecs)
     rows = []
-    for name, run in (("baseline rank-bm25", base["bm25"]), ("baseline MiniLM cosine", base["dense"]),
-                      ("baseline RRF of both", base["rrf"]), ("autonomos bm25", runs["bm25"]),
-                      ("autonomos dense", runs["dense"]), ("autonomos hybrid", runs["hybrid"])):
-        ndcg, rec = _evaluate(scorer, qrels, _trec(run, name.replace(" ", "-")), out,
-                              name.replace(" ", "_"))
+    for name, run in (
+        ("baseline rank-bm25", base["bm25"]),
+        ("baseline MiniLM cosine", base["dense"]),
+        ("baseline RRF of both", base["rrf"]),
+        ("autonomos bm25", runs["bm25"]),
+        ("autonomos dense", runs["dense"]),
+        ("autonomos hybrid", runs["hybrid"]),
+    ):
+        ndcg, rec = _evaluate(
+            scorer, qrels, _trec(run, name.replace(" ", "-")), out, name.replace(" ", "_")
+        )
         rows.append((name, ndcg, rec))
         print(f"{name:<24} nDCG@10 {ndcg:.4f}  Recall@100 {rec:.4f}", flush=True)
     hybrid = rows[-1][1]
-    print(f"SUMMARY retrieval hybrid_nDCG@10={hybrid:.4f} baseline_rrf={rows[2][1]:.4f} "
-          f"indexing_vs_direct={direct_s / took:.2f} docs={len(docs)} runs_in={out}")
+    print(
+        f"SUMMARY retrieval hybrid_nDCG@10={hybrid:.4f} baseline_rrf={rows[2][1]:.4f} "
+        f"indexing_vs_direct={direct_s / took:.2f} docs={len(docs)} runs_in={out}"
+    )
     return 0
 
 

@@ -90,7 +90,11 @@ def pii_redact(
             r = redactor.redact(row["text"])
             f.write(
                 json.dumps(
-                    {"id": row["id"], "redacted": r.redacted, "spans": [s.as_dict() for s in r.spans]},
+                    {
+                        "id": row["id"],
+                        "redacted": r.redacted,
+                        "spans": [s.as_dict() for s in r.spans],
+                    },
                     ensure_ascii=False,
                 )
                 + "\n"
@@ -108,8 +112,10 @@ def kb_run(
     k: Annotated[int, typer.Option(min=1, max=100, help="Results per query.")] = 100,
     redact: Annotated[
         bool | None,
-        typer.Option("--redact/--no-redact", help="Redact PII before indexing (default: the "
-                     "AUTONOMOS_KB_PII_REDACTION setting)."),
+        typer.Option(
+            "--redact/--no-redact",
+            help="Redact PII before indexing (default: the AUTONOMOS_KB_PII_REDACTION setting).",
+        ),
     ] = None,
 ) -> None:
     """Index the corpus into a fresh embedded knowledge base (SQLite + FAISS in a temporary
@@ -142,7 +148,9 @@ def document_content(doc: dict[str, Any]) -> bytes:
     return (f"{title}\n\n{doc['text']}" if title else doc["text"]).encode("utf-8")
 
 
-async def index_corpus(kb: Any, tenant_id: uuid.UUID, docs: list[dict[str, Any]], redact: bool | None) -> int:
+async def index_corpus(
+    kb: Any, tenant_id: uuid.UUID, docs: list[dict[str, Any]], redact: bool | None
+) -> int:
     from autonomos.nlp.kb import NewDocument
 
     indexed = 0
@@ -162,7 +170,11 @@ async def index_corpus(kb: Any, tenant_id: uuid.UUID, docs: list[dict[str, Any]]
 
 
 async def _index_and_search(
-    settings: Any, docs: list[dict[str, Any]], qs: list[dict[str, Any]], mode: Any, k: int,
+    settings: Any,
+    docs: list[dict[str, Any]],
+    qs: list[dict[str, Any]],
+    mode: Any,
+    k: int,
     redact: bool | None,
 ) -> list[str]:
     from autonomos.models.embedder import build_embedder

@@ -28,6 +28,8 @@ async def choose_vectors(settings: Settings, db: Database) -> VectorStore:
         return PgVectors() if await has_pgvector_column(session) else FaissVectors()
 
 
-async def build_knowledge_base(settings: Settings, db: Database, embedder: Embedder) -> KnowledgeBase:
+async def build_knowledge_base(
+    settings: Settings, db: Database, embedder: Embedder
+) -> KnowledgeBase:
     vectors = await choose_vectors(settings, db)
     return KnowledgeBase(db, embedder, vectors=vectors, config=kb_config(settings))

@@ -32,7 +32,11 @@ EXTENSIONS: dict[str, Kind] = {
     ".markdown": "markdown",
     ".pdf": "pdf",
 }
-CANONICAL: dict[Kind, str] = {"text": "text/plain", "markdown": "text/markdown", "pdf": "application/pdf"}
+CANONICAL: dict[Kind, str] = {
+    "text": "text/plain",
+    "markdown": "text/markdown",
+    "pdf": "application/pdf",
+}
 _GENERIC = {"", "application/octet-stream", "binary/octet-stream"}
 MAX_PDF_PAGES = 2_000
 

@@ -107,10 +107,10 @@ class IndexCache:
         columns = [KBChunk.id, KBChunk.document_id, KBChunk.text]
         columns.append(KBChunk.embedding if self.with_vectors else KBChunk.id)
         for i in range(0, len(new), _FETCH):
-            rows = (await session.execute(select(*columns).where(KBChunk.id.in_(new[i : i + _FETCH])))).all()
-            index.add(
-                [(r[0], r[1], r[2], r[3] if self.with_vectors else None) for r in rows]
-            )
+            rows = (
+                await session.execute(select(*columns).where(KBChunk.id.in_(new[i : i + _FETCH])))
+            ).all()
+            index.add([(r[0], r[1], r[2], r[3] if self.with_vectors else None) for r in rows])
 
     def forget(self, tenant_id: uuid.UUID) -> None:
         self._indexes.pop(tenant_id, None)

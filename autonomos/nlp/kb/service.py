@@ -278,9 +278,7 @@ class KnowledgeBase:
         mode: SearchMode | str = SearchMode.HYBRID,
         with_text: bool = True,
     ) -> list[Hit]:
-        return (
-            await self.search_many(tenant_id, [query], k=k, mode=mode, with_text=with_text)
-        )[0]
+        return (await self.search_many(tenant_id, [query], k=k, mode=mode, with_text=with_text))[0]
 
     async def search_many(
         self,
@@ -305,7 +303,13 @@ class KnowledgeBase:
             index = await self.indexes.current(session, tenant_id)
             for n, query in enumerate(queries):
                 hits = await self._search_one(
-                    session, tenant_id, index, query, None if qvecs is None else qvecs[n], ks[n], mode
+                    session,
+                    tenant_id,
+                    index,
+                    query,
+                    None if qvecs is None else qvecs[n],
+                    ks[n],
+                    mode,
                 )
                 if with_text and hits:
                     hits = await self._with_text(session, hits)
@@ -332,13 +336,9 @@ class KnowledgeBase:
             found = await self.vectors.search(session, tenant_id, index, qvec, n_chunks)
             dense = _collapse(index, found)
         if mode is SearchMode.BM25:
-            return [
-                Hit(d, c, s, bm25=s, bm25_rank=r) for r, (d, c, s) in enumerate(lexical[:k], 1)
-            ]
+            return [Hit(d, c, s, bm25=s, bm25_rank=r) for r, (d, c, s) in enumerate(lexical[:k], 1)]
         if mode is SearchMode.DENSE:
-            return [
-                Hit(d, c, s, dense=s, dense_rank=r) for r, (d, c, s) in enumerate(dense[:k], 1)
-            ]
+            return [Hit(d, c, s, dense=s, dense_rank=r) for r, (d, c, s) in enumerate(dense[:k], 1)]
         fused = rrf({"bm25": [d for d, _, _ in lexical], "dense": [d for d, _, _ in dense]})
         lex = {d: (r, c, s) for r, (d, c, s) in enumerate(lexical, 1)}
         den = {d: (r, c, s) for r, (d, c, s) in enumerate(dense, 1)}
@@ -353,9 +353,13 @@ class KnowledgeBase:
 
     async def _with_text(self, session: AsyncSession, hits: list[Hit]) -> list[Hit]:
         chunks = dict(
-            (await session.execute(
-                select(KBChunk.id, KBChunk.text).where(KBChunk.id.in_([h.chunk_id for h in hits]))
-            )).all()
+            (
+                await session.execute(
+                    select(KBChunk.id, KBChunk.text).where(
+                        KBChunk.id.in_([h.chunk_id for h in hits])
+                    )
+                )
+            ).all()
         )
         docs = {
             r[0]: (r[1], r[2])
@@ -368,15 +372,20 @@ class KnowledgeBase:
             ).all()
         }
         return [
-            _replace(h, title=docs.get(h.document_id, (None, None))[0],
-                     external_id=docs.get(h.document_id, (None, None))[1],
-                     text=chunks.get(h.chunk_id))
+            _replace(
+                h,
+                title=docs.get(h.document_id, (None, None))[0],
+                external_id=docs.get(h.document_id, (None, None))[1],
+                text=chunks.get(h.chunk_id),
+            )
             for h in hits
             if h.document_id in docs  # deleted since the index was caught up
         ]
 
 
-def _collapse(index: TenantIndex, found: list[tuple[int, float]]) -> list[tuple[uuid.UUID, int, float]]:
+def _collapse(
+    index: TenantIndex, found: list[tuple[int, float]]
+) -> list[tuple[uuid.UUID, int, float]]:
     """Best chunk per document, in the order found (best first)."""
     seen: set[uuid.UUID] = set()
     out = []

@@ -28,9 +28,7 @@ class VectorStore(Protocol):
     name: str
     in_memory: bool  # True: vectors live in the per-process TenantIndex
 
-    async def write(
-        self, session: AsyncSession, rows: list[tuple[int, np.ndarray]]
-    ) -> None: ...
+    async def write(self, session: AsyncSession, rows: list[tuple[int, np.ndarray]]) -> None: ...
 
     async def search(
         self,
@@ -85,9 +83,7 @@ class PgVectors:
 
     async def write(self, session: AsyncSession, rows: list[tuple[int, np.ndarray]]) -> None:
         if rows:
-            await session.execute(
-                _WRITE, [{"id": i, "v": vector_literal(v)} for i, v in rows]
-            )
+            await session.execute(_WRITE, [{"id": i, "v": vector_literal(v)} for i, v in rows])
 
     async def search(
         self,

@@ -31,14 +31,12 @@ TITLES = frozenset(
     """mr mrs ms miss mx dr prof sir madam madame dame lord lady mister monsieur herr frau
     señor señora sr sra don doña signor signora""".split()
 )
-NAME_INTRO = (
-    re.compile(
-        r"(?:\b(?:sur)?name\s*(?:is|was|:|\?)|\bnamed|\bsays|\bsaid|\basked|\breplied|\bwrote|\bcalled|\bi\s*am|\bi'm|\bthis\s+is|\bsigned"
-        r"|\bregards,?|\bsincerely,?|\bthanks,?|\bcheers,?|\bdear|\bhi|\bhello|\bhey"
-        r"|\bask\s+for|\bspeak\s+(?:to|with)|\bon\s+behalf\s+of|\battn:?|\battention:?"
-        r"|\bcontact:?|\bauthor:?|\bby|\bfrom|\bdirected\s+by:?|\bwritten\s+by:?)\s*[,:]?\s*$",
-        re.IGNORECASE,
-    )
+NAME_INTRO = re.compile(
+    r"(?:\b(?:sur)?name\s*(?:is|was|:|\?)|\bnamed|\bsays|\bsaid|\basked|\breplied|\bwrote|\bcalled|\bi\s*am|\bi'm|\bthis\s+is|\bsigned"
+    r"|\bregards,?|\bsincerely,?|\bthanks,?|\bcheers,?|\bdear|\bhi|\bhello|\bhey"
+    r"|\bask\s+for|\bspeak\s+(?:to|with)|\bon\s+behalf\s+of|\battn:?|\battention:?"
+    r"|\bcontact:?|\bauthor:?|\bby|\bfrom|\bdirected\s+by:?|\bwritten\s+by:?)\s*[,:]?\s*$",
+    re.IGNORECASE,
 )
 
 

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 _CYRILLIC = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya i yi ye g"
-        .split(),
+        (
+            "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya i yi"
+            " ye g"
+        ).split(),
         strict=True,
     )
 )
@@ -100,7 +102,9 @@ def _load() -> Gazetteer:
     first: set[str] = set()
     last: set[str] = set()
     for mod in pkgutil.iter_modules(person.__path__):
-        provider = getattr(importlib.import_module(f"{person.__name__}.{mod.name}"), "Provider", None)
+        provider = getattr(
+            importlib.import_module(f"{person.__name__}.{mod.name}"), "Provider", None
+        )
         if provider is None:
             continue
         for attr, into in (

@@ -27,14 +27,60 @@ from autonomos.nlp.pii import context as ctx
 from autonomos.nlp.pii.gazetteer import COMMON_WORDS, Gazetteer, fold, gazetteer
 from autonomos.nlp.pii.types import PIILabel, Span
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*", re.UNICODE)
-_PARTICLES = frozenset("van von der den de del della di da dos das du le la bin ibn al ter ten".split())
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*", re.UNICODE)
+_PARTICLES = frozenset(
+    "van von der den de del della di da dos das du le la bin ibn al ter ten".split()
+)
 _SUFFIXES = (
-    "ov", "ova", "ev", "eva", "ina", "sky", "skiy", "skaya", "enko", "chuk",
-    "ović", "ovic", "ević", "evic", "ić", "ski", "ska", "cki", "cka", "wicz", "czyk",
-    "sson", "sen", "dóttir", "dottir", "escu", "opoulos", "idis", "akis", "yan",
-    "mann", "berg", "stein", "ová", "ez", "ini", "elli", "etti", "moto", "yama", "mura",
-    "kawa", "shvili", "dze", "oglu", "oğlu", "nen", "lainen", "salo",
+    "ov",
+    "ova",
+    "ev",
+    "eva",
+    "ina",
+    "sky",
+    "skiy",
+    "skaya",
+    "enko",
+    "chuk",
+    "ović",
+    "ovic",
+    "ević",
+    "evic",
+    "ić",
+    "ski",
+    "ska",
+    "cki",
+    "cka",
+    "wicz",
+    "czyk",
+    "sson",
+    "sen",
+    "dóttir",
+    "dottir",
+    "escu",
+    "opoulos",
+    "idis",
+    "akis",
+    "yan",
+    "mann",
+    "berg",
+    "stein",
+    "ová",
+    "ez",
+    "ini",
+    "elli",
+    "etti",
+    "moto",
+    "yama",
+    "mura",
+    "kawa",
+    "shvili",
+    "dze",
+    "oglu",
+    "oğlu",
+    "nen",
+    "lainen",
+    "salo",
 )
 _ROMAN = frozenset("ii iii iv jr sr".split())
 _ORG_WORDS = frozenset(
@@ -58,7 +104,7 @@ def _is_initial(tok: str) -> bool:
 
 
 def _possessive(tok: str) -> bool:
-    return tok.endswith(("'s", "’s"))
+    return tok.endswith(("'s", "\u2019s"))
 
 
 def _surname_shape(word: str) -> bool:
@@ -137,12 +183,17 @@ class PersonDetector:
         while run and run[0][2].lower() in ctx.TITLES:
             run, titled = run[1:], True
         # Sentence-initial or common words before a known name are not part of it.
-        while len(run) > 1 and not self._known(run[0][2]) and (
-            run[0][2].lower() in COMMON_WORDS or self._sentence_start(text, run[0][0])
-        ) and self._known(run[1][2]):
+        while (
+            len(run) > 1
+            and not self._known(run[0][2])
+            and (run[0][2].lower() in COMMON_WORDS or self._sentence_start(text, run[0][0]))
+            and self._known(run[1][2])
+        ):
             run = run[1:]
-        while run and run[-1][2].lower() in _ORG_WORDS | COMMON_WORDS and not (
-            len(run) > 1 and names.is_first(run[0][2])
+        while (
+            run
+            and run[-1][2].lower() in _ORG_WORDS | COMMON_WORDS
+            and not (len(run) > 1 and names.is_first(run[0][2]))
         ):
             if run[-1][2].lower() in _ORG_WORDS:
                 return None
@@ -200,10 +251,8 @@ class PersonDetector:
             return []
         taken = {(s.start, s.end) for s in found}
         out: list[Span] = []
-        for s, e, tok in tokens:
-            if not _is_cap(tok) or tok.lower() in COMMON_WORDS or any(
-                a <= s < b for a, b in taken
-            ):
+        for s, _e, tok in tokens:
+            if not _is_cap(tok) or tok.lower() in COMMON_WORDS or any(a <= s < b for a, b in taken):
                 continue
             bare = self._bare(tok)
             end = s + len(bare)

@@ -27,9 +27,7 @@ _URL = re.compile(r"\b(?:https?|ftp|file)://[^\s\"'<>]+|\bwww\.[^\s\"'<>]+", re.
 _CARD = re.compile(r"(?<![\w\-.])\d(?:[ \-]?\d){11,18}(?![\w\-]|\.\d)")
 _SSN = re.compile(r"(?<![\w\-.])(\d{3})([\- ]?)(\d{2})\2(\d{4})(?![\w\-]|\.\d)")
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ \-]?[A-Za-z0-9])")
-_IP_RUN = re.compile(
-    r"(?<![\w:.])([0-9A-Fa-f:.]{3,})(%[A-Za-z0-9]{1,16})?(/\d{1,3})?(?![\w:]|/\d)"
-)
+_IP_RUN = re.compile(r"(?<![\w:.])([0-9A-Fa-f:.]{3,})(%[A-Za-z0-9]{1,16})?(/\d{1,3})?(?![\w:]|/\d)")
 # Something written like an IBAN (country, check digits, groups) is never a phone or a
 # card, even when its checksum fails.
 _IBAN_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4}){3,8}(?![A-Za-z0-9])")
@@ -102,9 +100,13 @@ def ibans(text: str) -> Iterator[Span]:
                 i += 1
                 if i == len(text) or not (text[i].isascii() and text[i].isalnum()):
                     ends.append(i)
-            elif c in " -" and i + 1 < len(text) and text[i + 1].isascii() and text[
-                i + 1
-            ].isalnum() and text[i - 1] != c:
+            elif (
+                c in " -"
+                and i + 1 < len(text)
+                and text[i + 1].isascii()
+                and text[i + 1].isalnum()
+                and text[i - 1] != c
+            ):
                 i += 1
             else:
                 break

@@ -14,9 +14,7 @@ from stdnum import isbn as _isbn
 from stdnum import luhn as _luhn
 from stdnum.us import ssn as _ssn
 
-_DATE = re.compile(
-    r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))$"
-)
+_DATE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))$")
 
 
 def digits(s: str) -> str:

@@ -52,7 +52,9 @@ async def test_migration_adds_vector_column_and_hnsw(migrated: tuple[str, str]) 
     assert "embedding_vec" in cols and "ix_kb_chunks_embedding_hnsw" in indexes
     engine = make_engine(owner)
     async with engine.connect() as conn:
-        version = await conn.scalar(text("SELECT extversion FROM pg_extension WHERE extname='vector'"))
+        version = await conn.scalar(
+            text("SELECT extversion FROM pg_extension WHERE extname='vector'")
+        )
     await engine.dispose()
     assert tuple(int(x) for x in version.split(".")[:2]) >= (0, 8)
 
@@ -92,14 +94,22 @@ async def test_tenant_filtered_search_returns_k_and_never_another_tenant(
         # The big tenant's documents are all close to the query; the small tenant's are not.
         await kb.add_documents(
             big,
-            [NewDocument(f"Invoice {i} for cloud storage was paid late.".encode(), title=f"big {i}")
-             for i in range(200)],
+            [
+                NewDocument(
+                    f"Invoice {i} for cloud storage was paid late.".encode(), title=f"big {i}"
+                )
+                for i in range(200)
+            ],
             redact=False,
         )
         await kb.add_documents(
             small,
-            [NewDocument(f"Recipe {i}: bake the bread for {20 + i} minutes.".encode(), title=f"small {i}")
-             for i in range(30)],
+            [
+                NewDocument(
+                    f"Recipe {i}: bake the bread for {20 + i} minutes.".encode(), title=f"small {i}"
+                )
+                for i in range(30)
+            ],
             redact=False,
         )
         hits = await kb.search(small, "late invoice for cloud storage", k=25, mode="dense")
