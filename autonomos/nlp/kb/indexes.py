@@ -57,7 +57,7 @@ class TenantIndex:
             self.bm25.remove(chunk_id)
             self.documents.pop(chunk_id, None)
         if chunk_ids and self.vectors is not None:
-            self.vectors.remove_ids(np.fromiter(chunk_ids, dtype=np.int64))
+            self.vectors.remove_ids(np.fromiter(chunk_ids, dtype=np.int64))  # type: ignore[arg-type]
 
     def dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         if self.vectors is None or self.vectors.ntotal == 0:
@@ -110,7 +110,9 @@ class IndexCache:
             rows = (
                 await session.execute(select(*columns).where(KBChunk.id.in_(new[i : i + _FETCH])))
             ).all()
-            index.add([(r[0], r[1], r[2], r[3] if self.with_vectors else None) for r in rows])
+            index.add(
+                [(r[0], r[1], r[2], r[3] if self.with_vectors else None) for r in rows]  # type: ignore[misc]
+            )
 
     def forget(self, tenant_id: uuid.UUID) -> None:
         self._indexes.pop(tenant_id, None)

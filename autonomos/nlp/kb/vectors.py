@@ -111,7 +111,7 @@ class PgVectors:
 
 
 async def has_pgvector_column(session: AsyncSession) -> bool:
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return False
     found = await session.scalar(
         text(
