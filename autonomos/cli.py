@@ -25,6 +25,7 @@ from rich.table import Table
 
 from autonomos.config import Settings, SettingsError
 from autonomos.jobs.cli import jobs_app
+from autonomos.nlp.cli import kb_app, pii_app
 
 app = typer.Typer(help="AutonomOS: multi-tenant data orchestration on Ray.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
@@ -34,6 +35,8 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(pii_app, name="pii")
+app.add_typer(kb_app, name="kb")
 map_app = typer.Typer(
     help="Map source schemas onto the ontology; compare schema versions.", no_args_is_help=True
 )

@@ -287,6 +287,34 @@ class Settings(BaseSettings):
         5.0, gt=0, description="How often buffered LLM/embedding usage is written to SQL."
     )
 
+    # -- knowledge base (autonomos/nlp/kb) --------------------------------------------
+    kb_max_upload_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1_024,
+        le=512 * 1024 * 1024,
+        description="Largest document `POST /nlp/v1/kb/documents` accepts (bigger: 413).",
+    )
+    kb_chunk_words: int = Field(
+        256,
+        ge=16,
+        le=4_096,
+        description="Words per knowledge-base chunk (about the embedder's 256-token window).",
+    )
+    kb_chunk_overlap: int = Field(
+        32, ge=0, description="Words shared by consecutive chunks (< kb_chunk_words)."
+    )
+    kb_default_k: int = Field(10, ge=1, le=100, description="Search results when `k` is not given.")
+    kb_pii_redaction: bool = Field(
+        True,
+        description="Default for new tenants: redact PII before indexing (each tenant can "
+        "turn it off).",
+    )
+    kb_pgvector: bool = Field(
+        True,
+        description="On Postgres with the pgvector extension, search vectors there (HNSW); "
+        "off, or without the extension: FAISS in each process.",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, v: Path) -> Path:
@@ -349,6 +377,8 @@ class Settings(BaseSettings):
     def _llm_is_complete(self) -> Settings:
         if self.llm_backend == "openai" and not self.llm_model:
             raise SettingsError("AUTONOMOS_LLM_BACKEND=openai needs AUTONOMOS_LLM_MODEL")
+        if self.kb_chunk_overlap >= self.kb_chunk_words:
+            raise SettingsError("AUTONOMOS_KB_CHUNK_OVERLAP must be below AUTONOMOS_KB_CHUNK_WORDS")
         if self.embedder_min_replicas > self.embedder_max_replicas:
             raise SettingsError(
                 "AUTONOMOS_EMBEDDER_MIN_REPLICAS is above AUTONOMOS_EMBEDDER_MAX_REPLICAS"

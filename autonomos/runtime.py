@@ -42,6 +42,8 @@ from autonomos.dcl.refresh import ViewRefresher
 from autonomos.events import EventBus, bus_from_url, event_publisher
 from autonomos.jobs.server import RayJobServer
 from autonomos.jobs.service import JobService
+from autonomos.nlp.kb import KnowledgeBase
+from autonomos.nlp.kb.build import build_knowledge_base
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
 
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("autonomos.runtime")
 
-__all__ = ["Runtime", "build_runtime", "views"]
+__all__ = ["Runtime", "build_runtime", "start_runtime", "views"]
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Runtime:
     launcher: SyncLauncher
     connections: ConnectionService
     jobs: JobService
+    kb: KnowledgeBase | None = None  # built by start_runtime (it asks the database)
     agents: tuple[AgentPersona, ...] = ()  # the agents the data graph shows
     _llm: Any = field(default=None, repr=False)
 
@@ -149,6 +152,18 @@ def _launcher(
         return status
 
     return InlineSyncLauncher(run)
+
+
+async def start_runtime(settings: Settings) -> Runtime:
+    """:func:`build_runtime`, then the ports that must ask the database how to build
+    themselves (the knowledge base's vector store: pgvector or FAISS)."""
+    runtime = build_runtime(settings)
+    try:
+        runtime.kb = await build_knowledge_base(settings, runtime.db, runtime.embedder())
+    except BaseException:
+        await runtime.close()
+        raise
+    return runtime
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -13,6 +13,7 @@ theirs before raising).
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 
 class FailureType(enum.StrEnum):
@@ -40,6 +41,11 @@ class AutonomosError(Exception):
     @property
     def retryable(self) -> bool:
         return self.failure.retryable
+
+    @property
+    def details(self) -> Any:
+        """Machine-readable facts about the failure the API may show (none by default)."""
+        return None
 
     def __reduce__(self) -> tuple[object, ...]:
         # Errors cross Ray's process boundary: keep the message and the classification.

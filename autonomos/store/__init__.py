@@ -9,6 +9,7 @@ from autonomos.store import (  # noqa: F401
     agent_models,
     dcl_models,
     jobs_models,
+    kb_models,
     models,
     repair_models,
     telemetry_models,

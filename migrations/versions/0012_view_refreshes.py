@@ -1,7 +1,7 @@
 """View refreshes: every request to bring a connection's views up to date, with its outcome.
 
 Revision ID: 0012_view_refreshes
-Revises: 0010_agents
+Revises: 0011_kb
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -14,7 +14,7 @@ from autonomos.store import rls
 from autonomos.store.base import JSONType, UTCDateTime
 
 revision: str = "0012_view_refreshes"
-down_revision: str | None = "0010_agents"
+down_revision: str | None = "0011_kb"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

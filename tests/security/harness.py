@@ -117,7 +117,8 @@ async def build_estate(api: httpx.AsyncClient, t: Tenant, tmp_path: Path) -> Est
     """A connection synced, mapped and materialised into views, a sync run, a mapping,
     a repair proposal, a job (what the shared route-matrix helper makes), a second user,
     a second connection (for deletions), the views (``entity`` is the path id of
-    ``/dcl/views/{entity}``), a view refresh and an upload folder holding the marker."""
+    ``/dcl/views/{entity}``), a view refresh, an upload folder and a knowledge-base document
+    holding the marker."""
     ids = {k: str(v) for k, v in (await tenant_objects(api, t, tmp_path)).items()}
     me = (await api.get("/api/v1/auth/me", headers=t.headers)).json()
     r = await api.post(
@@ -151,6 +152,16 @@ async def build_estate(api: httpx.AsyncClient, t: Tenant, tmp_path: Path) -> Est
     )
     assert r.status_code == 201, r.text
     ids["folder"] = folder
+    r = await api.post(
+        "/nlp/v1/kb/documents",
+        headers=t.headers,
+        json={
+            "title": "runbook",
+            "text": f"How we close the books. Code word {marker}.",
+        },
+    )
+    assert r.status_code == 201, r.text
+    ids["document_id"] = r.json()["id"]
     return Estate(t, me["tenant_id"], ids, names, marker)
 
 
@@ -259,11 +270,11 @@ def example(schema: dict[str, Any], doc: dict[str, Any], ids: dict[str, str]) ->
     if kind == "object" or "properties" in schema:
         properties = schema.get("properties", {})
         wanted = set(schema.get("required", ())) | {
-            name for name, sub in properties.items() if name.endswith("_id") or _objects(sub, doc)
+            name for name, sub in properties.items() if _names_object(name) or _objects(sub, doc)
         }
         body = {name: example(properties[name], doc, ids) for name in properties if name in wanted}
         for name in body:
-            if name.endswith("_id"):
+            if _names_object(name):
                 body[name] = ids[name]
         return body
     if kind == "array":
@@ -280,6 +291,14 @@ def example(schema: dict[str, Any], doc: dict[str, Any], ids: dict[str, str]) ->
     if kind == "boolean":
         return False
     return None
+
+
+# ``..._id`` properties that are the client's own labels, not the platform's objects
+CLIENT_KEYS = frozenset({"external_id"})
+
+
+def _names_object(name: str) -> bool:
+    return name.endswith("_id") and name not in CLIENT_KEYS
 
 
 def _objects(schema: dict[str, Any], doc: dict[str, Any]) -> bool:

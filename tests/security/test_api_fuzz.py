@@ -38,13 +38,14 @@ from tests.security.harness import Estate, LoopBridge, build_estate, running
 SEED = 20261203
 MAX_EXAMPLES = 10
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # schemathesis' default
-SEMANTIC: dict[str, tuple[str, str]] = {
+SEMANTIC: dict[str, tuple[str | tuple[str, ...], str]] = {
     "runQuery": ("400", "SQL: only one parseable SELECT over the tenant's views runs"),
     "readView": ("400", "fields, filters and sort name the view's columns"),
     "setMapping": ("422", "the target must be a field of that entity; transform grammar"),
     "editRepairProposal": ("422", "the target must be an ontology field; transform grammar"),
     "getLlmUsage": ("422", "since must not be after until"),
     "uploadFiles": ("422", "a file's name must carry a format the files connector reads"),
+    "addKbDocument": (("415", "422"), "a document's bytes must be text, Markdown or PDF"),
     # a connector's config is checked by building the connector (sec-files gives each
     # source type its own schema, but paths and hosts are still checked at run time)
     "createConnection": ("422", "the connector's config"),
@@ -73,7 +74,14 @@ CONFIG = SchemathesisConfig.from_dict(
         "operations": [
             {
                 "include-operation-id": operation_id,
-                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, status]}},
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": [
+                            *ACCEPTED,
+                            *((status,) if isinstance(status, str) else status),
+                        ]
+                    }
+                },
             }
             for operation_id, (status, _why) in SEMANTIC.items()
         ],

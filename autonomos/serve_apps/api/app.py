@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from autonomos import __version__
 from autonomos.common.private_files import restrict_umask, secure_data_dir
 from autonomos.config import Settings, get_settings
-from autonomos.runtime import build_runtime
+from autonomos.runtime import start_runtime
 from autonomos.serve_apps.api.errors import document_errors, install_error_handlers
 from autonomos.serve_apps.api.middleware import RequestContextMiddleware
 from autonomos.serve_apps.api.routes import (
@@ -23,6 +23,7 @@ from autonomos.serve_apps.api.routes import (
     graph,
     health,
     jobs,
+    nlp_kb,
     repair,
     telemetry,
     tenant,
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await anyio.to_thread.run_sync(
                 migrate.upgrade, settings.owner_database_url, "head", settings.app_database_url
             )
-        runtime = build_runtime(settings)  # the composition root: every port of this process
+        runtime = await start_runtime(settings)  # the composition root: every port of this process
         try:
             await runtime.db.refuse_rls_bypass()
         except BaseException:
@@ -73,9 +74,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
-        larger_bodies={uploads.UPLOADS_PATH: settings.upload_max_bytes},
+        larger_bodies={
+            uploads.UPLOADS_PATH: settings.upload_max_bytes,
+            # multipart framing around the largest document the knowledge base takes
+            nlp_kb.UPLOAD_PATH: settings.kb_max_upload_bytes + 64 * 1024,
+        },
     )
-    for module in (health, auth, users, tenant, aam, uploads, telemetry, graph, jobs, repair, dcl):
+    for module in (
+        health,
+        auth,
+        users,
+        tenant,
+        aam,
+        uploads,
+        telemetry,
+        graph,
+        jobs,
+        repair,
+        dcl,
+        nlp_kb,
+    ):
         app.include_router(module.router)
     document_errors(app)
     return app

@@ -24,6 +24,7 @@ from autonomos.dcl.changes import MappingChanges
 from autonomos.dcl.port import DCLPort
 from autonomos.dcl.refresh import ViewRefresher
 from autonomos.jobs.service import JobService
+from autonomos.nlp.kb import KnowledgeBase
 from autonomos.runtime import Runtime
 from autonomos.serve_apps.api.errors import ApiError
 from autonomos.store.models import Role
@@ -84,7 +85,13 @@ async def get_jobs(runtime: RuntimeDep) -> JobService:
     return runtime.jobs
 
 
+async def get_kb(runtime: RuntimeDep) -> KnowledgeBase:
+    assert runtime.kb is not None, "start_runtime builds the knowledge base"
+    return runtime.kb
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_kb)]
 DbDep = Annotated[Database, Depends(get_db)]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
 DclDep = Annotated[DCLPort, Depends(get_dcl)]

@@ -43,6 +43,14 @@ from autonomos.dcl.errors import (
     ViewRequestError,
 )
 from autonomos.jobs.errors import JobServerError, JobServerUnavailable, JobStateError
+from autonomos.models.errors import EmbedderError
+from autonomos.nlp.errors import (
+    BadDocument,
+    BadQuery,
+    DocumentNotFound,
+    DocumentTooLarge,
+    UnsupportedType,
+)
 from autonomos.store.errors import Conflict, NotFound, TenantContextError
 
 log = logging.getLogger("autonomos.api")
@@ -187,7 +195,15 @@ STATUS: dict[type[Exception], tuple[int, str]] = {
     DCLUnavailable: (503, "dcl_unavailable"),
     JobServerUnavailable: (503, "job_server_unavailable"),
     JobServerError: (502, "job_server_error"),
+    DocumentNotFound: (404, "not_found"),
+    DocumentTooLarge: (413, "payload_too_large"),
+    UnsupportedType: (415, "unsupported_media_type"),
+    BadDocument: (422, "invalid_document"),
+    BadQuery: (422, "validation_error"),
+    EmbedderError: (503, "model_unavailable"),
 }
+# Errors whose message is the operator's business (paths, endpoints): a fixed one is shown.
+OPAQUE: dict[type[Exception], str] = {EmbedderError: "the embedding model is unavailable"}
 
 
 def status_of(exc: BaseException) -> tuple[int, str] | None:
@@ -277,7 +293,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if found is None:
             return await _unexpected(request, exc)
         status, code = found
-        return _respond(ApiError(status, code, str(exc)))
+        message = next((m for cls, m in OPAQUE.items() if isinstance(exc, cls)), str(exc))
+        return _respond(ApiError(status, code, message, exc.details))
 
     @app.exception_handler(TenantContextError)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
