@@ -19,6 +19,7 @@ from autonomos.aam.sync import SyncEngine, SyncStatus
 from autonomos.auth.service import AuthService
 from autonomos.config import Settings, get_settings
 from autonomos.dcl.port import DCLPort, build_dcl, materializing
+from autonomos.serve_apps.api.dashboard import mount_dashboard
 from autonomos.serve_apps.api.errors import install_error_handlers
 from autonomos.serve_apps.api.middleware import RequestContextMiddleware
 from autonomos.serve_apps.api.routes import (
@@ -124,4 +125,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     for module in (health, auth, users, tenant, aam, telemetry, graph, jobs, repair, dcl):
         app.include_router(module.router)
+    mount_dashboard(app, settings.dashboard_dir)
     return app
