@@ -25,6 +25,7 @@ export default tseslint.config(
   {
     extends: [js.configs.recommended],
     files: ["scripts/**/*.mjs", "e2e/**/*.mjs"],
-    languageOptions: { ecmaVersion: 2022, globals: globals.node },
+    // e2e code also runs inside the page (page.evaluate)
+    languageOptions: { ecmaVersion: 2022, globals: { ...globals.node, ...globals.browser } },
   },
 );

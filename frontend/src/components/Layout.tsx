@@ -58,7 +58,7 @@ export function Layout() {
           </div>
           <ThemeToggle />
           <button type="button" className="ghost" onClick={() => void logout()} aria-label="Sign out">
-            <span aria-hidden="true">⏻</span>
+            <span aria-hidden="true">↩</span>
             <span className="who">Sign out</span>
           </button>
         </div>

@@ -52,7 +52,7 @@ describe("throughputSeries", () => {
     ]);
     expect(points.map((p) => p.rows)).toEqual([15, 0, 0, 7]);
     expect(points[0]?.failed).toBe(1);
-    expect(points[1]!.t - points[0]!.t).toBe(5 * 60_000);
+    expect((points[1]?.t ?? 0) - (points[0]?.t ?? 0)).toBe(5 * 60_000);
   });
 
   it("is empty without finished runs, and caps its buckets", () => {

@@ -77,28 +77,31 @@ function CheckStep({ connection, onOk }: { connection: Connection; onOk: () => v
   const check = useCheckConnection();
   const [result, setResult] = useState<CheckResult | null>(null);
   const run = () => check.mutate(connection.id, { onSuccess: setResult });
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  useEffect(run, [connection.id]);
-  if (check.isPending) return <Loading label={`Reaching ${connection.name}`} />;
-  if (check.error) return <ErrorState error={check.error} onRetry={run} />;
-  if (!result) return null;
   return (
     <div className="stack" role="status">
-      {result.ok ? (
+      <p>
+        <strong>{connection.name}</strong> is saved. Before anything is read, check that the
+        source answers with these settings.
+      </p>
+      {check.isPending ? <Loading label={`Reaching ${connection.name}`} /> : null}
+      {check.error ? <ErrorState error={check.error} /> : null}
+      {result?.ok ? (
         <p>
-          <span className="badge ok">reachable</span> {connection.name} answered in {Math.round(result.latency_ms)} ms.
+          <span className="badge ok">reachable</span> {connection.name} answered in{" "}
+          {Math.round(result.latency_ms)} ms.
         </p>
-      ) : (
+      ) : null}
+      {result && !result.ok ? (
         <div className="state error" role="alert">
           <strong>The source did not answer: {result.error ?? result.failure ?? "unknown error"}</strong>
           <span className="detail small">Fix its settings in AOS Connections, then check again.</span>
         </div>
-      )}
+      ) : null}
       <div className="row">
-        <button type="button" onClick={run}>
-          Check again
+        <button type="button" className={result?.ok ? undefined : "primary"} disabled={check.isPending} onClick={run}>
+          {result || check.error ? "Check again" : "Check the connection"}
         </button>
-        <button type="button" className="primary" disabled={!result.ok} onClick={onOk}>
+        <button type="button" className="primary" disabled={!result?.ok} onClick={onOk}>
           Continue
         </button>
       </div>

@@ -1,0 +1,92 @@
+"""The platform for the browser test, started as ``autonomos up`` prepares it, on its own
+port and data dir: migrate, create the demo tenant, sync ``mock_sources/`` and map it onto
+the ontology, then serve the API (and the built dashboard) under uvicorn with inline
+executors (syncs and views in the API process; no Ray, which would cost the suite a
+cluster start). Prints one JSON line once the API answers, then serves until killed.
+
+    python -m tests.e2e.platform --data-dir DIR --port PORT
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from autonomos.cli import (
+    DEMO_CONNECTION_ID,
+    DEMO_TENANT,
+    MOCK_SOURCES,
+    _ensure_demo,
+    _ingest,
+    do_migrate,
+    run_async,
+)
+from autonomos.config import Settings
+from autonomos.jobs.batch_map import map_tenant
+from autonomos.serve_apps.api.app import create_app
+from autonomos.store.session import Database
+from autonomos.store.tenants import find_tenant
+
+
+async def _tenant_id(settings: Settings) -> str:
+    db = Database(settings.app_database_url)
+    try:
+        return str(await find_tenant(db, DEMO_TENANT))
+    finally:
+        await db.dispose()
+
+
+def prepare(settings: Settings) -> dict[str, str]:
+    """What ``autonomos up`` does before it prints the demo login."""
+    do_migrate(settings)
+    run_async(lambda: _ensure_demo(settings))
+    creds = json.loads((settings.data_dir / "demo_credentials.json").read_text())
+    _ingest(settings, DEMO_TENANT, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources")
+    run_async(lambda: map_tenant(settings, DEMO_TENANT))
+    tenant_id = run_async(lambda: _tenant_id(settings))
+    # where a tenant's own files live (the upload area): the test's drifting export
+    uploads = settings.data_dir / "uploads" / tenant_id / "crm-export"
+    uploads.mkdir(parents=True, exist_ok=True)
+    return {"email": creds["email"], "password": creds["password"], "source_dir": str(uploads)}
+
+
+async def serve(settings: Settings, port: int, ready: dict[str, str]) -> None:
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task  # start-up failed: raise it
+            return
+        await asyncio.sleep(0.05)
+    print(json.dumps({**ready, "url": f"http://127.0.0.1:{port}"}), flush=True)
+    await task
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=args.data_dir,
+        sync_executor="inline",
+        dcl_executor="inline",
+        serve_port=args.port,
+        log_level="WARNING",
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ready = prepare(settings)
+    asyncio.run(serve(settings, args.port, ready))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
