@@ -1,10 +1,13 @@
-"""The platform for the browser test, started as ``autonomos up`` prepares it, on its own
-port and data dir: migrate, create the demo tenant, sync ``mock_sources/`` and map it onto
-the ontology, then serve the API (and the built dashboard) under uvicorn with inline
-executors (syncs and views in the API process; no Ray, which would cost the suite a
-cluster start). Prints one JSON line once the API answers, then serves until killed.
+"""The platform for the browser test, started as ``autonomos up`` starts it, on its own
+ports and data dir. Prints one JSON line once the API answers, then serves until killed.
 
-    python -m tests.e2e.platform --data-dir DIR --port PORT
+    python -m tests.e2e.platform --data-dir DIR --port PORT [--executor ray|inline]
+
+``ray`` (the browser test's default): a local Ray owned by this process (random ports,
+gone with it, never ``ray stop``), the API deployed on Ray Serve with the classic proxy,
+syncs and views in per-tenant actors; then, as ``up``: migrate, the demo tenant, its
+``mock_sources/`` synced and mapped onto the ontology. ``inline``: the same preparation,
+then the API under uvicorn with syncs and views in its process (no Ray).
 """
 
 from __future__ import annotations
@@ -70,22 +73,51 @@ async def serve(settings: Settings, port: int, ready: dict[str, str]) -> None:
     await task
 
 
+def serve_on_ray(settings: Settings) -> None:
+    """As ``up``: Ray, the API on Serve, then the demo prepared against them."""
+    import os
+    import time
+
+    import ray
+
+    from autonomos.serve_apps.api.deployment import deploy
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(
+        address="local",
+        namespace=settings.ray_namespace,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="WARNING",
+    )
+    deploy(settings)
+    ready = prepare(settings)
+    print(json.dumps({**ready, "url": f"http://127.0.0.1:{settings.serve_port}"}), flush=True)
+    while True:
+        time.sleep(3600)
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--executor", choices=["inline", "ray"], default="inline")
     args = parser.parse_args(argv)
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        data_dir=args.data_dir,
-        sync_executor="inline",
-        dcl_executor="inline",
+        data_dir=args.data_dir.resolve(),
+        sync_executor=args.executor,
+        dcl_executor=args.executor,
         serve_port=args.port,
+        serve_ingress="proxy",  # HAProxy needs Ray started by `ray start`; see deployment.py
+        ray_namespace=f"autonomos-e2e-{args.port}",
         log_level="WARNING",
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ready = prepare(settings)
-    asyncio.run(serve(settings, args.port, ready))
+    if args.executor == "ray":
+        serve_on_ray(settings)
+    else:
+        asyncio.run(serve(settings, args.port, prepare(settings)))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """The dashboard end to end in headless Chromium against the running platform.
 
-The platform is started as ``autonomos up`` prepares it (migrated, demo tenant synced and
-mapped), on a free port with its own data dir, serving the built dashboard under uvicorn
-with inline executors (``tests/e2e/platform.py``). The browser flow itself is
+The platform is started as ``autonomos up`` starts it (``tests/e2e/platform.py``): a local
+Ray owned by the launcher, the API on Ray Serve serving the built dashboard, syncs and views
+in per-tenant actors, the demo tenant synced and mapped; on free ports with its own data
+dir. ``AOS_E2E_EXECUTOR=inline`` runs the same app under uvicorn with inline executors
+instead (about a minute faster, for a quick local loop). The browser flow itself is
 ``frontend/e2e/dashboard.e2e.mjs`` (playwright-core driving Debian's Chromium); its
 screenshots land in ``frontend/e2e/artifacts/``.
 """
@@ -22,7 +24,7 @@ import pytest
 from tests.conftest import free_port
 from tests.e2e.conftest import FRONTEND, ROOT
 
-READY_TIMEOUT_S = 240
+READY_TIMEOUT_S = 300
 
 
 @pytest.fixture
@@ -37,6 +39,8 @@ def platform(tmp_path: Path, dist: Path) -> Iterator[dict[str, str]]:
             str(tmp_path / "data"),
             "--port",
             str(free_port()),
+            "--executor",
+            os.environ.get("AOS_E2E_EXECUTOR", "ray"),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

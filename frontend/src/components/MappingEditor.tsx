@@ -6,8 +6,11 @@ import { errorMessage } from "../api/errors";
 import { useMappingHistory, useMappings, useOntology, useRestoreMapping } from "../api/queries/dcl";
 import { keys } from "../api/queries/keys";
 import type { DiscoveredStream, Mapping } from "../api/types";
+import { useMe } from "../api/queries/platform";
+import { decider } from "../lib/format";
 import { normalizeNames } from "../lib/normalize";
 import { Confidence, StatusBadge, When } from "./Bits";
+import { OffsetPager } from "./Pager";
 import { Panel } from "./Panel";
 import { EmptyState, ErrorState, Loading, QueryView } from "./States";
 import { useToast } from "./Toasts";
@@ -53,8 +56,10 @@ export function MappingEditor({ connectionId, canOperate, discovered }: Props) {
   );
 }
 
+const PAGE = 25;
+
 function MappingTable({
-  mappings,
+  mappings: all,
   canOperate,
   selected,
   onHistory,
@@ -65,7 +70,50 @@ function MappingTable({
   onHistory: (m: Mapping) => void;
 }) {
   const accept = useAccept();
+  const me = useMe();
+  const [stream, setStream] = useState("");
+  const [status, setStatus] = useState("");
+  const [offset, setOffset] = useState(0);
+  const streams = [...new Set(all.map((m) => m.stream))].sort();
+  const statuses = [...new Set(all.map((m) => m.status))].sort();
+  const filtered = all.filter((m) => (!stream || m.stream === stream) && (!status || m.status === status));
+  const mappings = filtered.slice(offset, offset + PAGE);
   return (
+    <>
+    <div className="row" style={{ marginBottom: 8 }}>
+      <label htmlFor="mapping-stream" className="small">
+        Stream
+      </label>
+      <select
+        id="mapping-stream"
+        value={stream}
+        onChange={(e) => {
+          setStream(e.target.value);
+          setOffset(0);
+        }}
+      >
+        <option value="">all ({all.length})</option>
+        {streams.map((s) => (
+          <option key={s}>{s}</option>
+        ))}
+      </select>
+      <label htmlFor="mapping-status" className="small">
+        Status
+      </label>
+      <select
+        id="mapping-status"
+        value={status}
+        onChange={(e) => {
+          setStatus(e.target.value);
+          setOffset(0);
+        }}
+      >
+        <option value="">any</option>
+        {statuses.map((s) => (
+          <option key={s}>{s}</option>
+        ))}
+      </select>
+    </div>
     <div className="table-wrap">
       <table aria-label="Field mappings">
         <thead>
@@ -100,7 +148,7 @@ function MappingTable({
               </td>
               <td className="num">{m.version}</td>
               <td className="small">
-                {m.decided_by.split(":")[0]} <When at={m.created_at} />
+                {decider(m.decided_by, me.data?.id)} <When at={m.created_at} />
               </td>
               <td>
                 <div className="row">
@@ -130,6 +178,8 @@ function MappingTable({
         </tbody>
       </table>
     </div>
+    <OffsetPager offset={offset} limit={PAGE} total={filtered.length} onChange={setOffset} label="Mappings" />
+    </>
   );
 }
 
@@ -208,6 +258,7 @@ function HistoryPanel({
 }) {
   const history = useMappingHistory(mapping.connection_id, mapping.stream, mapping.source_field);
   const restore = useRestoreMapping();
+  const me = useMe();
   const toast = useToast();
   return (
     <Panel
@@ -252,7 +303,7 @@ function HistoryPanel({
                     <td>
                       <StatusBadge status={v.status} />
                     </td>
-                    <td className="small">{v.decided_by}</td>
+                    <td className="small">{decider(v.decided_by, me.data?.id)}</td>
                     <td>
                       <When at={v.created_at} />
                     </td>

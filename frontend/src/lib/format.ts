@@ -52,3 +52,11 @@ export function cellText(value: unknown): string {
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
+
+/** Who decided, as the API records it ("user:<id>", "agent:...", "batch_map:..."). */
+export function decider(decidedBy: string | null | undefined, myId?: string): string {
+  if (!decidedBy) return "—";
+  const [kind, id] = decidedBy.split(":", 2);
+  if (kind === "user") return id === myId ? "you" : "a teammate";
+  return kind ?? decidedBy;
+}

@@ -108,3 +108,13 @@ describe("relativeTime", () => {
     expect(relativeTime("2026-01-01T23:59:30Z", now)).toBe("30 seconds ago");
   });
 });
+
+describe("decider", () => {
+  it("names people relative to the reader, and systems by kind", async () => {
+    const { decider } = await import("./format");
+    expect(decider("user:u1", "u1")).toBe("you");
+    expect(decider("user:u2", "u1")).toBe("a teammate");
+    expect(decider("agent:repair")).toBe("agent");
+    expect(decider(null)).toBe("—");
+  });
+});

@@ -10,7 +10,8 @@ import { Confidence, StatusBadge, When } from "../../components/Bits";
 import { Panel } from "../../components/Panel";
 import { EmptyState, ErrorState, Loading, QueryView } from "../../components/States";
 import { useToast } from "../../components/Toasts";
-import { cellText } from "../../lib/format";
+import { useMe } from "../../api/queries/platform";
+import { cellText, decider } from "../../lib/format";
 import { allowedActions, diffRows, parseTarget, previewRequest, runDecision } from "./reviewFlow";
 
 type Rows = Record<string, unknown>[];
@@ -25,6 +26,7 @@ export function ProposalDetail({ id, canOperate }: { id: string; canOperate: boo
 }
 
 function Detail({ proposal: p, canOperate }: { proposal: Proposal; canOperate: boolean }) {
+  const me = useMe();
   const client = useQueryClient();
   const toast = useToast();
   const preview = previewRequest(p);
@@ -110,7 +112,7 @@ function Detail({ proposal: p, canOperate }: { proposal: Proposal; canOperate: b
             <>
               <dt>Decided</dt>
               <dd>
-                <When at={p.decided_at} /> by {p.decided_by ?? "—"}
+                <When at={p.decided_at} /> by {decider(p.decided_by, me.data?.id)}
                 {p.decision_note ? ` · “${p.decision_note}”` : ""}
               </dd>
             </>
