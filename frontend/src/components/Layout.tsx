@@ -1,9 +1,10 @@
 import { Suspense } from "react";
-import { NavLink, Outlet } from "react-router-dom";
+import { NavLink, Outlet, useLocation } from "react-router-dom";
 
 import { useMe, useTenant } from "../api/queries/platform";
 import { usePendingCount } from "../api/queries/repair";
 import { useAuth } from "../auth/AuthProvider";
+import { ErrorBoundary } from "./ErrorBoundary";
 import { Loading } from "./States";
 import { ThemeToggle } from "../theme/ThemeProvider";
 
@@ -21,6 +22,7 @@ export function Layout() {
   const me = useMe();
   const tenant = useTenant();
   const pending = usePendingCount();
+  const location = useLocation();
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -64,9 +66,11 @@ export function Layout() {
         </div>
       </aside>
       <main className="main" id="main" tabIndex={-1}>
-        <Suspense fallback={<Loading label="Loading the page" />}>
-          <Outlet />
-        </Suspense>
+        <ErrorBoundary resetKey={location.pathname}>
+          <Suspense fallback={<Loading label="Loading the page" />}>
+            <Outlet />
+          </Suspense>
+        </ErrorBoundary>
       </main>
     </div>
   );
