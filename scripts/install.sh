@@ -25,7 +25,8 @@ if command -v npm >/dev/null 2>&1; then
       npm ci --no-audit --no-fund --loglevel=error
       echo "$lock_sum" > node_modules/.autonomos-lock
     fi
-    npm run --silent build >/dev/null
+    # tsc and vite report on stdout: shown only when the build fails
+    out="$(npm run --silent build 2>&1)" || { echo "$out" >&2; echo "dashboard build failed" >&2; exit 1; }
   )
   echo "dashboard built: frontend/dist (served at / by the API)"
 else

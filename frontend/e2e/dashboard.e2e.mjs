@@ -113,6 +113,7 @@ async function visit(page, path, title) {
 }
 
 // ---- the run ------------------------------------------------------------------------
+rmSync(ARTIFACTS, { recursive: true, force: true }); // this run's screenshots only
 mkdirSync(ARTIFACTS, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), "aos-chromium-"));
 const context = await chromium.launchPersistentContext(profile, {
