@@ -106,6 +106,22 @@ describe("runDecision", () => {
     expect(result.refreshError).toBe(boom);
   });
 
+  it("uses the refresh the API ran with the decision, when it reports one", async () => {
+    const materialize = vi.fn();
+    const ran = { ...applied, refresh: { status: "succeeded", error: null } } as Proposal;
+    const ok = await runDecision({ decide: async () => ran, materialize }, proposal(), { action: "approve" });
+    expect(ok.refreshed).toBe(true);
+    const failed = { ...applied, refresh: { status: "failed", error: "disk full" } } as Proposal;
+    const bad = await runDecision({ decide: async () => failed, materialize }, proposal(), { action: "approve" });
+    expect(bad.refreshed).toBe(false);
+    expect(String(bad.refreshError)).toContain("disk full");
+    expect(materialize).not.toHaveBeenCalled();
+    // still queued or running: the dashboard asks for the refresh itself
+    const queued = { ...applied, refresh: { status: "queued" } } as Proposal;
+    await runDecision({ decide: async () => queued, materialize: async (...a) => materialize(...a) }, proposal(), { action: "approve" });
+    expect(materialize).toHaveBeenCalledWith("c1", ["accounts"]);
+  });
+
   it("lets a failed decision fail, refreshing nothing", async () => {
     const materialize = vi.fn();
     await expect(

@@ -61,9 +61,17 @@ export interface FlowResult {
   refreshError: unknown;
 }
 
+/** The view refresh a decision ran server-side, when the API reports one (``refresh``). */
+function serverRefresh(p: Proposal): { status: string; error?: string | null } | null {
+  const refresh = (p as { refresh?: { status?: unknown; error?: string | null } | null }).refresh;
+  return refresh && typeof refresh.status === "string" ? { status: refresh.status, error: refresh.error } : null;
+}
+
 /**
- * Decide, then refresh the views the decision touched so their change is visible at once.
- * A failed refresh never hides a committed decision: it is reported beside it.
+ * Decide, then make sure the views the decision touched show it at once: when the API
+ * reports the refresh it ran with the decision, that outcome is used; otherwise the
+ * dashboard asks for the refresh itself. A failed refresh never hides a committed
+ * decision: it is reported beside it.
  */
 export async function runDecision(
   deps: FlowDeps,
@@ -73,6 +81,11 @@ export async function runDecision(
   const decided = await deps.decide(proposal.id, decision);
   if (decision.action === "reject" || !changedMappings(decided)) {
     return { proposal: decided, refreshed: null, refreshError: null };
+  }
+  const done = serverRefresh(decided);
+  if (done?.status === "succeeded") return { proposal: decided, refreshed: true, refreshError: null };
+  if (done?.status === "failed") {
+    return { proposal: decided, refreshed: false, refreshError: new Error(done.error ?? "the view refresh failed") };
   }
   try {
     await deps.materialize(decided.connection_id, [decided.stream]);
