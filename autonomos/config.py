@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         "classic Python proxy (slower).",
     )
     serve_access_log: bool = Field(False, description="Per-request access log (slow).")
+    dashboard_dir: Path | None = Field(
+        None,
+        description="The built dashboard (index.html and assets/) served at /. Default: "
+        "frontend/dist of this checkout; when it is missing the API serves no dashboard.",
+    )
     sync_executor: Literal["ray", "inline"] = Field(
         "ray",
         description="`ray`: syncs run in per-tenant supervised Ray actors. `inline`: as tasks "

@@ -14,6 +14,7 @@ from autonomos import __version__
 from autonomos.common.private_files import restrict_umask, secure_data_dir
 from autonomos.config import Settings, get_settings
 from autonomos.runtime import start_runtime
+from autonomos.serve_apps.api.dashboard import mount_dashboard
 from autonomos.serve_apps.api.errors import document_errors, install_error_handlers
 from autonomos.serve_apps.api.middleware import RequestContextMiddleware
 from autonomos.serve_apps.api.routes import (
@@ -96,4 +97,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     document_errors(app)
+    mount_dashboard(app, settings.dashboard_dir)
     return app
