@@ -96,6 +96,9 @@ def test_unexpected_500_keeps_the_connection(settings: Settings) -> None:
     async def boom() -> None:
         raise RuntimeError("a bug")
 
+    # Ahead of the dashboard's catch-all mount at "/", which would otherwise answer it.
+    app.router.routes.insert(0, app.router.routes.pop())
+
     with serve(app) as url, socket.create_connection(url.removeprefix("http://").split(":")) as s:
         s.settimeout(30)
         status, body = _exchange(s, "/test-only/boom")
