@@ -126,7 +126,7 @@ def build_matcher(lexical_only: bool, warn: Callable[[str], None]) -> Any:
     if lexical_only:
         return Matcher()
     try:
-        from autonomos.models.embedder import get_embedder
+        from autonomos.serve_apps.embedder.client import get_embedder
 
         embedder = get_embedder()
     except Exception as e:  # a broken model setup must not stop a suggestion

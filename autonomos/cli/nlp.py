@@ -147,11 +147,11 @@ async def _index_and_search(
     k: int,
     redact: bool | None,
 ) -> list[str]:
-    from autonomos.models.embedder import build_embedder
     from autonomos.models.telemetry import UsageRecorder
     from autonomos.nlp.errors import NLPError
     from autonomos.nlp.kb.build import build_knowledge_base
     from autonomos.nlp.kb.bulk import index_corpus
+    from autonomos.serve_apps.embedder.client import build_embedder
     from autonomos.store.session import Database
 
     db = Database(settings.app_database_url)
