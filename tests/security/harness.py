@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Tenant, files_connection
-from tests.integration.api.test_users_and_roles import tenant_objects
+from tests.helpers.api import tenant_objects
 from tests.integration.repair.factories import sync
 
 PUBLIC = frozenset(

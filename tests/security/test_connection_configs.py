@@ -13,7 +13,7 @@ import pytest
 from autonomos.store.aam_models import Connection
 from autonomos.store.session import Database
 from tests.conftest import Tenant
-from tests.integration.api.test_auth import assert_error
+from tests.helpers.api import assert_error
 from tests.security.edge_lab import (
     CONNECTIONS,
     app_settings,

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import Tenant, register
-from tests.integration.api.test_auth import assert_error
+from tests.helpers.api import assert_error
 from tests.integration.connectors.http_files import FilesServer
 from tests.security.edge_lab import CONNECTIONS, create_connection, lab_api, write_csv
 

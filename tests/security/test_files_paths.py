@@ -17,7 +17,7 @@ import pytest
 
 from autonomos.aam.connections import InlineSyncLauncher
 from tests.conftest import Tenant
-from tests.integration.api.test_auth import assert_error
+from tests.helpers.api import assert_error
 from tests.security.edge_lab import (
     CONNECTIONS,
     app_settings,

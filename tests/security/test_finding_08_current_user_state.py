@@ -17,7 +17,7 @@ import pytest
 from autonomos.config import Settings
 from autonomos.serve_apps.api.app import create_app
 from tests.conftest import Tenant, register
-from tests.integration.api.test_users_and_roles import _user
+from tests.helpers.api import add_user
 
 
 async def _id(api: httpx.AsyncClient, t: Tenant) -> str:
@@ -34,7 +34,7 @@ async def _create_connection(api: httpx.AsyncClient, t: Tenant) -> int:
 
 
 async def test_demotion_applies_at_once(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    op = await _user(api, tenant_a, "operator")
+    op = await add_user(api, tenant_a, "operator")
     assert await _create_connection(api, op) != 403  # operators may create connections
     r = await api.patch(
         f"/api/v1/users/{await _id(api, op)}", headers=tenant_a.headers, json={"role": "viewer"}
@@ -45,7 +45,7 @@ async def test_demotion_applies_at_once(api: httpx.AsyncClient, tenant_a: Tenant
 
 
 async def test_deactivation_applies_at_once(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    viewer = await _user(api, tenant_a, "viewer")
+    viewer = await add_user(api, tenant_a, "viewer")
     uid = await _id(api, viewer)
     r = await api.patch(f"/api/v1/users/{uid}", headers=tenant_a.headers, json={"is_active": False})
     assert r.status_code == 200
@@ -77,7 +77,7 @@ async def replica(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def test_another_replica_follows_within_the_cache_time(
     api: httpx.AsyncClient, replica: httpx.AsyncClient, tenant_a: Tenant
 ) -> None:
-    viewer = await _user(api, tenant_a, "viewer")
+    viewer = await add_user(api, tenant_a, "viewer")
     assert (await replica.get("/api/v1/auth/me", headers=viewer.headers)).status_code == 200
     r = await api.patch(
         f"/api/v1/users/{await _id(api, viewer)}",

@@ -14,8 +14,7 @@ import pytest
 from autonomos.config import Settings
 from autonomos.serve_apps.api.app import create_app
 from tests.conftest import Tenant
-from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _api_routes, fill
+from tests.helpers.api import api_routes, assert_error, fill
 from tests.security.live_server import serve
 
 HUGE = str(10**28)
@@ -41,7 +40,7 @@ async def test_login_refuses_undecodable_json(api: httpx.AsyncClient, body: byte
 async def test_huge_integers_in_queries_are_4xx(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
     spec = api.app.openapi()  # type: ignore[attr-defined]
     checked = 0
-    for method, path in _api_routes(api):
+    for method, path in api_routes(api):
         if method != "GET":
             continue
         params = spec["paths"][path]["get"].get("parameters", [])

@@ -19,7 +19,7 @@ from autonomos.store.aam_models import Connection
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
 from tests.conftest import Tenant, register
-from tests.integration.api.test_auth import assert_error
+from tests.helpers.api import assert_error
 from tests.integration.connectors import fake_salesforce as sf
 from tests.integration.connectors.fake_salesforce import FakeSalesforceServer
 from tests.security.edge_lab import (

@@ -10,34 +10,18 @@ scenario in tests/integration/actors/test_pipeline_ray.py.)
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.conftest import Tenant
-from tests.integration.dcl.test_views_api import MOCK, connect, map_stream, query, sync
+from tests.helpers.drift import REPAIR, drifted_export, new_values
+from tests.helpers.views import MOCK, connect, map_stream, sync
 
-REPAIR = "/api/v1/repair"
 LIVE_ACCOUNTS = 197
 
 
-def drifted_export(original: str) -> str:
-    """The accounts export with two columns renamed and new values in both."""
-    rows = list(csv.DictReader(io.StringIO(original)))
-    out = io.StringIO()
-    names = ["PhoneNumber" if n == "Phone" else n for n in rows[0]]
-    names = ["Annual_Revenue__c" if n == "AnnualRevenue" else n for n in names]
-    writer = csv.DictWriter(out, names, lineterminator="\n")
-    writer.writeheader()
-    for i, row in enumerate(rows):
-        row["PhoneNumber"] = f"+1 555 01{i:03d}"
-        row["Annual_Revenue__c"] = str(1_000_000 + i)
-        del row["Phone"], row["AnnualRevenue"]
-        writer.writerow(row)
-    return out.getvalue()
 
 
 async def pending(api: httpx.AsyncClient, t: Tenant, cid: str) -> list[dict[str, Any]]:
@@ -50,16 +34,6 @@ async def pending(api: httpx.AsyncClient, t: Tenant, cid: str) -> list[dict[str,
     return list(r.json()["proposals"])
 
 
-async def new_values(api: httpx.AsyncClient, t: Tenant) -> tuple[int, int]:
-    (row,) = (
-        await query(
-            api,
-            t,
-            "SELECT count(*) FILTER (WHERE phone LIKE '+1 555 01%'), "
-            "count(*) FILTER (WHERE annual_revenue >= 1000000) FROM account",
-        )
-    )["rows"]
-    return int(row[0]), int(row[1])
 
 
 async def test_approved_repairs_reach_the_views(

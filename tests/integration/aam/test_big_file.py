@@ -18,7 +18,7 @@ from autonomos.config import Settings
 from autonomos.store.aam_models import LandedBatch, QuarantinedRecord, StreamState, SyncRun
 from autonomos.store.session import Database
 from tests.conftest import Tenant
-from tests.integration.aam.test_sync import make_connection, tenant_id
+from tests.helpers.files_sync import make_connection, tenant_id
 
 pytestmark = pytest.mark.slow
 

@@ -7,14 +7,8 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
-import pytest
 from sqlalchemy import func, select
 
-from autonomos.aam.edge import EdgePolicies
-from autonomos.aam.landing import LandingZone
-from autonomos.aam.sync import SyncEngine
-from autonomos.config import Settings
 from autonomos.store.aam_models import (
     Connection,
     DriftEventRow,
@@ -22,61 +16,9 @@ from autonomos.store.aam_models import (
     QuarantinedRecord,
     SchemaFingerprint,
     StreamState,
-    SyncRun,
 )
-from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
-from tests.conftest import Tenant
-
-
-@pytest.fixture
-async def db(settings: Settings):
-    database = Database(settings.app_database_url)
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-def engine(db: Database, settings: Settings, tmp_path: Path) -> SyncEngine:
-    return SyncEngine(
-        db,
-        LandingZone(tmp_path / "landing"),
-        SecretBox.from_settings(settings),
-        EdgePolicies(settings),
-        backoff_s=0.01,
-    )
-
-
-async def tenant_id(api: httpx.AsyncClient, t: Tenant) -> uuid.UUID:
-    return uuid.UUID((await api.get("/api/v1/auth/me", headers=t.headers)).json()["tenant_id"])
-
-
-async def make_connection(
-    db: Database, tid: uuid.UUID, path: Path, policy: str = "auto", **config: object
-) -> uuid.UUID:
-    async with db.tenant_session(tid) as s:
-        conn = Connection(
-            name=f"files-{uuid.uuid4().hex[:6]}",
-            source_type="files",
-            config={"path": str(path), **config},
-            drift_policy=policy,
-        )
-        s.add(conn)
-        await s.flush()
-        return conn.id
-
-
-async def sync(engine: SyncEngine, db: Database, tid: uuid.UUID, cid: uuid.UUID) -> SyncRun:
-    async with db.tenant_session(tid) as s:
-        run = SyncRun(connection_id=cid)
-        s.add(run)
-        await s.flush()
-        run_id = run.id
-    await engine.run(tid, run_id)
-    async with db.tenant_session(tid) as s:
-        result = await s.get(SyncRun, run_id)
-        assert result is not None
-        return result
+from tests.helpers.files_sync import make_connection, sync, tenant_id, write_csv
 
 
 async def landed_rows(db: Database, tid: uuid.UUID, cid: uuid.UUID, stream: str) -> int:
@@ -89,8 +31,6 @@ async def landed_rows(db: Database, tid: uuid.UUID, cid: uuid.UUID, stream: str)
         return int(total or 0)
 
 
-def write_csv(path: Path, header: str, rows: list[str]) -> None:
-    path.write_text("\n".join([header, *rows]) + "\n")
 
 
 async def test_sync_lands_and_resync_is_idempotent(api, db, engine, tenant_a, tmp_path) -> None:

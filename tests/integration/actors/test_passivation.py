@@ -19,7 +19,7 @@ from autonomos.actors.children import ChildSpec
 from autonomos.config import Settings
 from autonomos.store.session import Database
 from tests.conftest import Tenant
-from tests.integration.actors.test_actors import (
+from tests.helpers.actors import (
     assert_landed_exactly,
     connectors,
     files_connection,

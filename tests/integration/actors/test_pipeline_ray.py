@@ -23,8 +23,8 @@ import ray
 from autonomos.actors import actor_name
 from autonomos.config import Settings
 from tests.conftest import register
-from tests.integration.aam.test_approvals_reach_views import REPAIR, drifted_export, new_values
-from tests.integration.dcl.test_views_api import MOCK, connect, map_stream
+from tests.helpers.drift import REPAIR, drifted_export, new_values
+from tests.helpers.views import MOCK, connect, map_stream
 
 pytestmark = pytest.mark.ray
 

@@ -20,9 +20,8 @@ from autonomos.agents.runs import RunStatus
 from autonomos.dcl import registry as mappings
 from autonomos.store.session import Database
 from tests.conftest import Tenant
+from tests.helpers.views import ACCOUNT_MAP, CUR_TO_FOCUS, connect, demo_source, sync
 from tests.integration.dcl.conftest import tenant_id
-from tests.integration.dcl.test_focus import CUR_TO_FOCUS
-from tests.integration.dcl.test_views_api import ACCOUNT_MAP, connect, demo_source, sync
 
 OPPORTUNITY_MAP: dict[str, tuple[str, str | None]] = {
     "Id": ("opportunity_id", None),

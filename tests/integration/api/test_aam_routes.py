@@ -7,18 +7,12 @@ from pathlib import Path
 
 import httpx
 
-from autonomos.aam.connections import InlineSyncLauncher
 from tests.conftest import Tenant
-from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _user
+from tests.helpers.api import add_user, assert_error, drain
 
 API = "/api/v1/aam"
 
 
-async def drain(api: httpx.AsyncClient) -> None:
-    launcher = api.runtime.connections.launcher  # type: ignore[attr-defined]
-    assert isinstance(launcher, InlineSyncLauncher)
-    await launcher.drain()
 
 
 def source_dir(tmp_path: Path) -> Path:
@@ -169,8 +163,8 @@ async def test_invalid_connections_are_4xx(
 async def test_viewer_reads_operator_writes(
     api: httpx.AsyncClient, tenant_a: Tenant, tmp_path: Path
 ) -> None:
-    viewer = await _user(api, tenant_a, "viewer")
-    operator = await _user(api, tenant_a, "operator")
+    viewer = await add_user(api, tenant_a, "viewer")
+    operator = await add_user(api, tenant_a, "operator")
     body = {
         "name": f"v-{uuid.uuid4().hex[:4]}",
         "source_type": "files",

@@ -5,14 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import Tenant, register
-
-
-def assert_error(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]
+from tests.helpers.api import assert_error
 
 
 async def test_register_then_me(api: httpx.AsyncClient, tenant_a: Tenant) -> None:

@@ -6,8 +6,7 @@ import httpx
 import pytest
 
 from tests.conftest import Tenant
-from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _api_routes, fill, tenant_objects
+from tests.helpers.api import api_routes, assert_error, fill, tenant_objects
 
 JUNK_BODIES: list[tuple[bytes, str]] = [
     (b"{not json", "application/json"),
@@ -93,7 +92,7 @@ async def test_no_route_answers_junk_with_500(
     api: httpx.AsyncClient, tenant_a: Tenant, body: bytes, ctype: str, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     ids = await tenant_objects(api, tenant_a, tmp_path)
-    for method, path in _api_routes(api):
+    for method, path in api_routes(api):
         url = fill(path, ids)
         for headers in ({}, tenant_a.headers):
             r = await api.request(

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from autonomos.config import Settings
 from autonomos.serve_apps.api.app import create_app
 from tests.conftest import Tenant, register
-from tests.integration.api.test_auth import assert_error
+from tests.helpers.api import assert_error
 
 
 def b64(data: bytes) -> str:

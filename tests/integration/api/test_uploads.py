@@ -11,8 +11,7 @@ import pytest
 
 from autonomos.aam.connections import InlineSyncLauncher
 from tests.conftest import Tenant, make_settings, register
-from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _user
+from tests.helpers.api import add_user, assert_error
 
 UPLOADS = "/api/v1/aam/uploads"
 CONNECTIONS = "/api/v1/aam/connections"
@@ -115,8 +114,8 @@ async def test_names_are_checked_before_anything_is_written(
 
 
 async def test_roles(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    viewer = await _user(api, tenant_a, "viewer")
-    operator = await _user(api, tenant_a, "operator")
+    viewer = await add_user(api, tenant_a, "viewer")
+    operator = await add_user(api, tenant_a, "operator")
     assert_error(await upload(api, viewer, "v", ("a.csv", csv(1))), 403, "forbidden")
     assert (await upload(api, operator, "ops", ("a.csv", csv(1)))).status_code == 201
     assert (await api.get(UPLOADS, headers=viewer.headers)).status_code == 200

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
 from tests.conftest import Tenant
-from tests.integration.api.test_auth import assert_error
-from tests.integration.repair.factories import repair_proposal
+from tests.helpers.api import add_user, api_routes, assert_error, fill, tenant_objects
 
 PUBLIC = {
     ("GET", "/healthz"),
@@ -21,103 +18,20 @@ PUBLIC = {
 }
 
 
-async def _user(api: httpx.AsyncClient, admin: Tenant, role: str) -> Tenant:
-    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
-    r = await api.post(
-        "/api/v1/users",
-        headers=admin.headers,
-        json={"email": email, "password": "long enough pw", "role": role},
-    )
-    assert r.status_code == 201, r.text
-    assert r.json()["role"] == role
-    login = await api.post(
-        "/api/v1/auth/login", json={"email": email, "password": "long enough pw"}
-    )
-    return Tenant(admin.name, email, "long enough pw", login.json())
 
 
-def fill(path: str, ids: dict[str, object] | None = None) -> str:
-    """The path with its ``{..._id}`` parameters filled (random UUIDs unless given)."""
-    import re
-
-    names = re.findall(r"{(\w+)}", path)
-    return path.format(**{n: (ids or {}).get(n, uuid.uuid4()) for n in names})
 
 
-async def tenant_objects(api: httpx.AsyncClient, t: Tenant, tmp_path) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """One object of each kind a route can take an id of, owned by ``t``."""
-    me = (await api.get("/api/v1/auth/me", headers=t.headers)).json()
-    src = tmp_path / f"src-{uuid.uuid4().hex[:6]}"
-    src.mkdir()
-    (src / "accounts.csv").write_text("id,name\n1,Acme\n")
-    conn = await api.post(
-        "/api/v1/aam/connections",
-        headers=t.headers,
-        json={
-            "name": f"files-{uuid.uuid4().hex[:6]}",
-            "source_type": "files",
-            "config": {"path": str(src)},
-        },
-    )
-    assert conn.status_code == 201, conn.text
-    run = await api.post(f"/api/v1/aam/connections/{conn.json()['id']}/sync", headers=t.headers)
-    assert run.status_code == 202, run.text
-    await api.runtime.connections.launcher.drain()  # type: ignore[attr-defined]
-    return {
-        "user_id": me["id"],
-        "connection_id": conn.json()["id"],
-        "run_id": run.json()["run_id"],
-        "job_id": await _job(api, uuid.UUID(me["tenant_id"])),
-        "proposal_id": await repair_proposal(api, t, conn.json()["id"]),
-        "mapping_id": await _mapping(api, t, conn.json()["id"]),
-    }
 
 
-async def _mapping(api: httpx.AsyncClient, t: Tenant, connection_id: str) -> str:
-    """A mapping of the synced ``accounts`` stream (the DCL restore route takes its id)."""
-    r = await api.put(
-        "/api/v1/dcl/mappings",
-        headers=t.headers,
-        json={
-            "connection_id": connection_id,
-            "stream": "accounts",
-            "source_field": "id",
-            "entity": "account",
-            "field": "account_id",
-            "materialize": False,
-        },
-    )
-    assert r.status_code == 200, r.text
-    return str(r.json()["mapping"]["id"])
 
 
-async def _job(api: httpx.AsyncClient, tenant_id: uuid.UUID) -> str:
-    """A finished batch job row: reading, stopping (409) or retrying (409) it never calls
-    a job server, so the route matrices run without one."""
-    from autonomos.store.jobs_models import Job
-
-    job = Job(
-        tenant_id=tenant_id,
-        kind="batch_map",
-        params={},
-        dedupe_key="matrix",
-        submission_id=f"autonomos-batch-map-{uuid.uuid4().hex}-a1",
-        entrypoint="true",
-        status="succeeded",
-    )
-    async with api.runtime.db.tenant_session(tenant_id) as s:  # type: ignore[attr-defined]
-        s.add(job)
-    return str(job.id)
 
 
-def _api_routes(api: httpx.AsyncClient) -> list[tuple[str, str]]:
-    """Every operation the app documents (the OpenAPI schema lists each route once)."""
-    paths = api.app.openapi()["paths"]  # type: ignore[attr-defined]
-    return [(m.upper(), path) for path, ops in paths.items() for m in ops]
 
 
 async def test_every_private_route_needs_a_token(api: httpx.AsyncClient) -> None:
-    private = [r for r in _api_routes(api) if r not in PUBLIC]
+    private = [r for r in api_routes(api) if r not in PUBLIC]
     assert private, "no private routes found"
     for method, path in private:
         r = await api.request(method, fill(path), json={})
@@ -125,7 +39,7 @@ async def test_every_private_route_needs_a_token(api: httpx.AsyncClient) -> None
 
 
 async def test_admin_creates_and_edits_users(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
-    op = await _user(api, tenant_a, "operator")
+    op = await add_user(api, tenant_a, "operator")
     users = (await api.get("/api/v1/users", headers=tenant_a.headers)).json()
     assert users["total"] == 2 and {u["email"] for u in users["users"]} == {
         tenant_a.email,
@@ -165,7 +79,7 @@ async def test_duplicate_user_email_conflicts(
 async def test_non_admins_are_forbidden_admin_routes(
     api: httpx.AsyncClient, tenant_a: Tenant, role: str
 ) -> None:
-    user = await _user(api, tenant_a, role)
+    user = await add_user(api, tenant_a, role)
     me = (await api.get("/api/v1/auth/me", headers=user.headers)).json()
     assert me["role"] == role
     assert (await api.get("/api/v1/tenant", headers=user.headers)).status_code == 200
@@ -196,7 +110,7 @@ async def test_cross_tenant_matrix(
     patches = {"users": {"full_name": "pwned", "role": "viewer"}, "aam": {"name": "pwned"}}
     bodies: dict[str, object] = {"POST": {}, "PUT": {}, "DELETE": None}
     checked = 0
-    for method, path in _api_routes(api):
+    for method, path in api_routes(api):
         if "{" not in path:
             continue
         body = patches[path.split("/")[3]] if method == "PATCH" else bodies.get(method)

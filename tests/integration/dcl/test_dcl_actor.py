@@ -18,8 +18,8 @@ from autonomos.dcl.errors import QueryRejected
 from autonomos.store.errors import NotFound
 from autonomos.store.session import Database
 from tests.conftest import Tenant
+from tests.helpers.views import connect, demo_source, sync
 from tests.integration.dcl.conftest import tenant_id
-from tests.integration.dcl.test_views_api import connect, demo_source, sync
 
 pytestmark = pytest.mark.ray
 

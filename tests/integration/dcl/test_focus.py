@@ -20,34 +20,9 @@ import pytest
 from autonomos.dcl import registry
 from autonomos.store.session import Database
 from tests.conftest import Tenant
+from tests.helpers.views import CUR_TO_FOCUS, MOCK, connect, demo_source, query, sync
 from tests.integration.dcl.conftest import tenant_id
-from tests.integration.dcl.test_views_api import MOCK, connect, demo_source, query, sync
 
-CUR_TO_FOCUS: dict[str, tuple[str, str | None]] = {
-    "identity_line_item_id": ("cost_line_id", None),
-    "bill_billing_entity": ("provider_name", None),
-    "bill_payer_account_id": ("billing_account_id", None),
-    "line_item_usage_account_id": ("sub_account_id", None),
-    "product_product_name": ("service_name", "coalesce:line_item_product_code"),
-    "line_item_product_code": ("service_category", "aws_service_category"),
-    "line_item_resource_id": ("resource_id", None),
-    "product_region": ("region_id", None),
-    "line_item_line_item_type": ("charge_category", "aws_cur_charge_category"),
-    "line_item_usage_start_date": ("charge_period_start", None),
-    "line_item_usage_end_date": ("charge_period_end", None),
-    "bill_billing_period_start_date": ("billing_period_start", None),
-    "bill_billing_period_end_date": ("billing_period_end", None),
-    "line_item_availability_zone": ("availability_zone", None),
-    "line_item_unblended_cost": ("billed_cost", None),
-    # EffectiveCost depends on the line type: the CUR recipe reads its columns by name
-    "reservation_effective_cost": ("effective_cost", "aws_cur_effective_cost"),
-    "pricing_public_on_demand_cost": ("list_cost", "coalesce:line_item_unblended_cost"),
-    "line_item_currency_code": ("billing_currency", "trim|upper"),
-    "line_item_usage_amount": ("consumed_quantity", None),
-    "pricing_unit": ("consumed_unit", None),
-    "product_sku": ("sku_id", None),
-    "resource_tags_user_team": ("tags", "tag:user:team"),
-}
 NOT_NULL = (
     "cost_line_id",
     "billed_cost",

@@ -16,8 +16,7 @@ from autonomos.store.aam_models import DriftEventRow
 from autonomos.store.dcl_models import ViewMaterialization
 from autonomos.store.session import Database
 from tests.conftest import Tenant, files_connection
-from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _user
+from tests.helpers.api import add_user, assert_error
 
 GRAPH = "/api/v1/dcl/graph"
 
@@ -97,7 +96,7 @@ async def test_graph_shows_streams_mappings_and_drift(
     cid = await _synced_connection(api, tenant_a, tmp_path)
     tid = await _tid(api, tenant_a)
     await _map_and_drift(db, tid, uuid.UUID(cid))
-    viewer = await _user(api, tenant_a, "viewer")
+    viewer = await add_user(api, tenant_a, "viewer")
     r = await api.get(GRAPH, headers=viewer.headers)
     assert r.status_code == 200, r.text
     body = r.json()

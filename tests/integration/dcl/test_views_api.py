@@ -5,7 +5,6 @@ Runs on the in-process executors (sync and DCL inline), against SQLite and Postg
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 
@@ -17,25 +16,11 @@ from autonomos.config import Settings
 from autonomos.store.aam_models import StreamState
 from autonomos.store.session import Database
 from tests.conftest import Tenant
-from tests.integration.api.test_aam_routes import drain
-from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _user
+from tests.helpers.api import add_user, assert_error
+from tests.helpers.dcl import FORBIDDEN
+from tests.helpers.views import ACCOUNT_MAP, API, connect, demo_source, map_stream, query, sync
 from tests.integration.dcl.conftest import tenant_id
-from tests.unit.dcl.test_sandbox import FORBIDDEN
 
-API = "/api/v1/dcl"
-MOCK = Path(__file__).parents[3] / "mock_sources"
-ACCOUNT_MAP = {
-    "Id": ("account_id", None),
-    "Name": ("name", None),
-    "Website": ("domain", "domain"),
-    "Industry": ("industry", None),
-    "AnnualRevenue": ("annual_revenue", None),
-    "NumberOfEmployees": ("employee_count", None),
-    "BillingCountry": ("country", None),
-    "IsDeleted": ("is_deleted", None),
-    "LastModifiedDate": ("updated_at", None),
-}
 OPPORTUNITY_MAP = {
     "Id": ("opportunity_id", None),
     "AccountId": ("account_id", None),
@@ -49,65 +34,14 @@ OPPORTUNITY_MAP = {
 LIVE_ACCOUNTS = 197  # 200 in the extract, 3 soft-deleted (IsDeleted=true)
 
 
-def demo_source(tmp_path: Path, *names: str) -> Path:
-    src = tmp_path / f"demo-{uuid.uuid4().hex[:6]}"
-    src.mkdir()
-    for name in names:
-        shutil.copy(MOCK / name, src / name)
-    return src
 
 
-async def connect(api: httpx.AsyncClient, t: Tenant, path: Path) -> str:
-    r = await api.post(
-        "/api/v1/aam/connections",
-        headers=t.headers,
-        json={
-            "name": f"demo-{uuid.uuid4().hex[:6]}",
-            "source_type": "files",
-            "config": {"path": str(path)},
-        },
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
 
 
-async def sync(api: httpx.AsyncClient, t: Tenant, cid: str) -> None:
-    r = await api.post(f"/api/v1/aam/connections/{cid}/sync", headers=t.headers)
-    assert r.status_code == 202, r.text
-    await drain(api)
-    run = (await api.get(f"/api/v1/aam/runs/{r.json()['run_id']}", headers=t.headers)).json()
-    assert run["status"] == "succeeded", run
 
 
-async def map_stream(
-    api: httpx.AsyncClient,
-    t: Tenant,
-    cid: str,
-    stream: str,
-    entity: str,
-    fields: dict[str, tuple[str, str | None]],
-) -> None:
-    for source, (field, transform) in fields.items():
-        r = await api.put(
-            f"{API}/mappings",
-            headers=t.headers,
-            json={
-                "connection_id": cid,
-                "stream": stream,
-                "source_field": source,
-                "entity": entity,
-                "field": field,
-                "transform": transform,
-                "materialize": False,
-            },
-        )
-        assert r.status_code == 200, r.text
 
 
-async def query(api: httpx.AsyncClient, t: Tenant, sql: str, **kw: object) -> dict:
-    r = await api.post(f"{API}/query", headers=t.headers, json={"sql": sql, **kw})
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 async def materialize(api: httpx.AsyncClient, t: Tenant, cid: str, **kw: object) -> dict:
@@ -446,7 +380,7 @@ async def test_no_way_to_another_tenant(
 
 async def test_roles(api: httpx.AsyncClient, tenant_a: Tenant, demo: tuple[str, Path]) -> None:
     cid, _ = demo
-    viewer = await _user(api, tenant_a, "viewer")
+    viewer = await add_user(api, tenant_a, "viewer")
     assert (await api.get(f"{API}/views", headers=viewer.headers)).status_code == 200
     assert (await query(api, viewer, "SELECT count(*) FROM account"))["rows"] == [[LIVE_ACCOUNTS]]
     mid = (

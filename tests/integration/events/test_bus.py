@@ -28,7 +28,7 @@ from autonomos.events import (
 from autonomos.store.aam_models import DriftEventRow, LandedBatch
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
-from tests.integration.aam.test_sync import make_connection, sync, tenant_id, write_csv
+from tests.helpers.files_sync import make_connection, sync, tenant_id, write_csv
 
 REDIS_URL = os.environ.get("AUTONOMOS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -16,40 +16,22 @@ import pytest
 from sqlalchemy import select
 
 from autonomos.config import Settings
-from autonomos.dcl import registry
 from autonomos.jobs.server import RayJobServer
 from autonomos.jobs.service import JobService, job_env, submission_id
 from autonomos.store.jobs_models import Job
-from tests.conftest import Tenant, files_connection, free_port
-from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _user
+from tests.conftest import Tenant, free_port
+from tests.helpers.api import add_user, assert_error
+from tests.helpers.jobs import stream_mappings, synced_connection, tenant_uuid
 from tests.integration.jobs.conftest import REPO, VENV_BIN, RayHead
 
 JOBS = "/api/v1/jobs"
 FINISHED = {"succeeded", "failed", "stopped", "lost"}
 
 
-async def _synced_connection(api: httpx.AsyncClient, t: Tenant, tmp_path: Path) -> str:
-    src = tmp_path / f"src-{uuid.uuid4().hex[:6]}"
-    src.mkdir()
-    (src / "accounts.csv").write_text(
-        "Id,Name,Website,Industry,NumberOfEmployees,BillingCity\n"
-        "1,Acme Inc,https://acme.com,Software,120,Boston\n"
-        "2,Globex LLC,globex.io,Energy,4000,Austin\n"
-    )
-    cid = await files_connection(api, t, src, "crm")
-    assert (await api.post(f"/api/v1/aam/connections/{cid}/sync", headers=t.headers)).is_success
-    await api.runtime.connections.launcher.drain()  # type: ignore[attr-defined]
-    return str(cid)
 
 
-async def _tid(api: httpx.AsyncClient, t: Tenant) -> uuid.UUID:
-    return uuid.UUID((await api.get("/api/v1/auth/me", headers=t.headers)).json()["tenant_id"])
 
 
-async def _mappings(api: httpx.AsyncClient, tid: uuid.UUID, cid: str) -> list[Any]:
-    async with api.runtime.db.tenant_session(tid) as s:  # type: ignore[attr-defined]
-        return await registry.current_mappings(s, uuid.UUID(cid))
 
 
 def _submit_cli(
@@ -101,13 +83,13 @@ async def _wait(
 async def test_ray_job_submit_cli_maps_a_connection(
     api: httpx.AsyncClient, tenant_a: Tenant, settings: Settings, ray_head: RayHead, tmp_path: Path
 ) -> None:
-    cid = await _synced_connection(api, tenant_a, tmp_path)
-    tid = await _tid(api, tenant_a)
+    cid = await synced_connection(api, tenant_a, tmp_path)
+    tid = await tenant_uuid(api, tenant_a)
     args = ("--tenant", str(tid), "--connection", cid, "--no-embedder", "--no-materialize")
     done = await asyncio.to_thread(_submit_cli, ray_head, settings, *args)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert '"ok": true' in done.stdout
-    rows = await _mappings(api, tid, cid)
+    rows = await stream_mappings(api, tid, cid)
     assert rows and all(r.decided_by == "batch_map" for r in rows)
     by_source = {r.source_field: r for r in rows}
     assert by_source["name"].entity == "account" and by_source["name"].field == "name"
@@ -115,7 +97,7 @@ async def test_ray_job_submit_cli_maps_a_connection(
     # a second run changes nothing: same rows, same versions
     again = await asyncio.to_thread(_submit_cli, ray_head, settings, *args)
     assert again.returncode == 0, again.stdout[-3000:]
-    assert {(r.id, r.version) for r in await _mappings(api, tid, cid)} == {
+    assert {(r.id, r.version) for r in await stream_mappings(api, tid, cid)} == {
         (r.id, r.version) for r in rows
     }
 
@@ -134,8 +116,8 @@ async def test_ray_job_submit_cli_unknown_tenant_fails_cleanly(
 async def test_api_submits_follows_and_dedupes(
     api: httpx.AsyncClient, tenant_a: Tenant, jobs: JobService, tmp_path: Path
 ) -> None:
-    cid = await _synced_connection(api, tenant_a, tmp_path)
-    tid = await _tid(api, tenant_a)
+    cid = await synced_connection(api, tenant_a, tmp_path)
+    tid = await tenant_uuid(api, tenant_a)
     body = {
         "kind": "batch_map",
         "params": {"connection_id": cid, "materialize": False, "embedder": False},
@@ -156,7 +138,7 @@ async def test_api_submits_follows_and_dedupes(
     assert done["live"] is True and done["ray_status"] == "SUCCEEDED"
     assert done["started_at"] and done["finished_at"] and done["attempt"] == 1
     assert '"ok": true' in done["logs_tail"]
-    assert any(r.decided_by == "batch_map" for r in await _mappings(api, tid, cid))
+    assert any(r.decided_by == "batch_map" for r in await stream_mappings(api, tid, cid))
 
     listed = (await api.get(JOBS, headers=tenant_a.headers)).json()
     assert listed["live"] is True and listed["jobs"][0]["id"] == job["id"]
@@ -199,7 +181,7 @@ async def test_stop_a_running_job(
     assert r.status_code == 201, r.text
     job_id = r.json()["id"]
     await _wait(api, tenant_a, job_id, {"running"})
-    viewer = await _user(api, tenant_a, "viewer")
+    viewer = await add_user(api, tenant_a, "viewer")
     assert_error(await api.post(f"{JOBS}/{job_id}/stop", headers=viewer.headers), 403, "forbidden")
     stopped = await api.post(f"{JOBS}/{job_id}/stop", headers=tenant_a.headers)
     assert stopped.status_code == 200, stopped.text
@@ -220,7 +202,7 @@ async def test_job_server_down_is_503_not_500(
     state.jobs = JobService(
         state.db, RayJobServer(f"http://127.0.0.1:{free_port()}", timeout_s=5), settings
     )
-    tid = await _tid(api, tenant_a)
+    tid = await tenant_uuid(api, tenant_a)
     try:
         r = await api.post(JOBS, headers=tenant_a.headers, json={"kind": "batch_map"})
         assert_error(r, 503, "job_server_unavailable")
@@ -257,7 +239,7 @@ async def test_job_unknown_to_ray_is_lost(
     api: httpx.AsyncClient, tenant_a: Tenant, jobs: JobService
 ) -> None:
     """Ray's records died with a previous cluster: the table says so instead of waiting."""
-    tid = await _tid(api, tenant_a)
+    tid = await tenant_uuid(api, tenant_a)
     job = Job(
         tenant_id=tid,
         kind="batch_map",
@@ -276,7 +258,7 @@ async def test_job_unknown_to_ray_is_lost(
 async def test_jobs_routes_auth_validation_and_isolation(
     api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, jobs: JobService
 ) -> None:
-    viewer = await _user(api, tenant_a, "viewer")
+    viewer = await add_user(api, tenant_a, "viewer")
     assert_error(
         await api.post(JOBS, headers=viewer.headers, json={"kind": "batch_map"}), 403, "forbidden"
     )
@@ -310,7 +292,7 @@ async def test_jobs_routes_auth_validation_and_isolation(
 async def test_another_tenants_connection_cannot_be_mapped(
     api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, jobs: JobService, tmp_path: Path
 ) -> None:
-    cid = await _synced_connection(api, tenant_a, tmp_path)
+    cid = await synced_connection(api, tenant_a, tmp_path)
     body = {"kind": "batch_map", "params": {"connection_id": cid}}
     r = await api.post(JOBS, headers=tenant_b.headers, json=body)
     assert_error(r, 404, "not_found")
@@ -347,7 +329,7 @@ async def test_batch_map_job_materialises_and_resolves_a_crm_and_billing_pair(
     # This test's API runs its DCL in-process (inline): let go of the tenant's DuckDB file
     # so the tenant's DCL actor on the Ray head can be its single writer.
     await api.runtime.dcl.close()  # type: ignore[attr-defined]
-    tid = await _tid(api, tenant_a)
+    tid = await tenant_uuid(api, tenant_a)
     actor_env = {"AUTONOMOS_DCL_EXECUTOR": "ray", "AUTONOMOS_DCL_IDLE_S": "1"}
     args = ("--tenant", str(tid), "--no-embedder", "--auto-threshold", "0.5")
     done = await asyncio.to_thread(_submit_cli, ray_head, settings, *args, env=actor_env)

@@ -15,15 +15,15 @@ from autonomos.jobs.mapping import run_batch_map, sample_values
 from autonomos.matching.matcher import Matcher
 from autonomos.store.session import Database
 from tests.conftest import Tenant
-from tests.integration.jobs.test_jobs import _mappings, _synced_connection, _tid
+from tests.helpers.jobs import stream_mappings, synced_connection, tenant_uuid
 
 
 async def test_batch_map_writes_once_and_keeps_peoples_decisions(
     api: httpx.AsyncClient, tenant_a: Tenant, tmp_path: Path
 ) -> None:
     db: Database = api.runtime.db  # type: ignore[attr-defined]
-    cid = await _synced_connection(api, tenant_a, tmp_path)
-    tid = await _tid(api, tenant_a)
+    cid = await synced_connection(api, tenant_a, tmp_path)
+    tid = await tenant_uuid(api, tenant_a)
     async with db.tenant_session(tid) as s:  # a person mapped this one already
         await registry.set_mapping(
             s,
@@ -65,7 +65,7 @@ async def test_batch_map_writes_once_and_keeps_peoples_decisions(
     assert stream.kept == 1 and stream.active >= 3 and stream.error is None
     assert calls == [(uuid.UUID(cid), None, True)]  # mappings changed: full rebuild
     assert report.materialized == {cid: {"rows": 2}}
-    rows = {r.source_field: r for r in await _mappings(api, tid, cid)}
+    rows = {r.source_field: r for r in await stream_mappings(api, tid, cid)}
     assert rows["industry"].decided_by == "user:ada"
     assert (rows["name"].entity, rows["name"].field, rows["name"].status) == (
         "account",
@@ -86,7 +86,7 @@ async def test_batch_map_writes_once_and_keeps_peoples_decisions(
     (second,) = again.streams
     assert second.active == second.proposed == 0
     assert second.unchanged == stream.active + stream.proposed
-    assert {(r.id, r.version) for r in await _mappings(api, tid, cid)} == {
+    assert {(r.id, r.version) for r in await stream_mappings(api, tid, cid)} == {
         (r.id, r.version) for r in rows.values()
     }
 
@@ -95,7 +95,7 @@ async def test_batch_map_writes_once_and_keeps_peoples_decisions(
         db, tid, [uuid.UUID(cid)], matcher, safe_mode=SafeMode(auto_apply=False)
     )
     assert strict.streams[0].active == 0 and strict.streams[0].proposed == stream.active
-    after = {r.source_field: r for r in await _mappings(api, tid, cid)}
+    after = {r.source_field: r for r in await stream_mappings(api, tid, cid)}
     assert after["name"].status == "proposed" and after["name"].version == 2
     assert after["industry"].status == "active"  # still the person's
 
@@ -104,8 +104,8 @@ async def test_batch_map_over_a_whole_tenant_and_samples(
     api: httpx.AsyncClient, tenant_a: Tenant, tmp_path: Path
 ) -> None:
     db: Database = api.runtime.db  # type: ignore[attr-defined]
-    cids = [await _synced_connection(api, tenant_a, tmp_path) for _ in range(2)]
-    tid = await _tid(api, tenant_a)
+    cids = [await synced_connection(api, tenant_a, tmp_path) for _ in range(2)]
+    tid = await tenant_uuid(api, tenant_a)
     report = await run_batch_map(db, tid, [], Matcher(tenant_id=tid))
     assert sorted(s.connection_id for s in report.streams) == sorted(cids)
     async with db.tenant_session(tid) as s:

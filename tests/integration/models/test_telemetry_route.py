@@ -9,8 +9,7 @@ import httpx
 
 from autonomos.models.telemetry import get_recorder
 from tests.conftest import Tenant
-from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _user
+from tests.helpers.api import add_user, assert_error
 
 URL = "/api/v1/telemetry/llm"
 
@@ -84,6 +83,6 @@ async def test_day_range(api: httpx.AsyncClient, tenant_a: Tenant) -> None:
 async def test_any_role_reads_none_without_a_token(
     api: httpx.AsyncClient, tenant_a: Tenant
 ) -> None:
-    viewer = await _user(api, tenant_a, "viewer")
+    viewer = await add_user(api, tenant_a, "viewer")
     assert (await api.get(URL, headers=viewer.headers)).status_code == 200
     assert_error(await api.get(URL), 401, "unauthorized")

@@ -19,11 +19,9 @@ from autonomos.aam.repair.notify import SlackNotifier
 from autonomos.dcl import registry
 from autonomos.dcl.refresh import ViewRefresher
 from tests.conftest import Tenant
-from tests.integration.api.test_auth import assert_error
-from tests.integration.api.test_users_and_roles import _user
+from tests.helpers.api import add_user, assert_error
+from tests.helpers.repair import FakeMatcher, Receiver
 from tests.integration.repair.factories import drifted_connection, tenant_id
-from tests.unit.repair.test_notify import Receiver
-from tests.unit.repair.test_planner import FakeMatcher
 
 API = "/api/v1/repair"
 
@@ -167,7 +165,7 @@ async def test_approve_then_rollback_restores_the_previous_version(
     cid = (await drifted_connection(api, tenant_a, tmp_path))["connection_id"]
     await scan(api, tenant_a)
     pid = (await proposals(api, tenant_a))[("remap", "deactivated")]["id"]
-    op = await _user(api, tenant_a, "operator")
+    op = await add_user(api, tenant_a, "operator")
     me = (await api.get("/api/v1/auth/me", headers=op.headers)).json()
     r = await api.post(
         f"{API}/proposals/{pid}/approve",
@@ -263,8 +261,8 @@ async def test_reject_and_edit_and_approve(
 async def test_safe_mode_settings_and_destructive_changes(
     api: httpx.AsyncClient, tenant_a: Tenant, tmp_path: Path, hook: Hook
 ) -> None:
-    viewer = await _user(api, tenant_a, "viewer")
-    op = await _user(api, tenant_a, "operator")
+    viewer = await add_user(api, tenant_a, "viewer")
+    op = await add_user(api, tenant_a, "operator")
     got = (await api.get(f"{API}/settings", headers=viewer.headers)).json()
     assert got["threshold"] == 0.9 and got["auto_apply"] and got["is_default"]
     assert got["slack_configured"] is False
@@ -303,7 +301,7 @@ async def test_roles_and_bad_input(
     api: httpx.AsyncClient, tenant_a: Tenant, tmp_path: Path, hook: Hook
 ) -> None:
     await drifted_connection(api, tenant_a, tmp_path)
-    viewer = await _user(api, tenant_a, "viewer")
+    viewer = await add_user(api, tenant_a, "viewer")
     assert_error(await api.post(f"{API}/scan", headers=viewer.headers), 403, "forbidden")
     await scan(api, tenant_a)
     pid = (await proposals(api, viewer))[("remap", "deactivated")]["id"]

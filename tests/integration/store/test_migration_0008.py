@@ -13,7 +13,6 @@ from sqlalchemy import text
 
 from autonomos.store import migrate
 from autonomos.store.session import make_engine
-from tests.integration.store.test_migrations import fresh_url  # noqa: F401  (fixture)
 
 TENANT, USER = uuid.uuid4(), uuid.uuid4()
 
@@ -35,7 +34,7 @@ def _uuid(url: str, value: uuid.UUID) -> str:
     return value.hex if url.startswith("sqlite") else str(value)
 
 
-def test_0008_keeps_tenants_users_and_logins(fresh_url: str) -> None:  # noqa: F811
+def test_0008_keeps_tenants_users_and_logins(fresh_url: str) -> None:
     migrate.upgrade(fresh_url, "0007_llm_usage")
     t, u = _uuid(fresh_url, TENANT), _uuid(fresh_url, USER)
     asyncio.run(

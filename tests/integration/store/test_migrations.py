@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect
 
 from autonomos.store import aam_models, migrate  # noqa: F401  (aam_models: all tables)
 from autonomos.store.base import tenant_owned_tables
 from autonomos.store.session import make_engine
-from tests.conftest import _pg_admin, pg_urls
 
 EXPECTED = {"tenants", "login_directory", *tenant_owned_tables()}
 
@@ -33,18 +29,6 @@ async def _tables(url: str) -> dict[str, set[str]]:
             return await conn.run_sync(_read)
     finally:
         await engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
-        return
-    request.getfixturevalue("pg_database")  # skips (or fails in CI) without a server
-    name = f"autonomos_mig_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg_admin([f"CREATE DATABASE {name}"]))
-    yield pg_urls(name)[0]
-    asyncio.run(_pg_admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"]))
 
 
 def test_up_down_up(fresh_url: str) -> None:

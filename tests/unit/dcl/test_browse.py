@@ -14,7 +14,7 @@ from autonomos.dcl.errors import QueryRejected, UnknownView
 from autonomos.dcl.slices import FieldMapping
 from autonomos.dcl.views import ViewStore
 from autonomos.ontology import load_ontology
-from tests.unit.dcl.test_views import Landing, spec
+from tests.helpers.dcl import Landing, spec
 
 ONTOLOGY = load_ontology()
 M = (

@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from autonomos.dcl.slices import FieldMapping, LandedFile, SliceSpec
+from autonomos.dcl.slices import FieldMapping, LandedFile
 from autonomos.dcl.views import ViewStore
-
-T0 = datetime(2025, 1, 1, tzinfo=UTC)
-ACCOUNTS = (
-    FieldMapping("id", "account_id"),
-    FieldMapping("name", "name"),
-    FieldMapping("employees", "employee_count"),
-    FieldMapping("revenue", "annual_revenue"),
-    FieldMapping("deleted", "is_deleted"),
-    FieldMapping("modified", "updated_at"),
-)
-
-
-class Landing:
-    """Writes Parquet batches the way the landing zone does, with increasing landed_at."""
-
-    def __init__(self, root: Path) -> None:
-        self.root, self.n = root, 0
-        self.files: list[LandedFile] = []
-
-    def land(self, **columns: Any) -> LandedFile:
-        self.n += 1
-        path = self.root / f"b{self.n}-{uuid.uuid4().hex[:6]}.parquet"
-        pq.write_table(pa.table(columns), path)
-        f = LandedFile(uuid.uuid4().hex, str(path), T0 + timedelta(minutes=self.n))
-        self.files.append(f)
-        return f
+from tests.helpers.dcl import ACCOUNTS, T0, Landing, spec
 
 
 @pytest.fixture
@@ -58,10 +30,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, landing: Landing) -> I
         yield s
 
 
-def spec(mappings: tuple[FieldMapping, ...] = ACCOUNTS, **kw: object) -> SliceSpec:
-    values: dict = {"connection_id": "c1", "stream": "accounts", "entity": "account"}
-    values.update(kw)
-    return SliceSpec(mappings=mappings, **values)
 
 
 def rows(store: ViewStore, sql: str = "SELECT * FROM account ORDER BY _source_key") -> list:

@@ -2,63 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-
 import pytest
 
 from autonomos.aam.repair.notify import PendingItem, SlackNotifier, slack_message
 from tests.conftest import free_port
-
-
-class Receiver:
-    """A tiny webhook endpoint: records each POST, answers with ``status``."""
-
-    def __init__(self, status: int = 200, delay_s: float = 0.0) -> None:
-        self.status, self.delay_s = status, delay_s
-        self.requests: list[dict[str, Any]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append(
-                    {
-                        "path": self.path,
-                        "content_type": self.headers.get("Content-Type"),
-                        "json": json.loads(body),
-                    }
-                )
-                if receiver.delay_s:
-                    threading.Event().wait(receiver.delay_s)
-                self.send_response(receiver.status)
-                self.end_headers()
-                self.wfile.write(b"ok" if receiver.status == 200 else b"invalid_payload")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/XXXX"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
-
+from tests.helpers.repair import Receiver
 
 ITEMS = [
     PendingItem("p1", "remap", "crm", "accounts", "'a' was renamed to 'b'", 0.8, True),

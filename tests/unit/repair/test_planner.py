@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from autonomos.aam.repair.planner import cast_rule, compose, plan_repairs
 from autonomos.aam.repair.safe_mode import SafeMode
 from autonomos.aam.repair.suggest import matcher_suggest
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
+from tests.helpers.repair import FakeMatcher, FakeSuggestion
 
 T = FieldType
 
@@ -60,39 +60,10 @@ class Samples:
         return {"is_active": ["true", "false"], "username": ["ada"]}.get(path, [])
 
 
-@dataclass
-class FakeSuggestion:
-    source_field: str
-    target: str | None
-    confidence: float
-    signals: dict[str, float] = field(default_factory=dict)
-    alternatives: list[tuple[str, float]] = field(default_factory=list)
 
 
-@dataclass
-class FakeResult:
-    mappings: list[FakeSuggestion]
 
 
-class FakeMatcher:
-    """Suggests ``account.phone`` for ``phone`` and remembers what it was asked."""
-
-    def __init__(self, confidence: float = 0.97) -> None:
-        self.confidence = confidence
-        self.calls: list[tuple[Any, str | None]] = []
-
-    def suggest(self, schema: Any, entity: str | None = None) -> FakeResult:
-        self.calls.append((schema, entity))
-        out = []
-        for f in schema.fields:
-            if f.name == "phone":
-                alts = [("account.phone", self.confidence), ("contact.phone", 0.02)]
-                out.append(
-                    FakeSuggestion("phone", "account.phone", self.confidence, {"name": 1.0}, alts)
-                )
-            else:
-                out.append(FakeSuggestion(f.name, None, 0.1))
-        return FakeResult(out)
 
 
 def event(old: StreamSchema = OLD, new: StreamSchema = NEW) -> DriftEvent:

@@ -1,0 +1,1 @@
+"""Helpers shared by test modules (imported; test modules never import each other)."""
