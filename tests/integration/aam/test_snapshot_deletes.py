@@ -187,6 +187,11 @@ async def test_a_file_removed_from_a_partitioned_stream_takes_its_rows_along(
     assert await accounts(api, tenant_a) == live_ids(rows[:120])
     await assert_resolution_consistent(api, tenant_a)
 
+    write_export(folder / "emea.csv", names, [])  # only the header left: an empty stream
+    assert (await run_sync(api, tenant_a, cid))["status"] == "succeeded"
+    assert await accounts(api, tenant_a) == set()
+    assert all(b.superseded_at is not None for b in await manifest(api, tenant_a, cid))
+
 
 async def test_an_incremental_stream_never_deletes(
     api: httpx.AsyncClient, tenant_a: Tenant, tmp_path: Path
