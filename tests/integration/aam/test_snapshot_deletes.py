@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 import uuid
 from pathlib import Path
@@ -286,3 +287,33 @@ async def test_a_run_that_fails_on_another_stream_applies_no_snapshot(
     shutil.rmtree(tmp_path / "crm" / "zz_ledger")
     assert (await run_sync(api, tenant_a, cid))["status"] == "succeeded"
     assert await accounts(api, tenant_a) == before - {gone}
+
+
+async def test_a_read_that_quarantined_records_deletes_nothing(
+    api: httpx.AsyncClient, tenant_a: Tenant, tmp_path: Path
+) -> None:
+    """A record that fails normalisation is not a deleted one: the snapshot waits."""
+    folder = tmp_path / "ledger" / "entries"
+
+    def write(name: str, docs: list[dict[str, Any]]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("".join(json.dumps(d) + "\n" for d in docs))
+
+    write("a.jsonl", [{"id": i, "amount": 10 * i} for i in range(1, 6)])
+    write("b.jsonl", [{"id": 6, "amount": 60}])
+    cid = await connect(api, tenant_a, folder.parent)
+    first = await run_sync(api, tenant_a, cid)
+    assert first["status"] == "succeeded" and first["records_quarantined"] == 0
+
+    write("a.jsonl", [{"id": i, "amount": 10 * i} for i in range(1, 5)])  # id 5 removed
+    write("b.jsonl", [{"id": 6, "amount": "sixty"}])  # cannot be an integer
+    run = await run_sync(api, tenant_a, cid)
+    assert run["status"] == "succeeded" and run["records_quarantined"] == 1, run
+    assert all(b.superseded_at is None for b in await manifest(api, tenant_a, cid))
+
+    write("b.jsonl", [{"id": 6, "amount": 61}])
+    run = await run_sync(api, tenant_a, cid)
+    assert run["status"] == "succeeded" and run["records_quarantined"] == 0, run
+    live = [b for b in await manifest(api, tenant_a, cid) if b.superseded_at is None]
+    assert first["id"] not in {str(b.sync_run_id) for b in live}
+    assert sum(b.rows for b in live) == 5  # ids 1-4 of a.jsonl, id 6 of b.jsonl
