@@ -265,7 +265,8 @@ class FilesConnector(Connector):
                 continue
             if not entry or not _same(entry, sig):
                 entry = {**sig, "rows_done": 0, "done": False, "invalid_rows": 0}
-                entry["generation"] = uuid.uuid4().hex  # a new full read of this file
+                if cursor_field is None:  # a new full read of it (a filtered read is none)
+                    entry["generation"] = uuid.uuid4().hex
             entry.pop("error", None)
             st["files"][path] = entry
             yield from self._read_file(path, entry, st, cursor_field)

@@ -251,7 +251,11 @@ def test_a_resumed_read_stays_in_its_generation(tmp_path: Path) -> None:
 def test_no_snapshot_when_rows_are_filtered_or_skipped(tmp_path: Path) -> None:
     write_csv(tmp_path / "ev.csv", "id,ts", ["1,2024-01-01", "2,2024-01-02"])
     cursor = FilesConnector({"path": str(tmp_path), "cursor_field": {"ev": "ts"}})
-    assert read_snapshot(cursor, "ev")[2] is None  # incremental: never a snapshot
+    batches, st, parts = read_snapshot(cursor, "ev")
+    assert parts is None and batches  # incremental: never a snapshot
+    assert {m.generation for m in batches} == {None}
+    # the cursor dropped later: what the filtered read landed is no full read either
+    assert read_snapshot(FilesConnector({"path": str(tmp_path)}), "ev", st)[2] is None
 
     write_csv(tmp_path / "acc" / "a.csv", "id", ["1"])
     (tmp_path / "acc" / "b.parquet").write_bytes(b"PAR1 broken")
