@@ -10,9 +10,11 @@ actor finishes (``ray``). What differs between them is only the ports they hand 
   ``RepairAgent`` actor) and, with Ray, the ``DriftMonitor``. Each must be idempotent
   (a resubmitted run forwards its events again). Repairs they apply refresh their own
   streams through the same :class:`~autonomos.dcl.refresh.ViewRefresher`;
-- ``refresher``: brings the connection's views up to date with what the run landed
-  (entity resolution runs inside the DCL after a materialisation that touched accounts
-  or contacts), with the outcome recorded in ``view_refreshes``;
+- ``refresher``: brings the connection's views up to date with what the run landed, and
+  with the batches its complete snapshots superseded (their rows leave the views; see
+  :mod:`autonomos.aam.snapshots`) — entity resolution runs inside the DCL after a
+  materialisation that touched accounts or contacts — with the outcome recorded in
+  ``view_refreshes``;
 - ``publish``: platform events (``sync.<status>``, ``views.refreshed`` /
   ``views.refresh_failed``).
 
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from autonomos.aam.snapshots import superseded_by_run
 from autonomos.aam.sync_runs import SyncStatus
 from autonomos.dcl.refresh import RefreshReason, RefreshStatus
 from autonomos.store.aam_models import DriftEventRow, SyncRun
@@ -103,6 +106,7 @@ class AfterSync:
             connection_id, written = run.connection_id, run.records_written
             streams = list(run.streams) if run.streams else None
             events = [drift_event_dict(r, run_id) for r in await self._drift(s, run)]
+            superseded = await superseded_by_run(s, run_id)
         outcome = PipelineOutcome(str(run_id), status.value, drift_events=len(events))
         if not status.finished:
             return outcome  # not ours yet: the run's own executor calls us when it ends
@@ -115,7 +119,9 @@ class AfterSync:
                 except Exception as exc:
                     log.exception("tenant %s: %s failed on run %s's drift", tenant_id, name, run_id)
                     outcome.handlers[name] = f"{type(exc).__name__}: {exc}"
-        if written:  # committed batches are the truth, whatever the run's final status
+        # committed batches are the truth, whatever the run's final status; a snapshot that
+        # superseded batches (a succeeded run's only) removes rows even when nothing new landed
+        if written or superseded:
             try:
                 done = await self.refresher.refresh(
                     tenant_id,

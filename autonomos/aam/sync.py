@@ -7,6 +7,10 @@ checkpoint, so the restarted run re-reads those rows and lands them once; a late
 of the stream deletes the orphans (once older than a grace period, see
 ``_sweep_orphans``).
 
+Complete snapshots (:mod:`autonomos.aam.snapshots`): batches carry the part and
+generation the connector tagged them with, and a stream's snapshot is applied in the
+transaction that marks the run ``succeeded`` (never for a failed or cancelled run).
+
 Drift is stored when the stream's first batch resolves its schema
 (:mod:`autonomos.aam.schema_resolution`) and then published (``publish_drift``, e.g. to
 the tenant's ``drift`` topic); canonical events are published after each commit. Both
@@ -39,6 +43,7 @@ from autonomos.aam.fingerprint import fingerprint
 from autonomos.aam.landing import LandingError, LandingZone
 from autonomos.aam.normalize import normalize_batch
 from autonomos.aam.schema_resolution import resolve_schema
+from autonomos.aam.snapshots import apply_snapshot
 from autonomos.aam.sync_runs import SyncStatus, transition
 from autonomos.config import Settings
 from autonomos.connectors.base import (
@@ -46,6 +51,7 @@ from autonomos.connectors.base import (
     ConnectorError,
     FailureType,
     RecordBatchMessage,
+    SnapshotMessage,
     StateMessage,
     redact,
 )
@@ -86,7 +92,8 @@ class SyncCancelled(Exception):
 class _Pending:
     """Landed but not yet committed: files, quarantined rows and counters."""
 
-    batches: list[tuple[str, int, str]] = field(default_factory=list)  # path, rows, fp
+    # path, rows, fingerprint, part, generation
+    batches: list[tuple[str, int, str, str | None, str | None]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     read: int = 0
     written: int = 0
@@ -160,6 +167,7 @@ class SyncEngine:
             edge = await self.edges.for_tenant(s, tenant_id)
         final, error, error_type = SyncStatus.SUCCEEDED, None, None
         connector: Connector | None = None
+        snapshots: dict[str, dict[str, str]] = {}  # stream -> its complete snapshot's parts
         try:
             connector = await anyio.to_thread.run_sync(
                 self.connector_factory, source_type, config, edge
@@ -172,7 +180,11 @@ class SyncEngine:
                 )
             for schema in streams:
                 if not wanted or schema.name in wanted:
-                    await self._with_retries(connector, tenant_id, run_id, conn.id, schema, policy)
+                    parts = await self._with_retries(
+                        connector, tenant_id, run_id, conn.id, schema, policy
+                    )
+                    if parts is not None:
+                        snapshots[schema.name] = parts
         except SyncCancelled:
             final = SyncStatus.CANCELLED
         except ConnectorError as e:
@@ -191,7 +203,7 @@ class SyncEngine:
         finally:
             if connector is not None:
                 await anyio.to_thread.run_sync(connector.close)
-        return await self._finish(tenant_id, run_id, final, error, error_type)
+        return await self._finish(tenant_id, run_id, final, error, error_type, snapshots)
 
     async def _with_retries(
         self,
@@ -201,13 +213,12 @@ class SyncEngine:
         connection_id: uuid.UUID,
         discovered: StreamSchema,
         policy: DriftPolicy,
-    ) -> None:
+    ) -> dict[str, str] | None:
         for attempt in range(1, self.max_attempts + 1):
             try:
-                await self._sync_stream(
+                return await self._sync_stream(
                     connector, tenant_id, run_id, connection_id, discovered, policy
                 )
-                return
             except ConnectorError as e:
                 if not e.retryable or attempt == self.max_attempts:
                     raise
@@ -216,6 +227,7 @@ class SyncEngine:
                     "stream %s: transient error, retry %d in %.1fs", discovered.name, attempt, delay
                 )
                 await asyncio.sleep(delay)
+        return None  # not reached: the last attempt returns or raises
 
     async def _sync_stream(
         self,
@@ -225,12 +237,14 @@ class SyncEngine:
         connection_id: uuid.UUID,
         discovered: StreamSchema,
         policy: DriftPolicy,
-    ) -> None:
+    ) -> dict[str, str] | None:
+        """Read one stream to its end; its complete snapshot's parts, if it ended with one
+        and quarantined nothing (a record that failed normalisation is not a deleted one)."""
         stream = discovered.name
         async with self.db.tenant_session(tenant_id) as s:
             row = await s.get(StreamState, (connection_id, stream))
             if row is not None and row.paused:
-                return  # blocked by drift policy until a human resumes it
+                return None  # blocked by drift policy until a human resumes it
             checkpoint = dict(row.state) if row and row.state else None
         await self._sweep_orphans(tenant_id, connection_id, stream)
         items = iter(connector.read(stream, checkpoint))
@@ -238,6 +252,8 @@ class SyncEngine:
         held: tuple[str, ...] = ()
         pending = _Pending()
         read_at = utcnow()
+        snapshot: dict[str, str] | None = None
+        quarantined = 0
         while (item := await _in_thread(items)) is not None:
             if isinstance(item, RecordBatchMessage):
                 if item.batch.num_rows == 0 and schema is None:
@@ -247,21 +263,34 @@ class SyncEngine:
                         tenant_id, run_id, connection_id, discovered, item.batch, policy
                     )
                     if resolved is None:
-                        return  # paused
+                        return None  # paused
                     schema, held = resolved
                 await anyio.to_thread.run_sync(
-                    self._land, tenant_id, connection_id, schema, held, item.batch, pending
+                    self._land, tenant_id, connection_id, schema, held, item, pending
                 )
             elif isinstance(item, StateMessage):
                 events = await self._commit(
                     tenant_id, run_id, connection_id, stream, item.state, pending
                 )
+                quarantined += pending.quarantined
                 pending = _Pending()
                 await self._publish(
                     events, tenant_id, connection_id, stream, run_id, item.state, read_at
                 )
+            elif isinstance(item, SnapshotMessage):
+                # only batches already acknowledged can make up a snapshot
+                snapshot = None if pending.batches else dict(item.parts)
         if pending.batches or pending.read:  # connector ended without a final state
             await self._commit(tenant_id, run_id, connection_id, stream, checkpoint, pending)
+            quarantined += pending.quarantined
+        if snapshot is not None and quarantined:
+            log.warning(
+                "stream %s: %d record(s) quarantined; its snapshot deletes nothing this run",
+                stream,
+                quarantined,
+            )
+            return None
+        return snapshot
 
     def _land(
         self,
@@ -269,9 +298,10 @@ class SyncEngine:
         connection_id: uuid.UUID,
         schema: StreamSchema,
         held: tuple[str, ...],
-        batch: pa.RecordBatch,
+        item: RecordBatchMessage,
         pending: _Pending,
     ) -> None:
+        batch = item.batch
         result = normalize_batch(batch, schema)
         good = result.batch
         if held:  # quarantine policy: keep loading, hold drifted fields aside
@@ -286,7 +316,9 @@ class SyncEngine:
             )
         if good.num_rows:
             path = self.landing.write(tenant_id, connection_id, schema.name, good)
-            pending.batches.append((str(path), good.num_rows, fingerprint(schema)))
+            pending.batches.append(
+                (str(path), good.num_rows, fingerprint(schema), item.part, item.generation)
+            )
 
     async def _resolve_schema(
         self,
@@ -365,8 +397,10 @@ class SyncEngine:
                     path=path,
                     rows=rows,
                     fingerprint=fp,
+                    part=part,
+                    generation=generation,
                 )
-                for path, rows, fp in pending.batches
+                for path, rows, fp, part, generation in pending.batches
             ]
             s.add_all(landed)
             s.add_all(
@@ -420,6 +454,7 @@ class SyncEngine:
         final: SyncStatus,
         error: str | None,
         error_type: str | None,
+        snapshots: dict[str, dict[str, str]] | None = None,
     ) -> SyncStatus:
         async with self.db.tenant_session(tenant_id) as s:
             run = await s.get(SyncRun, run_id, with_for_update=True)
@@ -430,6 +465,13 @@ class SyncEngine:
             run.status = transition(current, final)
             run.finished_at = utcnow()
             run.error, run.error_type = error, error_type
+            # only a succeeded run's snapshots count: a failed one's may rest on a partial read
+            applied = dict(snapshots or {}) if final is SyncStatus.SUCCEEDED else {}
+            superseded = 0
+            for stream, parts in sorted(applied.items()):
+                superseded += await apply_snapshot(
+                    s, run.connection_id, stream, parts, run_id, run.finished_at
+                )
             s.add(
                 EventLogEntry(
                     type=f"sync.{final.value}",
@@ -439,6 +481,8 @@ class SyncEngine:
                         "read": run.records_read,
                         "written": run.records_written,
                         "quarantined": run.records_quarantined,
+                        "snapshots": sorted(applied),
+                        "superseded_batches": superseded,
                     },
                 )
             )

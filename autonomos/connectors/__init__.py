@@ -6,6 +6,7 @@ from autonomos.connectors.base import (
     FailureType,
     ReadItem,
     RecordBatchMessage,
+    SnapshotMessage,
     StateMessage,
 )
 from autonomos.connectors.schema import FieldSpec, FieldType, StreamSchema
@@ -18,6 +19,7 @@ __all__ = [
     "FieldType",
     "ReadItem",
     "RecordBatchMessage",
+    "SnapshotMessage",
     "StateMessage",
     "StreamSchema",
 ]

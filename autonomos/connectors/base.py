@@ -5,6 +5,15 @@ A connector is plain synchronous Python (no Ray import); the ConnectorActor runs
 state message (the cursor). The caller persists the state in the same transaction as
 the rows it acknowledges, so a crash resumes exactly after the last acknowledged batch.
 
+Complete snapshots: a connector that re-reads a stream in full (a files export read
+again, a full-refresh table) tags each batch with the *part* of the stream it comes from
+and the *generation* of that part's full read (kept in its state, so a read resumed
+after a crash stays in the same generation), and, once every row of the stream as it is
+now has been yielded and acknowledged, yields a :class:`SnapshotMessage` naming the
+generation of every part. Rows landed in any other generation (or in a part that is
+gone) are no longer in the source: the platform removes them from the views. A read
+that filters rows (a cursor) or skips what it could not read must not yield one.
+
 Errors are data: every failure is a :class:`ConnectorError` with a failure type, and only
 transient ones are retried. Messages must never contain secrets (use :func:`redact`).
 """
@@ -28,6 +37,7 @@ __all__ = [
     "FailureType",
     "ReadItem",
     "RecordBatchMessage",
+    "SnapshotMessage",
     "StateMessage",
     "redact",
 ]
@@ -40,6 +50,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class RecordBatchMessage:
     batch: pa.RecordBatch
+    part: str | None = None  # the part of the stream it comes from (a file; "" for all)
+    generation: str | None = None  # which full read of that part (None: not a full read)
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,16 @@ class StateMessage:
     state: dict[str, Any]
 
 
-ReadItem = RecordBatchMessage | StateMessage
+@dataclass(frozen=True)
+class SnapshotMessage:
+    """The stream is complete: as of this read, its rows are exactly those of the batches
+    tagged with these (part, generation) pairs. Yielded after the state message that
+    acknowledges the last of them, and only when nothing was skipped or filtered out."""
+
+    parts: dict[str, str]
+
+
+ReadItem = RecordBatchMessage | StateMessage | SnapshotMessage
 
 
 class Connector(abc.ABC):

@@ -14,12 +14,20 @@ public addresses (redirects included). See ``autonomos.connectors.edge``.
 State (JSON)::
 
     {"files": {"<path>": {"mtime": 1.7e9, "size": 123, "rows_done": 5000, "done": false,
-                          "invalid_rows": 0}},
+                          "invalid_rows": 0, "generation": "<hex>"}},
      "cursor": <threshold from the last completed read, or absent>,
      "max_cursor": <running max in this read>}
 
 A finished file whose size and mtime are unchanged is skipped; a changed file is read
 again from its first row (the cursor filter, when configured, drops rows already seen).
+
+Complete snapshots (see ``connectors.base``): each file is a part of its stream, and each
+read of a file from its first row is a new generation (kept in its entry, so a read
+resumed after a crash stays in it). A stream without a cursor field whose files were all
+read to their end without an error is complete: after its final state the read yields a
+``SnapshotMessage`` with every listed file's generation, so rows removed from a file, and
+files removed from the stream, leave the views. Files read before generations existed
+hold the snapshot back until they change.
 A file that cannot be read is marked done with an ``"error"`` (retried once it changes),
 the other files are still read, and ``read`` raises a TERMINAL error after the final
 state naming the failed files. Skipped ragged/malformed rows are counted per file in
@@ -32,6 +40,7 @@ from __future__ import annotations
 
 import posixpath
 import urllib.parse
+import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -47,6 +56,7 @@ from autonomos.connectors.base import (
     FailureType,
     ReadItem,
     RecordBatchMessage,
+    SnapshotMessage,
     StateMessage,
     redact,
 )
@@ -242,10 +252,12 @@ class FilesConnector(Connector):
         cursor_field = self.options.cursor_field.get(stream)
         files = self._files(stream)
         failed: list[str] = []
+        complete = cursor_field is None  # a cursor filters rows out: never a snapshot
         for path in files:
             try:
                 info = self.fs.info(path)
             except OSError:
+                complete = False
                 continue  # vanished between listing and reading
             sig = {"mtime": _mtime(info), "size": info.get("size")}
             entry = st["files"].get(path)
@@ -253,6 +265,8 @@ class FilesConnector(Connector):
                 continue
             if not entry or not _same(entry, sig):
                 entry = {**sig, "rows_done": 0, "done": False, "invalid_rows": 0}
+                if cursor_field is None:  # a new full read of it (a filtered read is none)
+                    entry["generation"] = uuid.uuid4().hex
             entry.pop("error", None)
             st["files"][path] = entry
             yield from self._read_file(path, entry, st, cursor_field)
@@ -262,6 +276,8 @@ class FilesConnector(Connector):
         if st.get("max_cursor") is not None:  # the read is complete: promote the threshold
             st["cursor"] = st["max_cursor"]
         yield StateMessage(_copy(st))
+        if complete and not failed and all(_whole(st["files"].get(p)) for p in files):
+            yield SnapshotMessage({p: str(st["files"][p]["generation"]) for p in files})
         if failed:  # the other files were read and their state committed
             raise self._error(
                 f"stream {stream!r}: {len(failed)} file(s) unreadable: " + "; ".join(failed[:5]),
@@ -295,7 +311,7 @@ class FilesConnector(Connector):
                 if cursor_field:
                     batch = _filter_cursor(batch, cursor_field, st)
                 if batch.num_rows:
-                    yield RecordBatchMessage(batch)
+                    yield RecordBatchMessage(batch, part=path, generation=entry.get("generation"))
                 yield StateMessage(_copy(st))
         except (OSError, pa.ArrowException, ValueError, UnicodeError) as exc:
             stats.error = redact(f"{type(exc).__name__}: {exc}", self.secrets())[:500]
@@ -367,6 +383,12 @@ def _jsonable(value: Any) -> Any:
 def _mtime(info: Mapping[str, Any]) -> Any:
     value = info.get("mtime", info.get("LastModified", info.get("created")))
     return _jsonable(value) if value is not None else None
+
+
+def _whole(entry: Mapping[str, Any] | None) -> bool:
+    """Whether a file's entry is a whole read of it, in a known generation (a file that
+    failed earlier and has not changed since is not)."""
+    return bool(entry and entry.get("done") and entry.get("generation") and not entry.get("error"))
 
 
 def _same(entry: Mapping[str, Any], sig: Mapping[str, Any]) -> bool:

@@ -7,10 +7,15 @@ table without a primary key pages by ``ctid`` (stable for a full refresh only).
 State (JSON)::
 
     {"cursor": "2024-05-01T10:00:00+00:00", "pk": [42]}   # incremental
-    {"pk": [42]}  /  {"ctid": "(3,7)"}                    # full refresh, in progress
-    {"pk": [...], "done": true}                            # full refresh finished
+    {"pk": [42], "generation": "<hex>"}  /  {"ctid": "(3,7)", ...}   # full refresh
+    {"pk": [...], "generation": "<hex>", "done": true}     # full refresh finished
 
 A finished full refresh starts over on the next read; an incremental one continues.
+A full refresh is a complete snapshot (see ``connectors.base``): the whole table is its
+one part (``""``), each read from the start a new generation, and a read that reaches the
+end yields a ``SnapshotMessage`` after its final state, so rows deleted in the source
+leave the views. (A full refresh resumed from a state saved before generations existed
+yields none.)
 Restrictions: rows whose cursor is NULL are skipped by incremental reads; rows
 committed later with a cursor value below the saved one are missed (the usual caveat
 of cursor-based sync; a lookback window is not implemented).
@@ -18,6 +23,7 @@ of cursor-based sync; a lookback window is not implemented).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -31,6 +37,7 @@ from autonomos.connectors.base import (
     FailureType,
     ReadItem,
     RecordBatchMessage,
+    SnapshotMessage,
     StateMessage,
     redact,
 )
@@ -171,6 +178,9 @@ class PostgresConnector(Connector):
         if st.get("done") and not table.cursor:
             st = {}  # a finished full refresh starts over
         st.pop("done", None)
+        generation = None if table.cursor else st.get("generation")
+        if not table.cursor and not st:  # a full read from the first row: a new generation
+            generation = uuid.uuid4().hex
         arrow = pa.schema([(c.name, c.type.arrow_type()) for c in table.columns])
         conn = self._connect()
         while True:
@@ -185,13 +195,19 @@ class PostgresConnector(Connector):
                 break
             batch = _to_batch(rows, table, arrow)
             st = catalog.next_state(table, st, rows[-1])
-            yield RecordBatchMessage(batch)
+            if generation is not None:
+                st["generation"] = generation
+            yield RecordBatchMessage(batch, part="" if generation else None, generation=generation)
             yield StateMessage(dict(st))
             if len(rows) < self.batch_size:
                 break
         if not table.cursor:
             st["done"] = True
+            if generation is not None:
+                st["generation"] = generation
         yield StateMessage(dict(st))
+        if generation is not None:
+            yield SnapshotMessage({"": generation})
 
 
 def _to_batch(rows: list[tuple[Any, ...]], table: catalog.Table, schema: pa.Schema) -> Any:

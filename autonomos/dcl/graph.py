@@ -143,7 +143,9 @@ async def build_graph(
                 func.max(LandedBatch.landed_at),
             ),
             LandedBatch.connection_id,
-        ).group_by(LandedBatch.connection_id, LandedBatch.stream)
+        )
+        .where(LandedBatch.live())  # superseded batches' rows are gone from the source
+        .group_by(LandedBatch.connection_id, LandedBatch.stream)
     ):
         s = streams[(cid, name)]
         s.batches, s.rows, s.landed_at = int(n), int(rows), at

@@ -2,13 +2,14 @@
 landing zone, and answers reads. What the ``DCL`` actor wraps (and, with
 ``dcl_executor=inline``, what the API process holds per tenant).
 
-Materialising a connection: the metadata (active mappings, committed landed batches,
-stream keys) is read from SQL in one tenant session; slices are then brought up to date
-one by one in a worker thread under a lock, so there is a single writer; a slice that
-fails is reported and does not stop the others. Slices whose mappings are gone, and
-slices of deleted connections, are dropped. When accounts or contacts changed, entity
-resolution rebuilds ``unified_account``/``unified_contact``. Each slice's outcome is
-also written to ``view_materializations`` (a summary for the dashboard and the graph).
+Materialising a connection: the metadata (active mappings, committed landed batches
+that no complete snapshot superseded, stream keys) is read from SQL in one tenant
+session; slices are then brought up to date one by one in a worker thread under a lock,
+so there is a single writer; a slice that fails is reported and does not stop the
+others. Slices whose mappings are gone, and slices of deleted connections, are dropped.
+When accounts or contacts changed, entity resolution rebuilds ``unified_account`` /
+``unified_contact``. Each slice's outcome is also written to ``view_materializations``
+(a summary for the dashboard and the graph).
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ class DCLService:
             mappings = await registry.active_mappings(s, connection_id)
             query = select(
                 LandedBatch.stream, LandedBatch.id, LandedBatch.path, LandedBatch.landed_at
-            ).where(LandedBatch.connection_id == connection_id)
+            ).where(LandedBatch.connection_id == connection_id, LandedBatch.live())
             if wanted is not None:
                 query = query.where(LandedBatch.stream.in_(sorted(wanted)))
             batches = await s.execute(query.order_by(LandedBatch.landed_at, LandedBatch.id))

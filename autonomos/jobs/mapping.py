@@ -127,14 +127,14 @@ async def latest_schemas(
 async def newest_batches(
     session: AsyncSession, connection_ids: Sequence[uuid.UUID]
 ) -> dict[tuple[uuid.UUID, str], str]:
-    """(connection, stream) -> path of its newest landed batch; one query."""
+    """(connection, stream) -> path of its newest live landed batch; one query."""
     newest = (
         select(
             LandedBatch.connection_id,
             LandedBatch.stream,
             func.max(LandedBatch.landed_at).label("at"),
         )
-        .where(LandedBatch.connection_id.in_(connection_ids))
+        .where(LandedBatch.connection_id.in_(connection_ids), LandedBatch.live())
         .group_by(LandedBatch.connection_id, LandedBatch.stream)
         .subquery()
     )

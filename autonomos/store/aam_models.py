@@ -7,7 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autonomos.store.base import Base, JSONType, TenantOwned, utcnow
@@ -65,7 +74,14 @@ class StreamState(TenantOwned, Base):
 
 
 class LandedBatch(TenantOwned, Base):
-    """Manifest of landed Parquet files; a file not listed here never happened."""
+    """Manifest of landed Parquet files; a file not listed here never happened.
+
+    ``part``/``generation``: the part of the stream (a source file) and the full read of
+    it the batch came from, when the connector reads in complete snapshots. A committed
+    snapshot that no longer names the batch's (part, generation) marks it
+    ``superseded_at``/``superseded_by`` (the sync run): its rows are gone from the source,
+    and the views no longer read it. The file and the row are kept (lineage, audit).
+    """
 
     __tablename__ = "landed_batches"
     __table_args__ = (Index("ix_landed_batches_stream", "connection_id", "stream"),)
@@ -80,6 +96,15 @@ class LandedBatch(TenantOwned, Base):
     rows: Mapped[int] = mapped_column(Integer)
     fingerprint: Mapped[str] = mapped_column(String(64))
     landed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    part: Mapped[str | None] = mapped_column(Text, default=None)
+    generation: Mapped[str | None] = mapped_column(String(64), default=None)
+    superseded_at: Mapped[datetime | None] = mapped_column(default=None)
+    superseded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+
+    @classmethod
+    def live(cls) -> ColumnElement[bool]:
+        """The rows the views read: those no committed snapshot superseded."""
+        return cls.superseded_at.is_(None)
 
 
 class SchemaFingerprint(TenantOwned, Base):

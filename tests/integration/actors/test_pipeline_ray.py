@@ -158,3 +158,61 @@ async def test_approvals_reach_the_views_on_ray(ray_api: httpx.AsyncClient, tmp_
                 ray.kill(ray.get_actor(actor_name(kind, tid), namespace=namespace))
             except ValueError:
                 pass
+
+
+async def test_rows_removed_from_an_export_leave_the_views_on_ray(
+    ray_api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Deletes in complete snapshots take the same path on Ray: the connector actor's run
+    applies the snapshot, the supervisor's pipeline refreshes the ``dcl`` actor's views."""
+    api = ray_api
+    t = await register(api, "ray-snap")
+    tid = uuid.UUID((await api.get("/api/v1/auth/me", headers=t.headers)).json()["tenant_id"])
+    namespace = api.settings.ray_namespace  # type: ignore[attr-defined]
+    try:
+        src = tmp_path / "crm"
+        src.mkdir()
+        lines = (MOCK / "salesforce_accounts.csv").read_text().splitlines(keepends=True)
+        (src / "salesforce_accounts.csv").write_text("".join(lines))
+        cid = await connect(api, t, src)
+        await sync(api, t.headers, cid)
+        await map_stream(
+            api,
+            t,
+            cid,
+            "salesforce_accounts",
+            "account",
+            {"Id": ("account_id", None), "IsDeleted": ("is_deleted", None)},
+        )
+        r = await api.post(
+            "/api/v1/dcl/materialize", headers=t.headers, json={"connection_id": cid}
+        )
+        assert r.status_code == 200, r.text
+
+        async def ids() -> set[str]:
+            r = await api.post(
+                "/api/v1/dcl/query",
+                headers=t.headers,
+                json={"sql": "SELECT account_id FROM account", "limit": 1000},
+            )
+            assert r.status_code == 200, r.text
+            return {row[0] for row in r.json()["rows"]}
+
+        before = await ids()
+        assert len(before) == LIVE_ACCOUNTS
+        gone = {line.split(",", 1)[0] for line in lines[1:11]} & before  # live among the first
+        assert gone
+        kept = [ln for ln in lines if ln.split(",", 1)[0] not in gone]
+        (src / "salesforce_accounts.csv").write_text("".join(kept))
+        await sync(api, t.headers, cid)
+
+        async def deleted() -> bool:
+            return await ids() == before - gone
+
+        await wait_for(deleted, "the removed rows to leave the account view")
+    finally:
+        for kind in ("supervisor", "dcl"):
+            try:
+                ray.kill(ray.get_actor(actor_name(kind, tid), namespace=namespace))
+            except ValueError:
+                pass

@@ -16,7 +16,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from autonomos.aam.edge import edge_policy
-from autonomos.connectors import ConnectorError, FailureType, FieldType, RecordBatchMessage
+from autonomos.connectors import (
+    ConnectorError,
+    FailureType,
+    FieldType,
+    RecordBatchMessage,
+    StateMessage,
+)
 from autonomos.connectors.files import FilesConnector
 from tests.conftest import make_settings
 from tests.integration.connectors.http_files import FilesServer
@@ -28,9 +34,25 @@ def read_all(conn: FilesConnector, stream: str, state: Any = None) -> tuple[list
     for item in conn.read(stream, state):
         if isinstance(item, RecordBatchMessage):
             rows.extend(item.batch.to_pylist())
-        else:
+        elif isinstance(item, StateMessage):
             last = item.state
     return rows, last
+
+
+def read_snapshot(
+    conn: FilesConnector, stream: str, state: Any = None
+) -> tuple[list[RecordBatchMessage], dict, dict[str, str] | None]:
+    """Batches, final state and the snapshot's parts (None: the read yielded none)."""
+    batches, last, parts = [], {}, None
+    for item in conn.read(stream, state):
+        if isinstance(item, RecordBatchMessage):
+            batches.append(item)
+        elif isinstance(item, StateMessage):
+            assert parts is None, "a snapshot comes after the final state"
+            last = json.loads(json.dumps(item.state))  # as the caller persists it
+        else:
+            parts = dict(item.parts)
+    return batches, last, parts
 
 
 def write_csv(path: Path, header: str, rows: list[str], encoding: str = "utf-8") -> Path:
@@ -183,6 +205,76 @@ def test_resume_from_mid_file_state_gives_exactly_the_remaining_rows(
     assert [r["id"] for r in rest] == seen[30:]
     assert len(seen) == n
     assert next(iter(final["files"].values()))["done"] is True
+
+
+# -- complete snapshots ---------------------------------------------------------------------
+
+
+def test_a_full_read_ends_with_a_snapshot_of_every_file(tmp_path: Path) -> None:
+    a = write_csv(tmp_path / "acc" / "a.csv", "id", ["1", "2"])
+    b = write_csv(tmp_path / "acc" / "b.csv", "id", ["3"])
+    batches, state, parts = read_snapshot(FilesConnector({"path": str(tmp_path)}), "acc")
+    assert parts is not None and set(parts) == {str(a), str(b)}
+    assert {(m.part, m.generation) for m in batches} == set(parts.items())
+    assert parts[str(a)] != parts[str(b)]
+
+    # unchanged files keep their generation; a changed one is a new full read
+    write_csv(a, "id", ["1"])
+    batches, state, again = read_snapshot(FilesConnector({"path": str(tmp_path)}), "acc", state)
+    assert again is not None and again[str(b)] == parts[str(b)]
+    assert again[str(a)] != parts[str(a)]
+    assert [(m.part, m.generation, m.batch.num_rows) for m in batches] == [
+        (str(a), again[str(a)], 1)
+    ]
+
+    # a removed file is no longer part of the snapshot
+    b.unlink()
+    _, _, last = read_snapshot(FilesConnector({"path": str(tmp_path)}), "acc", state)
+    assert last == {str(a): again[str(a)]}
+
+
+def test_a_resumed_read_stays_in_its_generation(tmp_path: Path) -> None:
+    write_csv(tmp_path / "items.csv", "id", [str(i) for i in range(100)])
+    cfg = {"path": str(tmp_path), "batch_size": 30}
+    items = FilesConnector(cfg).read("items", None)
+    first = next(i for i in items if isinstance(i, RecordBatchMessage))
+    mid = next(i for i in items if isinstance(i, StateMessage))
+    items.close()  # the process died here
+    batches, _, parts = read_snapshot(
+        FilesConnector(cfg), "items", json.loads(json.dumps(mid.state))
+    )
+    assert parts == {str(tmp_path / "items.csv"): first.generation}
+    assert {m.generation for m in batches} == {first.generation}
+    assert sum(m.batch.num_rows for m in batches) == 70
+
+
+def test_no_snapshot_when_rows_are_filtered_or_skipped(tmp_path: Path) -> None:
+    write_csv(tmp_path / "ev.csv", "id,ts", ["1,2024-01-01", "2,2024-01-02"])
+    cursor = FilesConnector({"path": str(tmp_path), "cursor_field": {"ev": "ts"}})
+    batches, st, parts = read_snapshot(cursor, "ev")
+    assert parts is None and batches  # incremental: never a snapshot
+    assert {m.generation for m in batches} == {None}
+    # the cursor dropped later: what the filtered read landed is no full read either
+    assert read_snapshot(FilesConnector({"path": str(tmp_path)}), "ev", st)[2] is None
+
+    write_csv(tmp_path / "acc" / "a.csv", "id", ["1"])
+    (tmp_path / "acc" / "b.parquet").write_bytes(b"PAR1 broken")
+    conn = FilesConnector({"path": str(tmp_path)})
+    items: list[Any] = []
+    with pytest.raises(ConnectorError):
+        items.extend(conn.read("acc", None))
+    assert not [i for i in items if not isinstance(i, RecordBatchMessage | StateMessage)]
+    state = json.loads(json.dumps(items[-1].state))
+    # the broken file has not changed: still no snapshot, and no error raised again
+    assert read_snapshot(FilesConnector({"path": str(tmp_path)}), "acc", state)[2] is None
+
+    # a state from before generations: the file holds the snapshot back until it changes
+    write_csv(tmp_path / "old" / "a.csv", "id", ["1"])
+    _, st, parts = read_snapshot(conn, "old")
+    assert parts is not None
+    for entry in st["files"].values():
+        del entry["generation"]
+    assert read_snapshot(FilesConnector({"path": str(tmp_path)}), "old", st)[2] is None
 
 
 # -- bad files ------------------------------------------------------------------------------

@@ -12,7 +12,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from autonomos.connectors import ConnectorError, FailureType, FieldType, RecordBatchMessage
+from autonomos.connectors import (
+    ConnectorError,
+    FailureType,
+    FieldType,
+    RecordBatchMessage,
+    SnapshotMessage,
+    StateMessage,
+)
 from autonomos.connectors.postgres import PostgresConnector, classify
 from tests.conftest import PG_HOST, PG_PORT, _require, free_port
 
@@ -83,9 +90,23 @@ def read_all(conn: PostgresConnector, stream: str, state: Any = None) -> tuple[l
     for item in conn.read(stream, state):
         if isinstance(item, RecordBatchMessage):
             rows.extend(item.batch.to_pylist())
-        else:
+        elif isinstance(item, StateMessage):
             last = json.loads(json.dumps(item.state))  # as the caller persists it
     return rows, last
+
+
+def snapshots(conn: PostgresConnector, stream: str, state: Any = None) -> tuple[set, list, dict]:
+    """(part, generation) of the batches, the snapshots yielded, the final state."""
+    tags, snaps, last = set(), [], {}
+    for item in conn.read(stream, state):
+        if isinstance(item, RecordBatchMessage):
+            tags.add((item.part, item.generation))
+        elif isinstance(item, StateMessage):
+            last = json.loads(json.dumps(item.state))
+        else:
+            assert isinstance(item, SnapshotMessage)
+            snaps.append(dict(item.parts))
+    return tags, snaps, last
 
 
 def test_discover_types_keys_comments_and_cursor(database: str) -> None:
@@ -145,6 +166,30 @@ def test_incremental_read_picks_up_only_updated_rows(database: str) -> None:
     assert sorted(r["id"] for r in rows) == [3, 7]
     assert all(r["name"] == "changed" for r in rows)
     assert read_all(conn, "accounts", state2)[0] == []
+
+
+def test_a_full_refresh_is_a_complete_snapshot(database: str) -> None:
+    conn = make(database, batch_size=10)
+    tags, snaps, final = snapshots(conn, "nopk")
+    ((part, generation),) = tags
+    assert part == "" and generation and snaps == [{"": generation}]
+    assert final["done"] and final["generation"] == generation
+    tags, snaps, _ = snapshots(conn, "nopk", final)  # the next full read: a new generation
+    assert snaps and snaps[0][""] != generation and tags == {("", snaps[0][""])}
+
+    mid = None  # a read resumed after a crash stays in its generation
+    for item in conn.read("nopk", None):
+        if isinstance(item, StateMessage):
+            mid = json.loads(json.dumps(item.state))
+            break
+    assert mid is not None
+    tags, snaps, _ = snapshots(make(database, batch_size=10), "nopk", mid)
+    assert snaps == [{"": mid["generation"]}] and tags == {("", mid["generation"])}
+
+    legacy = {k: v for k, v in mid.items() if k != "generation"}  # saved before generations
+    assert snapshots(make(database, batch_size=10), "nopk", legacy)[1] == []
+    assert snapshots(conn, "accounts")[1] == []  # incremental (a cursor): never a snapshot
+    conn.close()
 
 
 def test_keyset_resume_from_state(database: str) -> None:
