@@ -116,3 +116,9 @@ CUR_TO_FOCUS: dict[str, tuple[str, str | None]] = {
     "product_sku": ("sku_id", None),
     "resource_tags_user_team": ("tags", "tag:user:team"),
 }
+
+
+async def materialize(api: httpx.AsyncClient, t: Tenant, cid: str, **kw: object) -> dict:
+    r = await api.post(f"{API}/materialize", headers=t.headers, json={"connection_id": cid, **kw})
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from autonomos.store.aam_models import LandedBatch
 from autonomos.store.dcl_models import ViewRefresh
 from tests.conftest import Tenant
-from tests.integration.api.test_aam_routes import drain
+from tests.helpers.api import drain
+from tests.helpers.views import MOCK, map_stream, materialize, query
 from tests.integration.dcl.conftest import tenant_id
-from tests.integration.dcl.test_views_api import MOCK, map_stream, materialize, query
 
 STREAM = "salesforce_accounts"
 FIELDS = {

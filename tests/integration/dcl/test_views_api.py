@@ -18,7 +18,16 @@ from autonomos.store.session import Database
 from tests.conftest import Tenant
 from tests.helpers.api import add_user, assert_error
 from tests.helpers.dcl import FORBIDDEN
-from tests.helpers.views import ACCOUNT_MAP, API, connect, demo_source, map_stream, query, sync
+from tests.helpers.views import (
+    ACCOUNT_MAP,
+    API,
+    connect,
+    demo_source,
+    map_stream,
+    materialize,
+    query,
+    sync,
+)
 from tests.integration.dcl.conftest import tenant_id
 
 OPPORTUNITY_MAP = {
@@ -32,22 +41,6 @@ OPPORTUNITY_MAP = {
     "CloseDate": ("close_date", None),
 }
 LIVE_ACCOUNTS = 197  # 200 in the extract, 3 soft-deleted (IsDeleted=true)
-
-
-
-
-
-
-
-
-
-
-
-
-async def materialize(api: httpx.AsyncClient, t: Tenant, cid: str, **kw: object) -> dict:
-    r = await api.post(f"{API}/materialize", headers=t.headers, json={"connection_id": cid, **kw})
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 @pytest.fixture
