@@ -32,7 +32,7 @@ from tests.reliability.faults import TcpProxy
 
 pytestmark = pytest.mark.postgres
 
-ROWS, BATCH, OUTAGE_S = 300_000, 2_000, 3.0
+ROWS, BATCH, OUTAGE_S = 100_000, 1_000, 2.0
 
 
 async def test_sync_resumes_after_database_outage(
