@@ -183,19 +183,23 @@ async def main(args: argparse.Namespace) -> None:
     )
     try:
         bare, bare_mem = [], []
-        for _ in range(args.baseline):
+
+        async def bare_start() -> None:
             t0 = time.monotonic()
             actor = Bare.remote()  # type: ignore[attr-defined]
             pid = await actor.ping.remote()
             bare.append(time.monotonic() - t0)
             bare_mem.append(psutil.Process(pid).memory_full_info())
             ray.kill(actor)
+
+        for _ in range(args.baseline):  # as many at once as the activations below
+            await asyncio.gather(*(bare_start() for _ in range(args.parallel)))
         bare_rss = statistics.median(m.rss for m in bare_mem)
         bare_uss = statistics.median(m.uss for m in bare_mem)
         print(f"baseline: bare Ray actor process RSS {mib(bare_rss)}, USS {mib(bare_uss)}")
         print(
             f"baseline: bare Ray actor start + ping p50 {statistics.median(bare):.3f} s "
-            f"(n={len(bare)})"
+            f"(n={len(bare)}, {args.parallel} at once)"
         )
         launcher = RaySyncLauncher(settings, idle_s=args.idle_s, check_s=0.5)
         sem = asyncio.Semaphore(args.parallel)
@@ -291,6 +295,8 @@ if __name__ == "__main__":
         "--idle-s", type=float, default=30.0, help="passivation (longer than one activation)"
     )
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--baseline", type=int, default=5, help="bare actors started")
+    parser.add_argument(
+        "--baseline", type=int, default=2, help="rounds of --parallel bare actors started"
+    )
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     asyncio.run(main(parser.parse_args()))
