@@ -46,6 +46,7 @@ import psutil  # noqa: E402
 import ray  # noqa: E402
 
 from autonomos.actors import RaySyncLauncher  # noqa: E402
+from autonomos.actors.process import process_info  # noqa: E402
 from autonomos.config import Settings  # noqa: E402
 from autonomos.store import migrate  # noqa: E402
 from autonomos.store.aam_models import Connection, SyncRun  # noqa: E402
@@ -57,8 +58,8 @@ NAMESPACE = "autonomos-bench-tenants"
 
 @ray.remote(num_cpus=0)
 class Bare:
-    def ping(self) -> int:
-        return os.getpid()
+    def ping(self) -> dict[str, Any]:
+        return process_info()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -182,21 +183,25 @@ async def main(args: argparse.Namespace) -> None:
         logging_level="WARNING",
     )
     try:
-        bare, bare_mem = [], []
+        bare, bare_mem, bare_heavy = [], [], set()
 
         async def bare_start() -> None:
             t0 = time.monotonic()
             actor = Bare.remote()  # type: ignore[attr-defined]
-            pid = await actor.ping.remote()
+            info = await actor.ping.remote()
             bare.append(time.monotonic() - t0)
-            bare_mem.append(psutil.Process(pid).memory_full_info())
+            bare_mem.append(psutil.Process(info["pid"]).memory_full_info())
+            bare_heavy.update(info["heavy_modules"])
             ray.kill(actor)
 
         for _ in range(args.baseline):  # as many at once as the activations below
             await asyncio.gather(*(bare_start() for _ in range(args.parallel)))
         bare_rss = statistics.median(m.rss for m in bare_mem)
         bare_uss = statistics.median(m.uss for m in bare_mem)
-        print(f"baseline: bare Ray actor process RSS {mib(bare_rss)}, USS {mib(bare_uss)}")
+        print(
+            f"baseline: bare Ray actor process RSS {mib(bare_rss)}, USS {mib(bare_uss)}, "
+            f"heavy: {', '.join(sorted(bare_heavy)) or '-'}"
+        )
         print(
             f"baseline: bare Ray actor start + ping p50 {statistics.median(bare):.3f} s "
             f"(n={len(bare)}, {args.parallel} at once)"
