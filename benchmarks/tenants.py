@@ -268,10 +268,16 @@ async def main(args: argparse.Namespace) -> None:
                 await asyncio.sleep(0.5)
             await asyncio.sleep(1.0)  # let the processes' memory return to the OS
             node_after = psutil.virtual_memory().used
+            gone = [p for p in procs if not psutil.pid_exists(p["pid"])]
+            print(
+                f"  {len(gone)} of {len(procs)} measured actor processes exited: their USS "
+                f"{mib(sum(p['uss'] for p in gone))} (RSS {mib(sum(p['rss'] for p in gone))}) "
+                "given back"
+            )
             print(
                 f"  passivated in {time.monotonic() - t0:.1f} s (idle_s={args.idle_s}): "
                 f"node memory used {mib(node_active)} -> {mib(node_after)} "
-                f"(given back {mib(node_active - node_after)})"
+                f"(the whole shared node, noisy)"
             )
         print(
             f"\nactivation (supervisor answering): p50 {statistics.median(ups):.3f} s, "
