@@ -135,6 +135,29 @@ class Settings(BaseSettings):
         description="Idle tenant actors (children, then the supervisor) are passivated "
         "after this many seconds.",
     )
+    sync_retry_window_s: float = Field(
+        120.0,
+        ge=0,
+        le=3_600,
+        description="How long a sync keeps retrying (with backoff, resuming from its last "
+        "committed checkpoint) while the metadata database or the landing store is "
+        "unreachable, before the run fails as transient.",
+    )
+    sync_tenant_max_concurrency: int = Field(
+        2,
+        ge=1,
+        le=256,
+        description="Sync runs of one tenant that run at once (the rest wait, oldest first); "
+        "a busy tenant cannot take every sync slot.",
+    )
+    sync_max_concurrency: int = Field(
+        8,
+        ge=1,
+        le=4_096,
+        description="Sync runs that run at once across the cluster; waiting runs get free "
+        "slots round-robin by tenant (fair queueing), so one tenant's backlog never "
+        "starves another's.",
+    )
     max_body_bytes: int = Field(1_048_576, ge=1_024, description="Larger bodies get 413.")
 
     # -- edges: what tenants' connections may read and reach (autonomos/connectors/edge) --

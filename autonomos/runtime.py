@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from autonomos.aam.admission import AdmissionLimits, FairAdmission
 from autonomos.aam.connections import ConnectionService, InlineSyncLauncher, SyncLauncher
 from autonomos.aam.edge import EdgePolicies
 from autonomos.aam.landing import LandingZone
@@ -151,7 +152,8 @@ def _launcher(
         await after_sync(tenant_id, run_id)
         return status
 
-    return InlineSyncLauncher(run)
+    limits = AdmissionLimits(settings.sync_max_concurrency, settings.sync_tenant_max_concurrency)
+    return InlineSyncLauncher(run, FairAdmission(limits))
 
 
 async def start_runtime(settings: Settings) -> Runtime:

@@ -23,6 +23,7 @@ import anyio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autonomos.aam.admission import FairAdmission
 from autonomos.aam.drift import DriftPolicy
 from autonomos.aam.edge import EdgePolicies
 from autonomos.aam.sync_runs import InvalidTransition, SyncStatus, transition
@@ -51,14 +52,30 @@ class SyncLauncher(Protocol):
 class InlineSyncLauncher:
     """Runs syncs as tasks of this process (plain uvicorn, CLI ingest, tests)."""
 
-    def __init__(self, run: Callable[[uuid.UUID, uuid.UUID], Coroutine[Any, Any, Any]]) -> None:
+    def __init__(
+        self,
+        run: Callable[[uuid.UUID, uuid.UUID], Coroutine[Any, Any, Any]],
+        admission: FairAdmission | None = None,
+    ) -> None:
+        """``admission``: the runs' fair share of sync slots (none: all run at once)."""
         self._run = run
+        self.admission = admission
         self.tasks: set[asyncio.Task[Any]] = set()
+
+    async def _admitted(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
+        if self.admission is None:
+            return await self._run(tenant_id, run_id)
+        tenant, run = str(tenant_id), str(run_id)
+        await self.admission.acquire(tenant, run)
+        try:
+            return await self._run(tenant_id, run_id)
+        finally:
+            self.admission.release(tenant, run)
 
     async def launch(
         self, tenant_id: uuid.UUID, connection_id: uuid.UUID, run_id: uuid.UUID
     ) -> None:
-        task = asyncio.create_task(self._run(tenant_id, run_id))
+        task = asyncio.create_task(self._admitted(tenant_id, run_id))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 

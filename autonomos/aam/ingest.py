@@ -39,7 +39,13 @@ async def ingest_files(
     """
     box = SecretBox.from_settings(settings)
     edges = EdgePolicies(settings)
-    engine = SyncEngine(db, LandingZone.from_settings(settings), box, edges)
+    engine = SyncEngine(
+        db,
+        LandingZone.from_settings(settings),
+        box,
+        edges,
+        retry_window_s=settings.sync_retry_window_s,
+    )
     service = ConnectionService(box, InlineSyncLauncher(engine.run), edges)
     if path is not None:
         path = await grant_root(settings, db, tenant_id, path)

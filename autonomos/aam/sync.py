@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ from autonomos.store.aam_models import (
     SyncRun,
 )
 from autonomos.store.base import utcnow
-from autonomos.store.errors import NotFound
+from autonomos.store.errors import NotFound, is_disconnect
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
 
@@ -82,6 +83,14 @@ PublishDrift = Callable[[DriftDetected], Awaitable[None]]
 # within one batch's read time, so an hour is far beyond any writer still in flight.
 DEFAULT_ORPHAN_GRACE_S = 3600.0
 MAX_QUARANTINE_ROWS_PER_BATCH = 1_000  # beyond this only the count is kept
+DEFAULT_RETRY_WINDOW_S = 120.0  # keep retrying an unreachable database / landing store
+MAX_BACKOFF_S = 5.0
+
+
+def unreachable(exc: BaseException) -> bool:
+    """The metadata database or the landing store could not be reached: the run waits and
+    resumes from its last committed checkpoint rather than failing at once."""
+    return isinstance(exc, LandingError) or is_disconnect(exc)
 
 
 class SyncCancelled(Exception):
@@ -117,13 +126,16 @@ class SyncEngine:
         orphan_grace_s: float = DEFAULT_ORPHAN_GRACE_S,
         max_attempts: int = 3,
         backoff_s: float = 1.0,
+        retry_window_s: float = DEFAULT_RETRY_WINDOW_S,
         connector_factory: Callable[[str, dict[str, Any], EdgePolicy], Connector] = build_connector,
     ) -> None:
         self.db, self.landing, self.box, self.edges = db, landing, box, edges
         self.publish, self.publish_drift = publish, publish_drift
         self.orphan_grace_s = orphan_grace_s
         self.max_attempts, self.backoff_s = max_attempts, backoff_s
+        self.retry_window_s = retry_window_s
         self.connector_factory = connector_factory
+        self._commits = 0  # progress marker: a commit since a failure restarts its window
 
     @classmethod
     def from_settings(
@@ -144,10 +156,80 @@ class SyncEngine:
             edges or EdgePolicies(settings),  # the tenant's policy, from Settings, each run
             publish=publisher(bus, tenant_id, "canonical"),
             publish_drift=publisher(bus, tenant_id, "drift"),
+            retry_window_s=settings.sync_retry_window_s,
         )
 
     async def run(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> SyncStatus:
-        """Run (or resume) a sync run to a finished status; never raises for source errors."""
+        """Run (or resume) a sync run to a finished status; never raises for source errors.
+
+        While the database or the landing store is unreachable it waits (backoff, up to
+        ``retry_window_s`` without progress) and resumes from the last commit; past that
+        the run fails as transient, or, when even that cannot be recorded, this raises
+        and the run stays ``running`` for its supervisor to resubmit.
+        """
+        start = await self._retrying(f"sync run {run_id}: start", self._start, tenant_id, run_id)
+        if isinstance(start, SyncStatus):
+            return start
+        conn_id, source_type, config, policy, wanted, edge = start
+        final, error, error_type = SyncStatus.SUCCEEDED, None, None
+        connector: Connector | None = None
+        snapshots: dict[str, dict[str, str]] = {}  # stream -> its complete snapshot's parts
+        try:
+            connector = await anyio.to_thread.run_sync(
+                self.connector_factory, source_type, config, edge
+            )
+            streams = await anyio.to_thread.run_sync(connector.discover)
+            unknown = wanted - {st.name for st in streams}
+            if unknown:
+                raise ConnectorError(
+                    f"unknown stream(s): {', '.join(sorted(unknown))}", FailureType.CONFIGURATION
+                )
+            for schema in streams:
+                if not wanted or schema.name in wanted:
+                    parts = await self._with_retries(
+                        connector, tenant_id, run_id, conn_id, schema, policy
+                    )
+                    if parts is not None:
+                        snapshots[schema.name] = parts
+        except SyncCancelled:
+            final = SyncStatus.CANCELLED
+        except ConnectorError as e:
+            secrets = connector.secrets() if connector else texts(config)
+            final, error, error_type = SyncStatus.FAILED, redact(str(e), secrets), e.failure.value
+        except LandingError as e:  # the landing store failed: say so (it names no secret)
+            log.warning("sync run %s: %s", run_id, e)
+            final, error, error_type = SyncStatus.FAILED, str(e), FailureType.TRANSIENT.value
+        except Exception as e:
+            if is_disconnect(e):  # still unreachable after the retry window
+                log.warning("sync run %s: metadata database unreachable: %s", run_id, e)
+                final, error, error_type = (
+                    SyncStatus.FAILED,
+                    f"the metadata database was unreachable for {self.retry_window_s:.0f} s",
+                    FailureType.TRANSIENT.value,
+                )
+            else:  # a bug must still end the run, with the cause recorded
+                log.exception("sync run %s failed unexpectedly", run_id)
+                final, error, error_type = (
+                    SyncStatus.FAILED,
+                    f"internal error: {type(e).__name__}",
+                    "terminal",
+                )
+        finally:
+            if connector is not None:
+                await anyio.to_thread.run_sync(connector.close)
+        return await self._retrying(
+            f"sync run {run_id}: finish",
+            self._finish,
+            tenant_id,
+            run_id,
+            final,
+            error,
+            error_type,
+            snapshots,
+        )
+
+    async def _start(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
+        """The run moved to running and what it needs; its status if already finished."""
         async with self.db.tenant_session(tenant_id) as s:
             run = await s.get(SyncRun, run_id)
             if run is None:
@@ -165,45 +247,28 @@ class SyncEngine:
             config = join(conn.config, self.box.decrypt(conn.secrets) if conn.secrets else {})
             source_type, policy = conn.source_type, DriftPolicy(conn.drift_policy)
             edge = await self.edges.for_tenant(s, tenant_id)
-        final, error, error_type = SyncStatus.SUCCEEDED, None, None
-        connector: Connector | None = None
-        snapshots: dict[str, dict[str, str]] = {}  # stream -> its complete snapshot's parts
-        try:
-            connector = await anyio.to_thread.run_sync(
-                self.connector_factory, source_type, config, edge
-            )
-            streams = await anyio.to_thread.run_sync(connector.discover)
-            unknown = wanted - {st.name for st in streams}
-            if unknown:
-                raise ConnectorError(
-                    f"unknown stream(s): {', '.join(sorted(unknown))}", FailureType.CONFIGURATION
+            return conn.id, source_type, config, policy, wanted, edge
+
+    def _backoff(self, failures: int, remaining_s: float) -> float:
+        return max(0.0, min(self.backoff_s * 2 ** (failures - 1), MAX_BACKOFF_S, remaining_s))
+
+    async def _retrying(self, what: str, step: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """``step(*args)``, retried while the database or landing store is unreachable
+        (for up to ``retry_window_s``); its own transaction makes each attempt whole."""
+        began, failures = time.monotonic(), 0
+        while True:
+            try:
+                return await step(*args)
+            except Exception as e:
+                remaining = self.retry_window_s - (time.monotonic() - began)
+                if not unreachable(e) or remaining <= 0:
+                    raise
+                failures += 1
+                delay = self._backoff(failures, remaining)
+                log.warning(
+                    "%s: %s unreachable, retry %d in %.1fs", what, _what(e), failures, delay
                 )
-            for schema in streams:
-                if not wanted or schema.name in wanted:
-                    parts = await self._with_retries(
-                        connector, tenant_id, run_id, conn.id, schema, policy
-                    )
-                    if parts is not None:
-                        snapshots[schema.name] = parts
-        except SyncCancelled:
-            final = SyncStatus.CANCELLED
-        except ConnectorError as e:
-            secrets = connector.secrets() if connector else texts(config)
-            final, error, error_type = SyncStatus.FAILED, redact(str(e), secrets), e.failure.value
-        except LandingError as e:  # the landing store failed: say so (it names no secret)
-            log.warning("sync run %s: %s", run_id, e)
-            final, error, error_type = SyncStatus.FAILED, str(e), FailureType.TRANSIENT.value
-        except Exception as e:  # a bug must still end the run, with the cause recorded
-            log.exception("sync run %s failed unexpectedly", run_id)
-            final, error, error_type = (
-                SyncStatus.FAILED,
-                f"internal error: {type(e).__name__}",
-                "terminal",
-            )
-        finally:
-            if connector is not None:
-                await anyio.to_thread.run_sync(connector.close)
-        return await self._finish(tenant_id, run_id, final, error, error_type, snapshots)
+                await asyncio.sleep(delay)
 
     async def _with_retries(
         self,
@@ -214,20 +279,46 @@ class SyncEngine:
         discovered: StreamSchema,
         policy: DriftPolicy,
     ) -> dict[str, str] | None:
-        for attempt in range(1, self.max_attempts + 1):
+        """Sync one stream (its complete snapshot's parts, if any, see :meth:`_sync_stream`);
+        a transient source error is retried ``max_attempts`` times, an
+        unreachable database or landing store for ``retry_window_s`` without a commit.
+        Each retry starts again from the stream's committed checkpoint (files landed but
+        not committed are orphans, swept later), so nothing is lost or landed twice."""
+        attempt, outage_began, failures, commits = 0, 0.0, 0, self._commits
+        while True:
             try:
                 return await self._sync_stream(
                     connector, tenant_id, run_id, connection_id, discovered, policy
                 )
             except ConnectorError as e:
-                if not e.retryable or attempt == self.max_attempts:
+                attempt += 1
+                if not e.retryable or attempt >= self.max_attempts:
                     raise
                 delay = e.retry_after_s or self.backoff_s * 2 ** (attempt - 1)
                 log.warning(
                     "stream %s: transient error, retry %d in %.1fs", discovered.name, attempt, delay
                 )
-                await asyncio.sleep(delay)
-        return None  # not reached: the last attempt returns or raises
+            except Exception as e:
+                if not unreachable(e):
+                    raise
+                now = time.monotonic()
+                if failures == 0 or self._commits != commits:  # a new outage
+                    outage_began, failures, commits = now, 0, self._commits
+                remaining = self.retry_window_s - (now - outage_began)
+                if remaining <= 0:
+                    if isinstance(e, LandingError):
+                        raise LandingError(f"{e} (retried for {now - outage_began:.0f} s)") from e
+                    raise
+                failures += 1
+                delay = self._backoff(failures, remaining)
+                log.warning(
+                    "stream %s: %s unreachable, retry %d in %.1fs",
+                    discovered.name,
+                    _what(e),
+                    failures,
+                    delay,
+                )
+            await asyncio.sleep(delay)
 
     async def _sync_stream(
         self,
@@ -417,6 +508,7 @@ class SyncEngine:
             run.records_read += pending.read
             run.records_written += pending.written
             run.records_quarantined += pending.quarantined
+        self._commits += 1
         return landed
 
     async def _publish(
@@ -487,3 +579,7 @@ class SyncEngine:
                 )
             )
         return final
+
+
+def _what(exc: BaseException) -> str:
+    return "landing store" if isinstance(exc, LandingError) else "database"

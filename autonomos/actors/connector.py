@@ -15,11 +15,13 @@ same checkpoint and land the same rows twice.
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import ray
+
+from autonomos.actors.admission import admission_handle
+from autonomos.actors.process import process_info
 
 if TYPE_CHECKING:
     from autonomos.aam.sync import SyncEngine
@@ -47,6 +49,7 @@ class ConnectorActor:
         from autonomos.store.session import Database
 
         restrict_umask()  # landed Parquet is private (0600 in 0700 folders)
+        self.settings = settings
         self.tenant_id, self.connection_id = tenant_id, UUID(str(connection_id))
         self.engine: SyncEngine = SyncEngine.from_settings(
             settings,
@@ -75,11 +78,19 @@ class ConnectorActor:
 
     async def _run(self, run_id: UUID) -> SyncStatus:
         async with self._lock:
-            return await self.engine.run(self.tenant_id, run_id)
+            # a slot from the cluster's fair queue (per-tenant limit, round-robin by tenant)
+            admission = await asyncio.to_thread(admission_handle, self.settings)
+            tenant, run = str(self.tenant_id), str(run_id)
+            me = ray.get_runtime_context().current_actor
+            await admission.acquire.remote(tenant, run, me)
+            try:
+                return await self.engine.run(self.tenant_id, run_id)
+            finally:
+                await admission.release.remote(tenant, run)
 
     def ping(self) -> dict[str, Any]:
         return {
             "connection_id": str(self.connection_id),
-            "pid": os.getpid(),
             "running": [str(r) for r in self._runs],
+            **process_info(),
         }

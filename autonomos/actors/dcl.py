@@ -27,6 +27,7 @@ import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 
 from autonomos.actors.naming import actor_name
+from autonomos.actors.process import process_info
 from autonomos.dcl.errors import DCLUnavailable
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class DCL:
         return await self._run(self.service.query(sql, limit=limit, timeout_s=timeout_s))
 
     def ping(self) -> dict[str, Any]:
-        return {"tenant_id": str(self.tenant_id), "busy": self._busy}
+        return {"tenant_id": str(self.tenant_id), "busy": self._busy, **process_info()}
 
     def busy(self) -> bool:
         """Work in flight (the supervisor does not passivate a busy child)."""

@@ -11,13 +11,13 @@ re-reads SQL (e.g. after a human accepted a pending schema).
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import ray
 
 from autonomos.aam.pipeline import drift_event_dict
+from autonomos.actors.process import process_info
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,7 +97,7 @@ class DriftMonitor:
         ]
 
     def ping(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "streams": len(self._latest)}
+        return {"streams": len(self._latest), **process_info()}
 
     # -- state -----------------------------------------------------------------------
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import ray
+
+from autonomos.actors.process import process_info
 
 if TYPE_CHECKING:
     from autonomos.aam.repair.agent import RepairService
@@ -87,4 +88,4 @@ class RepairAgent:
         return self._in_flight > 0
 
     def ping(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "tenant_id": str(self.tenant_id), "busy": self.busy()}
+        return {"tenant_id": str(self.tenant_id), "busy": self.busy(), **process_info()}

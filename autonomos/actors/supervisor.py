@@ -54,6 +54,7 @@ from ray.exceptions import ActorDiedError, RayActorError
 
 from autonomos.actors.children import CHILD_KINDS, ChildSpec, check_kinds, create_child
 from autonomos.actors.naming import actor_name
+from autonomos.actors.process import process_info
 
 if TYPE_CHECKING:
     from autonomos.aam.pipeline import AfterSync, DriftHandler
@@ -159,6 +160,7 @@ class TenantSupervisor:
             },
             "child_restarts": self._restarts,
             "idle_for_s": round(now - self._last_active, 3),
+            "process": process_info(),
         }
 
     async def drift_latest(self, connection_id: UUID | str | None = None) -> list[dict[str, Any]]:

@@ -181,11 +181,17 @@ async def test_an_unreachable_landing_store_fails_the_run_with_the_reason(
             await s.flush()
             cid = conn.id
         engine = SyncEngine(
-            db, LandingZone.from_settings(node), SecretBox.from_settings(node), EdgePolicies(node)
+            db,
+            LandingZone.from_settings(node),
+            SecretBox.from_settings(node),
+            EdgePolicies(node),
+            retry_window_s=1.0,  # retried for a second, then failed
+            backoff_s=0.1,
         )
         run = await run_sync(engine, db, tid, cid)
         assert (run.status, run.error_type) == ("failed", "transient")
         assert run.error and "landing" in run.error and "s3://gone/zone" in run.error
+        assert "(retried for" in run.error
         assert s3_server.secret_key not in run.error
         assert await manifest(db, tid, cid) == set()  # nothing committed
     finally:
