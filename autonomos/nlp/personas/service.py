@@ -141,9 +141,7 @@ class PersonaService:
                 persona, 1.0, {p.value: float(p == persona) for p in Persona}, "explicit"
             )
         spec = SPECS[routing.persona]
-        facts, demo = await self._facts(tenant_id, routing.persona)
-        if not demo:
-            facts += await self._passages(tenant_id, question, start=len(facts) + 1)
+        facts, demo = await self._facts(tenant_id, routing.persona, question)
         facts = _by_relevance(question, facts)
         request = GroundedRequest(
             system=spec.system,
@@ -167,10 +165,11 @@ class PersonaService:
     # -- facts --------------------------------------------------------------------------
 
     async def _facts(
-        self, tenant_id: uuid.UUID, persona: Persona
+        self, tenant_id: uuid.UUID, persona: Persona, question: str | None = None
     ) -> tuple[list[tuple[Fact, Source]], bool]:
-        """The persona's facts from the tenant's data, or the demo's (and True) when the
-        tenant has none and demo mode is on."""
+        """The persona's facts from the tenant's data (and knowledge-base passages for a
+        ``question``), or the demo's (and True) when the tenant has none and demo mode is
+        on."""
         out: list[tuple[Fact, Source]] = []
         views = await self._views(tenant_id)
         for value in await read_metrics(self.dcl, tenant_id, METRICS[persona], views):
@@ -183,6 +182,8 @@ class PersonaService:
             )
             out.append((fact, Source(type="view", view=value.metric.view, query=value.metric.sql)))
         out += await self._findings(tenant_id, persona, start=len(out) + 1)
+        if question is not None:
+            out += await self._passages(tenant_id, question, start=len(out) + 1)
         if out or not self.demo_mode:
             return out, False
         demo = [
@@ -307,7 +308,7 @@ def _by_relevance(question: str, facts: list[tuple[Fact, Source]]) -> list[tuple
         overlap = len(asked & set(tokenize(fact.statement))) / len(asked)
         out.append(
             (
-                Fact(fact.id, fact.statement, fact.source, fact.kind, fact.weight + 4.0 * overlap),
+                Fact(fact.id, fact.statement, fact.source, fact.kind, fact.weight + 10.0 * overlap),
                 source,
             )
         )
