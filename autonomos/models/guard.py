@@ -97,9 +97,8 @@ class GuardedLLM:
         if self.redact is not None:
             prompt = self.redact(prompt)
             system = self.redact(system) if system else system
-        return self._retrying(
-            lambda: self.inner.complete_json(tenant_id, prompt, schema, system=system)
-        )
+        extra = {} if system is None else {"system": system}  # older ports lack it
+        return self._retrying(lambda: self.inner.complete_json(tenant_id, prompt, schema, **extra))
 
     def answer(self, tenant_id: uuid.UUID | None, request: GroundedRequest) -> GroundedAnswer:
         self._admit(tenant_id)
