@@ -211,3 +211,20 @@ async def test_clear_questions_route_to_their_persona(
     r = await api.post(ASK, json={"question": question}, headers=tenant_a.headers)
     assert r.status_code == 200, r.text
     assert r.json()["routing"]["persona"] == persona
+
+
+async def test_without_demo_mode_a_tenant_without_data_gets_no_demo_content(
+    api: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    from autonomos.nlp.personas import Persona, PersonaService
+
+    rt = api.runtime  # type: ignore[attr-defined]
+    service = PersonaService(
+        rt.db, rt.dcl, rt.kb, llm=rt.llm, router=rt.persona_router, demo_mode=False
+    )
+    tid = await tenant_id(api, tenant_a)
+    briefing = await service.summary(tid, Persona.CFO)
+    assert briefing.demo is False and briefing.facts == [] and briefing.points == []
+    assert briefing.headline == "CFO briefing: there is no data to report on yet."
+    answer = await service.ask(tid, "How much cash did we collect?")
+    assert answer.demo is False and answer.facts == []
