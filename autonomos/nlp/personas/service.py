@@ -168,8 +168,9 @@ class PersonaService:
         self, tenant_id: uuid.UUID, persona: Persona, question: str | None = None
     ) -> tuple[list[tuple[Fact, Source]], bool]:
         """The persona's facts from the tenant's data (and knowledge-base passages for a
-        ``question``), or the demo's (and True) when the tenant has none and demo mode is
-        on."""
+        ``question``), or the demo's (and True) when demo mode is on and the tenant has no
+        data at all: no view rows, no findings. A tenant with data but nothing for this
+        persona gets no facts, never demo ones."""
         out: list[tuple[Fact, Source]] = []
         views = await self._views(tenant_id)
         for value in await read_metrics(self.dcl, tenant_id, METRICS[persona], views):
@@ -181,10 +182,11 @@ class PersonaService:
                 value.metric.weight,
             )
             out.append((fact, Source(type="view", view=value.metric.view, query=value.metric.sql)))
-        out += await self._findings(tenant_id, persona, start=len(out) + 1)
+        findings, any_findings = await self._findings(tenant_id, persona, start=len(out) + 1)
+        out += findings
         if question is not None:
             out += await self._passages(tenant_id, question, start=len(out) + 1)
-        if out or not self.demo_mode:
+        if out or views or any_findings or not self.demo_mode:
             return out, False
         demo = [
             (Fact(f"F{i}", text, "demo", kind, weight), Source(type="demo"))  # type: ignore[arg-type]
@@ -201,10 +203,12 @@ class PersonaService:
 
     async def _findings(
         self, tenant_id: uuid.UUID, persona: Persona, *, start: int
-    ) -> list[tuple[Fact, Source]]:
+    ) -> tuple[list[tuple[Fact, Source]], bool]:
+        """The latest findings of the persona's kinds, worst first; and whether the tenant
+        has any finding at all."""
         kinds = SPECS[persona].finding_kinds
         async with self.db.tenant_session(tenant_id) as s:
-            page = await list_findings(s, min_severity=Severity.LOW, limit=200)
+            page = await list_findings(s, limit=200)
         latest: dict[str, Any] = {}
         for row in page.items:  # newest first: the first of each key is its latest state
             if row.kind in kinds and row.key not in latest:
@@ -231,7 +235,7 @@ class PersonaService:
                 title=row.title,
             )
             out.append((fact, source))
-        return out
+        return out, page.total > 0
 
     async def _passages(
         self, tenant_id: uuid.UUID, question: str, *, start: int
