@@ -29,13 +29,15 @@ MAX_FACTS = 40  # a prompt never carries more
 class Fact:
     """One citable thing. ``statement`` is a full sentence with the number in it;
     ``source`` says where it came from (``view:opportunity``, ``finding:<id>``,
-    ``kb:<document id>#<chunk>``); ``weight`` orders facts (higher first)."""
+    ``kb:<document id>#<chunk>``); ``weight`` orders facts (higher first); ``short``, when
+    given, is a shorter form for a headline (a finding's title)."""
 
     id: str
     statement: str
     source: str
     kind: FactKind = "metric"
     weight: float = 0.0
+    short: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,10 @@ class GroundedRequest:
             self,
             system=fn(self.system),
             instruction=fn(self.instruction),
-            facts=tuple(replace(f, statement=fn(f.statement)) for f in self.facts),
+            facts=tuple(
+                replace(f, statement=fn(f.statement), short=fn(f.short) if f.short else "")
+                for f in self.facts
+            ),
         )
 
 
@@ -140,7 +145,7 @@ def compose_offline(request: GroundedRequest) -> GroundedAnswer:
     points += [Point(text=f.statement, cites=[f.id]) for f in rest]
     findings = sum(1 for f in facts if f.kind == "finding")
     tail = f" ({findings} open finding{'s' if findings != 1 else ''} to review)" if findings else ""
-    headline = f"{request.title}: {_clause(top.statement)}{tail}."
+    headline = f"{request.title}: {_clause(top.short or top.statement)}{tail}."
     return GroundedAnswer(headline=headline, points=points[: request.max_points], model="offline")
 
 

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -45,7 +46,8 @@ from autonomos.store.session import Database
 
 log = logging.getLogger("autonomos.nlp.personas")
 
-MAX_FINDINGS = 5
+MAX_FINDINGS = 3  # per answer; the numbers from the views need room too
+MAX_PER_KIND = 2
 MAX_PASSAGES = 4
 SourceType = Literal["view", "finding", "kb", "demo"]
 
@@ -213,10 +215,15 @@ class PersonaService:
         for row in page.items:  # newest first: the first of each key is its latest state
             if row.kind in kinds and row.key not in latest:
                 latest[row.key] = row
-        rows = sorted(latest.values(), key=lambda r: -Severity(r.severity).rank)[:MAX_FINDINGS]
+        rows: list[Any] = []
+        per_kind: dict[str, int] = {}
+        for row in sorted(latest.values(), key=lambda r: -Severity(r.severity).rank):
+            if per_kind.get(row.kind, 0) < MAX_PER_KIND and len(rows) < MAX_FINDINGS:
+                per_kind[row.kind] = per_kind.get(row.kind, 0) + 1
+                rows.append(row)
         out = []
         for i, row in enumerate(rows, start):
-            statement = f"{row.title.rstrip('.')}: {row.summary}".strip().rstrip(":")
+            statement = (row.summary or row.title).strip()
             evidence = row.evidence or {}
             fact = Fact(
                 f"F{i}",
@@ -224,6 +231,7 @@ class PersonaService:
                 f"finding:{row.id}",
                 "finding",
                 4.0 + Severity(row.severity).rank,
+                short=row.title.strip().rstrip("."),
             )
             source = Source(
                 type="finding",
@@ -312,7 +320,7 @@ def _by_relevance(question: str, facts: list[tuple[Fact, Source]]) -> list[tuple
         overlap = len(asked & set(tokenize(fact.statement))) / len(asked)
         out.append(
             (
-                Fact(fact.id, fact.statement, fact.source, fact.kind, fact.weight + 10.0 * overlap),
+                replace(fact, weight=fact.weight + 10.0 * overlap),
                 source,
             )
         )

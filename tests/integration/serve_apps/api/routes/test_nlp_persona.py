@@ -128,7 +128,8 @@ async def test_summaries_cite_the_views_and_findings_of_the_tenant(
     # findings are cited by id, with the query that reproduces them
     slipped = [f for f in cro["facts"] if f["source"]["type"] == "finding"]
     assert slipped and all(f["source"]["finding_id"] and f["source"]["query"] for f in slipped)
-    assert any("slipped" in f["statement"].lower() for f in slipped)
+    assert any("after their close date" in f["statement"] for f in slipped)
+    assert len(slipped) <= 3  # the view numbers keep room in the briefing
     # the headline leads with a high-severity finding, and points cite known facts
     ids = {f["id"] for f in cro["facts"]}
     assert all(set(p["citations"]) <= ids and p["citations"] for p in cro["points"])
@@ -136,7 +137,7 @@ async def test_summaries_cite_the_views_and_findings_of_the_tenant(
     cto = (await api.get(SUMMARY, params={"persona": "CTO"}, headers=tenant_a.headers)).json()
     assert cto["demo"] is False
     assert any(f["source"]["view"] == "cloud_cost" for f in cto["facts"])
-    assert any("idle" in f["statement"].lower() for f in cto["facts"])
+    assert any("idle" in (f["source"]["title"] or "").lower() for f in cto["facts"]), cto["facts"]
 
     # the other tenant sees none of it: still demo content
     other = (await api.get(SUMMARY, params={"persona": "CRO"}, headers=tenant_b.headers)).json()
