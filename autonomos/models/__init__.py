@@ -13,7 +13,15 @@ from autonomos.models.embedder import (
     build_embedder,
     get_embedder,
 )
-from autonomos.models.errors import EmbedderError, LLMError, LLMOutputError, ModelError
+from autonomos.models.errors import (
+    EmbedderError,
+    LLMBudgetExceeded,
+    LLMError,
+    LLMOutputError,
+    ModelError,
+)
+from autonomos.models.grounded import Fact, GroundedAnswer, GroundedRequest
+from autonomos.models.guard import GuardedLLM, TokenBudget, build_llm
 from autonomos.models.llm import LLM, OfflineLLM, OpenAICompatibleLLM, get_llm
 from autonomos.models.telemetry import UsageRecorder, get_recorder
 
@@ -22,6 +30,11 @@ __all__ = [
     "LLM",
     "Embedder",
     "EmbedderError",
+    "Fact",
+    "GroundedAnswer",
+    "GroundedRequest",
+    "GuardedLLM",
+    "LLMBudgetExceeded",
     "LLMError",
     "LLMOutputError",
     "LocalEmbedder",
@@ -29,8 +42,10 @@ __all__ = [
     "OfflineLLM",
     "OpenAICompatibleLLM",
     "ServeEmbedder",
+    "TokenBudget",
     "UsageRecorder",
     "build_embedder",
+    "build_llm",
     "get_embedder",
     "get_llm",
     "get_recorder",
