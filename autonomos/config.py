@@ -106,7 +106,11 @@ class Settings(BaseSettings):
         "replicas follow within this time. 0: read them on every request.",
     )
 
-    demo_mode: bool = Field(True, description="`up` creates a demo tenant and admin.")
+    demo_mode: bool = Field(
+        True,
+        description="`up` creates a demo tenant and admin; persona summaries and answers of "
+        'a tenant without data show demo content, marked `"demo": true`.',
+    )
     auto_migrate: bool = Field(True, description="Apply migrations when the API starts.")
     serve_host: str = Field("127.0.0.1", description="Serve HTTP bind address.")
     serve_port: int = Field(8000, ge=1, le=65_535)
@@ -301,8 +305,8 @@ class Settings(BaseSettings):
     )
     llm_backend: Literal["auto", "none", "offline", "openai"] = Field(
         "auto",
-        description="`auto`: `openai` when AUTONOMOS_LLM_MODEL is set, else none. `offline`: "
-        "deterministic answers, no network (wiring and tests).",
+        description="`auto`: `openai` when AUTONOMOS_LLM_MODEL is set, else `offline` "
+        "(deterministic answers composed from the data given, no network). `none`: no LLM.",
     )
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint (vLLM, Ollama, ...); default OpenAI's."
@@ -311,6 +315,49 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="Bearer key for the endpoint.")
     llm_timeout_s: float = Field(30.0, gt=0, description="Per LLM request.")
     llm_max_retries: int = Field(2, ge=0, description="Retries of transient LLM failures.")
+    llm_retry_backoff_s: float = Field(
+        0.5,
+        ge=0,
+        le=60,
+        description="First wait before retrying a transient LLM failure; doubles each retry "
+        "(with jitter, at most 20 s).",
+    )
+    llm_max_output_tokens: int = Field(
+        800, ge=16, le=32_768, description="Longest answer asked of the LLM, in tokens."
+    )
+    llm_tenant_daily_tokens: int = Field(
+        200_000,
+        ge=0,
+        description="LLM tokens (prompt + answer) a tenant may use per UTC day; past it "
+        "LLM-backed routes answer 429. 0: unlimited.",
+    )
+    llm_serve_model_id: str = Field(
+        "qwen2.5-7b-instruct",
+        description="Serve `llm` app (vLLM, gpu extra): the model name clients send.",
+    )
+    llm_serve_model_source: str = Field(
+        "Qwen/Qwen2.5-7B-Instruct",
+        description="Serve `llm` app: Hugging Face id or local path of the weights.",
+    )
+    llm_serve_accelerator: str | None = Field(
+        None, description="Serve `llm` app: GPU type to schedule on (A10G, L4, H100...)."
+    )
+    llm_serve_min_replicas: int = Field(1, ge=0, description="Serve `llm` autoscaling floor.")
+    llm_serve_max_replicas: int = Field(2, ge=1, description="Serve `llm` autoscaling cap.")
+    llm_serve_target_ongoing_requests: int = Field(
+        16, ge=1, description="Serve `llm`: requests per replica the autoscaler aims at."
+    )
+    llm_serve_max_model_len: int = Field(
+        8192, ge=256, description="Serve `llm`: vLLM context length (prompt + answer)."
+    )
+    llm_serve_gpu_memory_utilization: float = Field(
+        0.9, gt=0, le=1, description="Serve `llm`: share of the GPU vLLM may take."
+    )
+    persona_router: Literal["embedding", "lexical"] = Field(
+        "embedding",
+        description="How `POST /nlp/v1/ask` picks a persona: cosine to each persona's "
+        "example centroid (the embedder), or naive Bayes over words (no model).",
+    )
     telemetry_flush_s: float = Field(
         5.0, gt=0, description="How often buffered LLM/embedding usage is written to SQL."
     )
@@ -407,6 +454,10 @@ class Settings(BaseSettings):
             raise SettingsError("AUTONOMOS_LLM_BACKEND=openai needs AUTONOMOS_LLM_MODEL")
         if self.kb_chunk_overlap >= self.kb_chunk_words:
             raise SettingsError("AUTONOMOS_KB_CHUNK_OVERLAP must be below AUTONOMOS_KB_CHUNK_WORDS")
+        if self.llm_serve_min_replicas > self.llm_serve_max_replicas:
+            raise SettingsError(
+                "AUTONOMOS_LLM_SERVE_MIN_REPLICAS is above AUTONOMOS_LLM_SERVE_MAX_REPLICAS"
+            )
         if self.embedder_min_replicas > self.embedder_max_replicas:
             raise SettingsError(
                 "AUTONOMOS_EMBEDDER_MIN_REPLICAS is above AUTONOMOS_EMBEDDER_MAX_REPLICAS"

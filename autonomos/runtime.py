@@ -51,6 +51,7 @@ from autonomos.store.session import Database
 if TYPE_CHECKING:
     from autonomos.models.embedder import CachedEmbedder
     from autonomos.models.llm import LLM
+    from autonomos.nlp.personas import PersonaService, Router
 
 log = logging.getLogger("autonomos.runtime")
 
@@ -75,6 +76,8 @@ class Runtime:
     kb: KnowledgeBase | None = None  # built by start_runtime (it asks the database)
     agents: tuple[AgentPersona, ...] = ()  # the agents the data graph shows
     _llm: Any = field(default=None, repr=False)
+    _router: Any = field(default=None, repr=False)
+    _personas: Any = field(default=None, repr=False)
 
     @property
     def mode(self) -> str:
@@ -88,11 +91,47 @@ class Runtime:
         return get_embedder(self.settings)
 
     def llm(self) -> LLM | None:
-        from autonomos.models.llm import get_llm
+        """The configured LLM behind its guard (the tenant's token budget, retries with
+        backoff, PII redaction of what leaves for a remote model); None when turned off."""
+        from autonomos.models.guard import build_llm
+        from autonomos.nlp.pii import Redactor
 
         if self._llm is None:
-            self._llm = get_llm(self.settings) or False
+            redactor = Redactor()
+            self._llm = build_llm(self.settings, redact=lambda t: redactor.redact(t).redacted)
+            self._llm = self._llm or False
         return self._llm or None
+
+    def persona_router(self) -> Router:
+        """The question router ``AUTONOMOS_PERSONA_ROUTER`` names, trained on first use
+        on the labelled questions shipped with the package (embedding: ~1 s)."""
+        from autonomos.nlp.personas import EmbeddingRouter, LexicalRouter, load_examples
+
+        if self._router is None:
+            examples = load_examples()
+            if self.settings.persona_router == "lexical":
+                self._router = LexicalRouter(examples)
+            else:
+                embedder = self.embedder()
+                self._router = EmbeddingRouter(examples, lambda texts: embedder.encode(texts))
+        router: Router = self._router
+        return router
+
+    def personas(self) -> PersonaService:
+        """Persona summaries and questions over this runtime's views, findings, KB and LLM."""
+        from autonomos.nlp.personas import PersonaService
+
+        if self._personas is None:
+            self._personas = PersonaService(
+                self.db,
+                self.dcl,
+                self.kb,
+                llm=self.llm,
+                router=self.persona_router,
+                demo_mode=self.settings.demo_mode,
+            )
+        service: PersonaService = self._personas
+        return service
 
     async def close(self) -> None:
         drain = getattr(self.launcher, "drain", None)

@@ -10,7 +10,15 @@ from autonomos.models.embedder import (
     Embedder,
     LocalEmbedder,
 )
-from autonomos.models.errors import EmbedderError, LLMError, LLMOutputError, ModelError
+from autonomos.models.errors import (
+    EmbedderError,
+    LLMBudgetExceeded,
+    LLMError,
+    LLMOutputError,
+    ModelError,
+)
+from autonomos.models.grounded import Fact, GroundedAnswer, GroundedRequest
+from autonomos.models.guard import GuardedLLM, TokenBudget, build_llm
 from autonomos.models.llm import LLM, OfflineLLM, OpenAICompatibleLLM, get_llm
 from autonomos.models.telemetry import UsageRecorder, get_recorder
 
@@ -19,13 +27,20 @@ __all__ = [
     "LLM",
     "Embedder",
     "EmbedderError",
+    "Fact",
+    "GroundedAnswer",
+    "GroundedRequest",
+    "GuardedLLM",
+    "LLMBudgetExceeded",
     "LLMError",
     "LLMOutputError",
     "LocalEmbedder",
     "ModelError",
     "OfflineLLM",
     "OpenAICompatibleLLM",
+    "TokenBudget",
     "UsageRecorder",
+    "build_llm",
     "get_llm",
     "get_recorder",
 ]

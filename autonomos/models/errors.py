@@ -29,3 +29,27 @@ class LLMOutputError(LLMError):
         super().__init__(message, failure=FailureType.TERMINAL)
         self.errors = errors
         self.output = output[:500]
+
+
+class LLMBudgetExceeded(LLMError):
+    """The tenant has used its LLM token budget for the UTC day; nothing was sent.
+
+    Retrying helps only after ``resets_at`` (the next UTC midnight) or once an operator
+    raises ``AUTONOMOS_LLM_TENANT_DAILY_TOKENS``."""
+
+    failure = FailureType.CONFIGURATION
+
+    def __init__(self, used: int, limit: int, retry_after_s: int) -> None:
+        super().__init__(
+            f"this tenant has used {used:,} of its {limit:,} LLM tokens for today (UTC); "
+            f"the budget resets in {retry_after_s} s"
+        )
+        self.used, self.limit, self.retry_after_s = used, limit, retry_after_s
+
+    @property
+    def details(self) -> dict[str, int]:
+        return {
+            "used_tokens": self.used,
+            "limit_tokens": self.limit,
+            "retry_after_s": self.retry_after_s,
+        }

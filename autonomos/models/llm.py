@@ -10,12 +10,19 @@ Backends:
   (OpenAI, vLLM's ``vllm serve``, Ollama, LiteLLM...) through the ``openai`` client,
   with JSON mode on. An answer that is not a JSON object satisfying the schema gets one
   corrective retry quoting what was wrong, then :class:`LLMOutputError`.
-- ``OfflineLLM``: deterministic, no network, no weights. It answers the schema's first
-  allowed value for each key (so a re-ranker whose schema lists candidates in rank order
-  keeps its own first choice). It exists for wiring and tests; it knows nothing.
+- ``OfflineLLM`` (the default): deterministic, no network, no weights. ``complete_json``
+  answers the schema's first allowed value for each key (so a re-ranker whose schema
+  lists candidates in rank order keeps its own first choice); ``answer`` composes a
+  summary from the facts it is given (``grounded.compose_offline``). It reports token
+  estimates (four characters a token), so budgets and telemetry behave as with a model.
 
-A vLLM engine inside Ray Serve (``serve_apps/llm``, the ``gpu`` extra) is meant to plug in
-here as another backend; until then point ``AUTONOMOS_LLM_BASE_URL`` at ``vllm serve``.
+``answer(tenant_id, GroundedRequest)`` is the call behind persona summaries and questions:
+a headline and points, each citing the facts it rests on (``models/grounded.py``).
+
+The vLLM engine on Ray Serve (``serve_apps/llm``, the ``gpu`` extra) is an OpenAI-compatible
+endpoint: ``AUTONOMOS_LLM_BASE_URL`` points at it like at any other. What every call
+gets around a backend -- the tenant's token budget, PII redaction before text leaves,
+retries with backoff -- is ``models/guard.py``; ``runtime.llm()`` builds both.
 """
 
 from __future__ import annotations
@@ -31,6 +38,15 @@ from autonomos.common.errors import FailureType
 from autonomos.config import Settings
 from autonomos.models import _jsonschema
 from autonomos.models.errors import LLMError, LLMOutputError
+from autonomos.models.grounded import (
+    ANSWER_SCHEMA,
+    GroundedAnswer,
+    GroundedRequest,
+    compose_offline,
+    estimate_tokens,
+    keep_grounded,
+    render_prompt,
+)
 from autonomos.models.telemetry import UsageRecorder, get_recorder
 
 SYSTEM_PROMPT = (
@@ -45,11 +61,21 @@ class LLM(Protocol):
     model: str
 
     def complete_json(
-        self, tenant_id: uuid.UUID | None, prompt: str, schema: Mapping[str, Any]
+        self,
+        tenant_id: uuid.UUID | None,
+        prompt: str,
+        schema: Mapping[str, Any],
+        *,
+        system: str | None = None,
     ) -> dict[str, Any]:
         """A JSON object answering ``prompt`` that satisfies ``schema`` (see
         ``_jsonschema``: JSON Schema subset or ``{key: type}`` shorthand), or
-        :class:`LLMOutputError`. With a ``tenant_id`` the call is counted for that tenant."""
+        :class:`LLMOutputError`. ``system`` goes before the JSON instructions. With a
+        ``tenant_id`` the call is counted for that tenant."""
+        ...
+
+    def answer(self, tenant_id: uuid.UUID | None, request: GroundedRequest) -> GroundedAnswer:
+        """A headline and points citing ``request``'s facts (see ``models/grounded.py``)."""
         ...
 
 
@@ -78,12 +104,14 @@ class OpenAICompatibleLLM:
         api_key: str | None = None,
         timeout_s: float = 30.0,
         max_retries: int = 2,
+        max_tokens: int | None = None,
         recorder: UsageRecorder | None = None,
     ) -> None:
         from openai import OpenAI  # the client library only; imported where it is used
 
         self.model = model
         self.recorder = recorder
+        self.max_tokens = max_tokens
         # Local servers (vLLM, Ollama) take any key; the client insists on one.
         self._client = OpenAI(
             base_url=base_url,
@@ -93,11 +121,20 @@ class OpenAICompatibleLLM:
         )
 
     def complete_json(
-        self, tenant_id: uuid.UUID | None, prompt: str, schema: Mapping[str, Any]
+        self,
+        tenant_id: uuid.UUID | None,
+        prompt: str,
+        schema: Mapping[str, Any],
+        *,
+        system: str | None = None,
     ) -> dict[str, Any]:
         normalized = _jsonschema.normalize(schema)
+        instructions = SYSTEM_PROMPT.format(schema=json.dumps(normalized))
         messages: list[dict[str, str]] = [
-            {"role": "system", "content": SYSTEM_PROMPT.format(schema=json.dumps(normalized))},
+            {
+                "role": "system",
+                "content": f"{system}\n\n{instructions}" if system else instructions,
+            },
             {"role": "user", "content": prompt},
         ]
         started = time.perf_counter()
@@ -132,17 +169,29 @@ class OpenAICompatibleLLM:
                     output_tokens=usage["output_tokens"],
                 )
 
+    def answer(self, tenant_id: uuid.UUID | None, request: GroundedRequest) -> GroundedAnswer:
+        raw = self.complete_json(
+            tenant_id, render_prompt(request), ANSWER_SCHEMA, system=request.system
+        )
+        return keep_grounded(raw, request, self.model)
+
     def _chat(self, messages: list[dict[str, str]], usage: dict[str, int]) -> str:
         import openai
 
+        extra: dict[str, Any] = {} if self.max_tokens is None else {"max_tokens": self.max_tokens}
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
                 messages=cast(Any, messages),
                 temperature=0,
                 response_format={"type": "json_object"},
+                **extra,
             )
-        except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as e:
+        except (
+            openai.APIConnectionError,  # APITimeoutError included
+            openai.RateLimitError,
+            openai.InternalServerError,
+        ) as e:
             raise LLMError(f"LLM endpoint unavailable: {e}", failure=FailureType.TRANSIENT) from e
         except (
             openai.AuthenticationError,
@@ -171,7 +220,12 @@ class OfflineLLM:
         self.recorder = recorder
 
     def complete_json(
-        self, tenant_id: uuid.UUID | None, prompt: str, schema: Mapping[str, Any]
+        self,
+        tenant_id: uuid.UUID | None,
+        prompt: str,
+        schema: Mapping[str, Any],
+        *,
+        system: str | None = None,
     ) -> dict[str, Any]:
         started = time.perf_counter()
         normalized = _jsonschema.normalize(schema)
@@ -180,18 +234,40 @@ class OfflineLLM:
         try:
             return parse_json_object(text, normalized)
         finally:
-            if tenant_id is not None:
-                (self.recorder or get_recorder()).record(
-                    tenant_id, "llm", self.model, latency_ms=(time.perf_counter() - started) * 1000
-                )
+            self._record(tenant_id, started, (system or "") + prompt, text)
+
+    def answer(self, tenant_id: uuid.UUID | None, request: GroundedRequest) -> GroundedAnswer:
+        started = time.perf_counter()
+        result = compose_offline(request)
+        self._record(
+            tenant_id,
+            started,
+            request.system + render_prompt(request),
+            result.model_dump_json(),
+        )
+        return result
+
+    def _record(
+        self, tenant_id: uuid.UUID | None, started: float, prompt: str, output: str
+    ) -> None:
+        if tenant_id is not None:
+            (self.recorder or get_recorder()).record(
+                tenant_id,
+                "llm",
+                self.model,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                input_tokens=estimate_tokens(prompt),
+                output_tokens=estimate_tokens(output),
+            )
 
 
-def get_llm(settings: Settings) -> LLM | None:
-    """The configured LLM, or None (``AUTONOMOS_LLM_BACKEND``; ``auto`` means OpenAI-
-    compatible when ``AUTONOMOS_LLM_MODEL`` is set)."""
+def get_llm(settings: Settings, *, client_retries: int | None = None) -> LLM | None:
+    """The configured backend, or None (``AUTONOMOS_LLM_BACKEND``; ``auto`` means OpenAI-
+    compatible when ``AUTONOMOS_LLM_MODEL`` is set, else offline). ``client_retries``
+    overrides the client's own retries (the guard retries instead)."""
     backend = settings.llm_backend
     if backend == "auto":
-        backend = "openai" if settings.llm_model else "none"
+        backend = "openai" if settings.llm_model else "offline"
     if backend == "none":
         return None
     recorder = get_recorder(settings)
@@ -203,6 +279,7 @@ def get_llm(settings: Settings) -> LLM | None:
         base_url=settings.llm_base_url,
         api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
         timeout_s=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
+        max_retries=settings.llm_max_retries if client_retries is None else client_retries,
+        max_tokens=settings.llm_max_output_tokens,
         recorder=recorder,
     )

@@ -191,6 +191,50 @@ class UsageRecorder:
         future = asyncio.run_coroutine_threadsafe(self.flush_to(self._db), self._loop)
         future.result(timeout_s)
 
+    def tokens_used(
+        self, tenant_id: uuid.UUID, kind: UsageKind = "llm", timeout_s: float = 10.0
+    ) -> int:
+        """Input + output tokens ``tenant_id`` used today (UTC) for ``kind``: what this
+        process has not written yet plus, with a database, what is stored there.
+
+        With a database the pending counts are written first, on the writer's own loop, so
+        nothing is counted twice. Restriction: another process's counts reach the
+        database only at its next flush (``flush_s``)."""
+        today = datetime.now(UTC).date()
+        if self.database_url is not None:
+            if self._thread is None:
+                self._start()
+            self._ready.wait(timeout_s)
+            assert self._loop is not None and self._db is not None
+            future = asyncio.run_coroutine_threadsafe(
+                self._stored_tokens(tenant_id, kind, today), self._loop
+            )
+            try:
+                stored = future.result(timeout_s)
+            except Exception as e:  # the database is down: count what this process saw
+                log.warning("stored LLM usage unreadable, budget counts this process: %s", e)
+                stored = 0
+        else:
+            stored = 0
+        with self._lock:
+            pending = sum(
+                v.input_tokens + v.output_tokens
+                for k, v in self._pending.items()
+                if k.tenant_id == tenant_id and k.kind == kind and k.day == today
+            )
+        return stored + pending
+
+    async def _stored_tokens(self, tenant_id: uuid.UUID, kind: str, day: date) -> int:
+        assert self._db is not None
+        await self.flush_to(self._db)
+        async with self._db.tenant_session(tenant_id) as session:
+            total = await session.scalar(
+                select(
+                    func.coalesce(func.sum(LLMUsage.input_tokens + LLMUsage.output_tokens), 0)
+                ).where(LLMUsage.day == day, LLMUsage.kind == kind)
+            )
+        return int(total or 0)
+
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop the background writer after a last flush."""
         thread, loop = self._thread, self._loop

@@ -159,6 +159,8 @@ def phones(text: str) -> Iterator[Span]:
     blocked = iban_like(text)
     for m in _PHONE.finditer(text):
         raw = m.group(0).rstrip(" .-")
+        while raw.endswith(")") and raw.count(")") > raw.count("("):  # "(a@b.org, +44 ...)"
+            raw = raw[:-1].rstrip(" .-")
         start, end = m.start(), m.start() + len(raw)
         if any(s < end and start < e for s, e in blocked):
             continue

@@ -25,6 +25,7 @@ from autonomos.serve_apps.api.routes import (
     health,
     jobs,
     nlp_kb,
+    nlp_persona,
     repair,
     telemetry,
     tenant,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         repair,
         dcl,
         nlp_kb,
+        nlp_persona,
     ):
         app.include_router(module.router)
     document_errors(app)

@@ -25,6 +25,7 @@ from autonomos.dcl.port import DCLPort
 from autonomos.dcl.refresh import ViewRefresher
 from autonomos.jobs.service import JobService
 from autonomos.nlp.kb import KnowledgeBase
+from autonomos.nlp.personas import PersonaService
 from autonomos.runtime import Runtime
 from autonomos.serve_apps.api.errors import ApiError
 from autonomos.store.models import Role
@@ -90,7 +91,12 @@ async def get_kb(runtime: RuntimeDep) -> KnowledgeBase:
     return runtime.kb
 
 
+async def get_personas(runtime: RuntimeDep) -> PersonaService:
+    return runtime.personas()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PersonasDep = Annotated[PersonaService, Depends(get_personas)]
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_kb)]
 DbDep = Annotated[Database, Depends(get_db)]
 AuthDep = Annotated[AuthService, Depends(get_auth)]

@@ -43,7 +43,7 @@ from autonomos.dcl.errors import (
     ViewRequestError,
 )
 from autonomos.jobs.errors import JobServerError, JobServerUnavailable, JobStateError
-from autonomos.models.errors import EmbedderError
+from autonomos.models.errors import EmbedderError, LLMBudgetExceeded, LLMError
 from autonomos.nlp.errors import (
     BadDocument,
     BadQuery,
@@ -201,9 +201,14 @@ STATUS: dict[type[Exception], tuple[int, str]] = {
     BadDocument: (422, "invalid_document"),
     BadQuery: (422, "validation_error"),
     EmbedderError: (503, "model_unavailable"),
+    LLMBudgetExceeded: (429, "llm_budget_exceeded"),
+    LLMError: (503, "llm_unavailable"),
 }
 # Errors whose message is the operator's business (paths, endpoints): a fixed one is shown.
-OPAQUE: dict[type[Exception], str] = {EmbedderError: "the embedding model is unavailable"}
+OPAQUE: dict[type[Exception], str] = {
+    EmbedderError: "the embedding model is unavailable",
+    LLMError: "the language model is unavailable",
+}
 
 
 def status_of(exc: BaseException) -> tuple[int, str] | None:
@@ -294,7 +299,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return await _unexpected(request, exc)
         status, code = found
         message = next((m for cls, m in OPAQUE.items() if isinstance(exc, cls)), str(exc))
-        return _respond(ApiError(status, code, message, exc.details))
+        if isinstance(exc, LLMBudgetExceeded):  # its own words: they say when it resets
+            message = str(exc)
+        retry = getattr(exc, "retry_after_s", None)
+        headers = {"Retry-After": str(retry)} if status == 429 and retry else None
+        return _respond(ApiError(status, code, message, exc.details, headers=headers))
 
     @app.exception_handler(TenantContextError)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1078,10 +1078,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/nlp/v1/persona/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Persona Summary
+         * @description A briefing for ``persona`` from the tenant's unified views and agent findings.
+         */
+        get: operations["getPersonaSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nlp/v1/ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask
+         * @description Route ``question`` to a persona (with the router's confidence) and answer it with
+         *     citations from the views, the findings and the knowledge base.
+         */
+        post: operations["askQuestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Answer */
+        Answer: {
+            persona: components["schemas"]["Persona"];
+            /** Title */
+            title: string;
+            /** Headline */
+            headline: string;
+            /** Points */
+            points: components["schemas"]["PointOut"][];
+            /** Facts */
+            facts: components["schemas"]["FactOut"][];
+            /**
+             * Model
+             * @description What wrote it: the LLM's model, or `offline`.
+             */
+            model: string;
+            /**
+             * Fallback
+             * @description Why the answer was composed offline instead of by the LLM.
+             */
+            fallback?: string | null;
+            /**
+             * Demo
+             * @description True when built from demo content, not the tenant's data.
+             */
+            demo: boolean;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Question */
+            question: string;
+            routing: components["schemas"]["RoutingOut"];
+        };
+        /** AskIn */
+        AskIn: {
+            /**
+             * Question
+             * @description A free question.
+             */
+            question: string;
+            /** @description Answer as this persona instead of routing the question. */
+            persona?: components["schemas"]["Persona"] | null;
+        };
         /** AuditList */
         AuditList: {
             /** Entries */
@@ -1139,6 +1225,38 @@ export interface components {
              * @description One or more files (field `file`)
              */
             file: string[];
+        };
+        /** Briefing */
+        Briefing: {
+            persona: components["schemas"]["Persona"];
+            /** Title */
+            title: string;
+            /** Headline */
+            headline: string;
+            /** Points */
+            points: components["schemas"]["PointOut"][];
+            /** Facts */
+            facts: components["schemas"]["FactOut"][];
+            /**
+             * Model
+             * @description What wrote it: the LLM's model, or `offline`.
+             */
+            model: string;
+            /**
+             * Fallback
+             * @description Why the answer was composed offline instead of by the LLM.
+             */
+            fallback?: string | null;
+            /**
+             * Demo
+             * @description True when built from demo content, not the tenant's data.
+             */
+            demo: boolean;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
         };
         /** CheckOut */
         CheckOut: {
@@ -1406,6 +1524,19 @@ export interface components {
          */
         ErrorOut: {
             error: components["schemas"]["ErrorInfo"];
+        };
+        /** FactOut */
+        FactOut: {
+            /** Id */
+            id: string;
+            /** Statement */
+            statement: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "metric" | "finding" | "passage";
+            source: components["schemas"]["Source"];
         };
         /** FieldOut */
         FieldOut: {
@@ -1848,6 +1979,21 @@ export interface components {
             /** Transforms */
             transforms: components["schemas"]["TransformOut"][];
         };
+        /**
+         * Persona
+         * @enum {string}
+         */
+        Persona: "CTO" | "CRO" | "COO" | "CFO";
+        /** PointOut */
+        PointOut: {
+            /** Text */
+            text: string;
+            /**
+             * Citations
+             * @description Ids of the facts (in `facts`) it rests on.
+             */
+            citations: string[];
+        };
         /** ProposalList */
         ProposalList: {
             /** Proposals */
@@ -2163,6 +2309,21 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "operator" | "viewer";
+        /** RoutingOut */
+        RoutingOut: {
+            persona: components["schemas"]["Persona"];
+            /**
+             * Confidence
+             * @description The router's probability for that persona.
+             */
+            confidence: number;
+            /** Scores */
+            scores: {
+                [key: string]: number;
+            };
+            /** Router */
+            router: string;
+        };
         /** ScanOut */
         ScanOut: {
             /** Handled */
@@ -2264,6 +2425,37 @@ export interface components {
             duration_ms: number;
             /** Error */
             error?: string | null;
+        };
+        /**
+         * Source
+         * @description Where a fact came from: a view and the query that reproduces it, an agent finding
+         *     (with its run and evidence query), a knowledge-base passage, or the demo data.
+         */
+        Source: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "view" | "finding" | "kb" | "demo";
+            /** View */
+            view?: string | null;
+            /**
+             * Query
+             * @description Runs as is in POST /api/v1/dcl/query.
+             */
+            query?: string | null;
+            /** Finding Id */
+            finding_id?: string | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Agent Id */
+            agent_id?: string | null;
+            /** Document Id */
+            document_id?: string | null;
+            /** Chunk Id */
+            chunk_id?: number | null;
+            /** Title */
+            title?: string | null;
         };
         /** StreamOut */
         StreamOut: {
@@ -8300,6 +8492,197 @@ export interface operations {
             };
             /** @description Unexpected failure; details.request_id finds it in the server log. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    getPersonaSummary: {
+        parameters: {
+            query: {
+                /** @description Who the briefing is for. */
+                persona: components["schemas"]["Persona"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Briefing"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such object in the caller's tenant (another tenant's answers the same). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected failure; details.request_id finds it in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable for now; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    askQuestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AskIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+            /** @description Refused: the body could not be parsed, or the request is not acceptable as it stands; the message says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such object in the caller's tenant (another tenant's answers the same). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (a duplicate, a decided proposal, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than AUTONOMOS_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unsupported request content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unexpected failure; details.request_id finds it in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is unavailable for now; retry later. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

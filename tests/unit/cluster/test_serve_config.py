@@ -120,21 +120,61 @@ def test_an_override_of_a_missing_deployment_fails(node: None) -> None:
         deployment_infos(ServeApplicationSchema.model_validate(raw))
 
 
-def test_llm_app_is_valid_ray_serve_llm_config_and_what_the_api_calls() -> None:
+def test_llm_app_is_valid_ray_serve_llm_config_and_what_the_api_calls(node: None) -> None:
     from ray.llm._internal.serve.core.configs.llm_config import LLMConfig
 
+    from autonomos.config import Settings
+    from autonomos.serve_apps.llm.deployment import llm_config, validate
+
     llm, api = app("llm"), app("api")
-    assert llm.import_path == "ray.serve.llm:build_openai_app"
-    models = [LLMConfig.model_validate(c) for c in llm.args["llm_configs"]]
-    assert [m.model_id for m in models] == [api.runtime_env["env_vars"]["AUTONOMOS_LLM_MODEL"]]
-    scaling = models[0].deployment_config["autoscaling_config"]
-    assert scaling["min_replicas"] >= 1 and scaling["max_replicas"] >= scaling["min_replicas"]
+    assert llm.import_path == "autonomos.serve_apps.llm.deployment:app"
+    settings = Settings(**llm.args)  # what the builder makes of the node's env + args
+    model = validate(llm_config(settings))
+    assert isinstance(model, LLMConfig)  # Ray Serve LLM's own pydantic model
+    assert model.model_id == api.runtime_env["env_vars"]["AUTONOMOS_LLM_MODEL"]
+    assert model.accelerator_type == "A10G"
+    # one GPU per replica, autoscaled on ongoing requests
+    assert model.placement_group_config["bundles"] == [{"CPU": 1, "GPU": 1}]
+    assert model.engine_kwargs["tensor_parallel_size"] == 1
+    scaling = model.deployment_config["autoscaling_config"]
+    assert (scaling["min_replicas"], scaling["max_replicas"]) == (1, 2)
+    assert scaling["target_ongoing_requests"] == 16
     base = urlsplit(api.runtime_env["env_vars"]["AUTONOMOS_LLM_BASE_URL"])
     assert base.path == f"{llm.route_prefix}/v1" and base.port == config().http_options.port
     if importlib.util.find_spec("vllm") is None:
         return  # the builder imports vLLM: the gpu extra (README: "Deploy on a cluster")
     infos = deployment_infos(llm)  # pragma: no cover - GPU images only
     assert infos
+
+
+def test_llm_config_refuses_what_ray_serve_llm_refuses(node: None) -> None:
+    from autonomos.config import Settings
+    from autonomos.serve_apps.llm.deployment import llm_config, validate
+
+    bad = llm_config(Settings(**app("llm").args))
+    bad["accelerator_type"] = "NOT-A-GPU"
+    with pytest.raises(ValueError, match="NOT-A-GPU"):
+        validate(bad)
+    bad = llm_config(Settings(**app("llm").args))
+    bad["deployment_config"]["autoscaling_config"]["max_replicas"] = 0
+    with pytest.raises(ValueError):
+        validate(bad)
+    with pytest.raises(ValueError, match="MIN_REPLICAS"):
+        Settings(llm_serve_min_replicas=3, llm_serve_max_replicas=2)
+
+
+def test_the_default_install_imports_the_llm_app_without_vllm() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import autonomos.serve_apps.llm.deployment as d; "
+        "from autonomos.config import Settings; "
+        "d.validate(d.llm_config(Settings(_env_file=None))); "
+        "print('vllm' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # nothing imported the engine
 
 
 def test_rayservice_serves_the_same_applications() -> None:

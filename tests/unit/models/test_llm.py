@@ -114,7 +114,8 @@ def test_offline_llm_is_deterministic_and_counted() -> None:
 
 
 def test_get_llm_follows_the_settings(tmp_path: Path) -> None:
-    assert get_llm(settings(tmp_path)) is None  # auto without a model: no LLM
+    # auto without a model: the offline backend (the default); none turns it off
+    assert isinstance(get_llm(settings(tmp_path)), OfflineLLM)
     assert get_llm(settings(tmp_path, llm_backend="none", llm_model="m")) is None
     assert isinstance(get_llm(settings(tmp_path, llm_backend="offline")), OfflineLLM)
     llm = get_llm(settings(tmp_path, llm_model="qwen", llm_base_url="http://127.0.0.1:9/v1"))

@@ -70,3 +70,12 @@ def test_spans_are_offsets_into_the_text(redactor: Redactor) -> None:
         "5555 5555 5555 4444",
     ]
     assert r.counts() == {"PERSON": 1, "EMAIL": 1, "CREDIT_CARD": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Maria (maria@example.org, +44 20 7946 0958).", "call me (+1 415 867 5309)"],
+)
+def test_a_phone_closing_a_parenthesis_is_redacted(redactor: Redactor, text: str) -> None:
+    out = redactor.redact(text).redacted
+    assert "[PHONE])" in out and not any(c.isdigit() for c in out), out
