@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from autonomos.agents.findings import Evidence
 from autonomos.agents.metrics import AgentMetrics, Metrics, TenantMetrics
 from autonomos.serve_apps.api.schemas import Strict
+
+
+def _iso_datetime(value: Any) -> Any:
+    # pydantic also reads numbers ("0.5") as Unix times; the API's times are ISO 8601 only
+    if not isinstance(value, str) or not re.match(r"\d{4}-\d{2}-\d{2}T", value):
+        raise ValueError("expected an ISO 8601 time with a zone, e.g. 2026-01-01T00:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 
 
 class AgentOut(BaseModel):

@@ -217,7 +217,7 @@ async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> No
     assert (finished.llm_calls, finished.llm_input_tokens, finished.llm_cost_usd) == (3, 1200, 0.02)
     assert finished.trigger == RunTrigger.REPORTED.value and finished.findings_count == 1
     assert [f.title for f in page.items] == ["Acme may churn"]
-    for bad in (
+    for incoherent in (
         {"status": "failed", "findings": [finding]},
         {"status": "succeeded", "error": "boom"},
         {
@@ -225,12 +225,16 @@ async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> No
             "started_at": "2025-01-02T00:00:00Z",
             "finished_at": "2025-01-01T00:00:00Z",
         },
+        {"status": "succeeded", "inputs": {"blob": "x" * 300_000}},
+    ):
+        with pytest.raises(AgentInputError):
+            RunReport.model_validate(incoherent).check()
+    for bad in (
         {"status": "succeeded", "started_at": "2025-01-01T00:00:00"},
         {"status": "done"},
         {"status": "succeeded", "findings": [finding | {"kind": "k" * 51}]},
         {"status": "succeeded", "findings": [finding | {"kind": "Not A Kind"}]},
         {"status": "succeeded", "findings": [finding | {"severity": "critical"}]},
-        {"status": "succeeded", "inputs": {"blob": "x" * 300_000}},
     ):
         with pytest.raises(ValidationError):
             RunReport.model_validate(bad)

@@ -12,7 +12,6 @@ agent here (404).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
@@ -43,6 +42,7 @@ from autonomos.serve_apps.api.schemas_aoa import (
     AgentOut,
     FindingList,
     FindingOut,
+    IsoDateTime,
     RunList,
     RunOut,
     RunSummary,
@@ -128,10 +128,12 @@ async def start_run(
     right after. A third-party agent, with its own token as the Bearer token, reports a
     run it made (a ``RunReport``): 201 when new, 200 when the report repeats one
     (same ``external_id``)."""
+    # who is asking and whether the agent is theirs come first: a body of the wrong kind
+    # for another tenant's agent answers 404 like any request about it
     if token is not None and token.startswith(f"{tokens.PREFIX}."):
+        tenant_id, agent = await registry.authenticate(db, token, agent_id)
         if not isinstance(body, RunReport):
             raise AgentInputError("an agent reports its run: the body is a run report")
-        tenant_id, agent = await registry.authenticate(db, token, agent_id)
         async with db.tenant_session(tenant_id) as s:
             run, created = await run_store.report_run(s, agent, body)
             await s.flush()
@@ -142,10 +144,11 @@ async def start_run(
     principal = await current_principal(auth, token)
     if not principal.role.allows(Role.OPERATOR):
         raise ApiError(403, "forbidden", "this action needs the operator role")
-    if isinstance(body, RunReport):
-        raise AgentInputError("run reports come from the agent itself, with its own token")
-    params = body.params if body is not None else {}
     async with db.tenant_session(principal.tenant_id) as s:
+        await registry.get_agent(s, agent_id)
+        if isinstance(body, RunReport):
+            raise AgentInputError("run reports come from the agent itself, with its own token")
+        params = body.params if body is not None else {}
         run, _ = await run_store.request_run(
             s,
             agent_id,
@@ -209,15 +212,13 @@ async def list_findings(
     session: TenantSession,
     agent: AgentRef = None,
     severity: Annotated[Severity | None, Query(description="This severity and above")] = None,
-    since: Annotated[datetime | None, Query(description="Found at or after (ISO 8601)")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Found at or after")] = None,
     kind: Annotated[str | None, Query(max_length=50)] = None,
     agent_run_id: Annotated[uuid.UUID | None, Query(description="One run's findings")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> FindingList:
     """Findings of every agent, newest first."""
-    if since is not None and since.tzinfo is None:
-        raise AgentInputError("since needs a time zone (e.g. 2026-01-01T00:00:00Z)")
     page = await run_store.list_findings(
         session,
         agent_id=await _agent_id(session, agent),
@@ -240,14 +241,11 @@ async def list_findings(
 async def get_metrics(
     _: Viewer,
     session: TenantSession,
-    since: Annotated[datetime | None, Query(description="Default: 30 days before until")] = None,
-    until: Annotated[datetime | None, Query(description="Default: now")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Default: 30 days before until")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Default: now")] = None,
 ) -> TenantMetricsOut:
     """xAO: per agent (internal and third-party) and for the tenant — runs by status,
     success rate, p50/p95 duration, findings by severity, LLM calls, tokens and cost."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise AgentInputError(f"{name} needs a time zone (e.g. 2026-01-01T00:00:00Z)")
     if since is not None and until is not None and since >= until:
         raise AgentInputError("since must be before until")
     return TenantMetricsOut.of(await agent_metrics(session, since=since, until=until))
