@@ -4,6 +4,7 @@ it rebuilt — each through the inline runner on the tenant's real DCL service."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,12 @@ from autonomos.agents import registry
 from autonomos.agents.executor import local_analyzer
 from autonomos.agents.registry import AgentPatch
 from autonomos.agents.run_store import get_run, list_findings, list_runs, request_run
-from autonomos.agents.runner import AgentScheduler, InlineAgentRunner, after_materialize
+from autonomos.agents.runner import (
+    AgentScheduler,
+    InlineAgentRunner,
+    after_materialize,
+    publish_on_commit,
+)
 from autonomos.agents.runs import RunStatus
 from autonomos.dcl.refresh import RefreshReason, RefreshStatus, ViewRefresher, changed_entities
 from autonomos.dcl.service import DCLService
@@ -161,3 +167,23 @@ async def _connection(db: Database, tenant_id: uuid.UUID) -> uuid.UUID:
         s.add(row)
         await s.flush()
         return row.id
+
+
+async def test_run_events_are_published_once_committed(db: Database, tid: uuid.UUID) -> None:
+    sent: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
+
+    async def publish(tenant_id: uuid.UUID, event_type: str, payload: dict[str, Any]) -> None:
+        sent.append((tenant_id, event_type, payload))
+
+    observe = publish_on_commit(publish)
+    async with db.tenant_session(tid) as s:
+        await observe(s, "agent.run.running", {"run_id": "r1"})
+        assert sent == []  # not before the commit
+    await asyncio.sleep(0)
+    assert sent == [(tid, "agent.run.running", {"run_id": "r1"})]
+    with pytest.raises(RuntimeError):
+        async with db.tenant_session(tid) as s:
+            await observe(s, "agent.run.succeeded", {"run_id": "r1"})
+            raise RuntimeError("the transaction rolls back")
+    await asyncio.sleep(0)
+    assert len(sent) == 1  # a rolled-back change is never announced
