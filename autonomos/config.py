@@ -220,6 +220,14 @@ class Settings(BaseSettings):
         600.0, gt=0, description="A tenant's DCL actor idle this long closes its DuckDB and exits."
     )
 
+    # -- agents (autonomos/agents): FinOps, RevOps and third-party agents (AOA) ----------
+    agent_scheduler_s: float = Field(
+        30.0,
+        ge=0,
+        description="Period of the agent scheduler (scheduled runs, runs left queued); 0 "
+        "turns it off (runs then start only on demand and after materialisations).",
+    )
+
     # -- landing zone (aam/landing.py): landed Parquet; on a cluster, storage every node reads
     landing_url: str | None = Field(
         None,

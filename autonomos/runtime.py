@@ -11,7 +11,12 @@ DCL (views)        :class:`~autonomos.dcl.port.LocalDCL`        ``actors.dcl.Ray
 sync launcher      in-process tasks + :class:`AfterSync`       ``actors.launcher.RaySync…``
 after-sync         here, after each run                        the tenant's supervisor
 repair agent       :class:`RepairService` in-process           ``RepairAgent`` actors
+agent runs         :class:`InlineAgentRunner` (asyncio tasks)  ``actors.agents.RayAgent…``
+agent scheduler    :class:`AgentScheduler` task here           ``agent-scheduler`` actor
 =================  ==========================================  ===========================
+
+Agent runs follow the DCL (they read its views): in Ray when ``dcl_executor`` is ``ray``.
+The view refresher triggers the agents that read the views it rebuilt.
 
 The view refresher, the repair service, the event bus, the embedder and the LLM are
 built here from :class:`~autonomos.config.Settings` for both. Ray actors build the core
@@ -34,6 +39,14 @@ from autonomos.aam.landing import LandingZone
 from autonomos.aam.pipeline import AfterSync, DriftHandler
 from autonomos.aam.repair.agent import RepairService
 from autonomos.aam.sync import SyncEngine
+from autonomos.agents.executor import local_analyzer
+from autonomos.agents.runner import (
+    AgentRunner,
+    AgentScheduler,
+    InlineAgentRunner,
+    after_materialize,
+    publish_on_commit,
+)
 from autonomos.auth.service import AuthService
 from autonomos.config import Settings
 from autonomos.dcl.changes import MappingChanges
@@ -73,8 +86,10 @@ class Runtime:
     launcher: SyncLauncher
     connections: ConnectionService
     jobs: JobService
+    agent_runner: AgentRunner
     kb: KnowledgeBase | None = None  # built by start_runtime (it asks the database)
     agents: tuple[AgentPersona, ...] = ()  # the agents the data graph shows
+    agent_scheduler: AgentScheduler | None = None  # inline mode; started by start_runtime
     _llm: Any = field(default=None, repr=False)
     _router: Any = field(default=None, repr=False)
     _personas: Any = field(default=None, repr=False)
@@ -134,10 +149,13 @@ class Runtime:
         return service
 
     async def close(self) -> None:
+        if self.agent_scheduler is not None:
+            await self.agent_scheduler.stop()
         drain = getattr(self.launcher, "drain", None)
         if drain is not None:
             await drain()
         await self.refresher.close()
+        await self.agent_runner.close()
         await self.dcl.close()
         await self.bus.close()
         await self.db.dispose()
@@ -195,12 +213,46 @@ def _launcher(
     return InlineSyncLauncher(run, FairAdmission(limits))
 
 
+def _agent_runner(settings: Settings, db: Database, bus: EventBus, dcl: DCLPort) -> AgentRunner:
+    """Where internal agent runs execute: beside the tenant's DuckDB owner."""
+    if settings.dcl_in_ray:
+        from autonomos.actors.agents import RayAgentRunner  # a Ray task per run
+
+        return RayAgentRunner(settings)
+    assert isinstance(dcl, LocalDCL)
+
+    async def analyzer_for(tenant_id: uuid.UUID) -> Any:
+        return local_analyzer(await dcl.service(tenant_id))
+
+    return InlineAgentRunner(db, analyzer_for, observe=publish_on_commit(event_publisher(bus)))
+
+
+async def _start_agent_scheduler(runtime: Runtime) -> None:
+    """The agent scheduler: a task of this process inline, the cluster's singleton actor
+    with Ray (every replica gets-or-creates the same one)."""
+    settings = runtime.settings
+    if settings.agent_scheduler_s <= 0:
+        return
+    if settings.dcl_in_ray:
+        import asyncio
+
+        from autonomos.actors.agents import ensure_scheduler
+
+        await asyncio.to_thread(ensure_scheduler, settings)
+        return
+    runtime.agent_scheduler = AgentScheduler(
+        runtime.db, runtime.agent_runner, interval_s=settings.agent_scheduler_s
+    )
+    runtime.agent_scheduler.start()
+
+
 async def start_runtime(settings: Settings) -> Runtime:
     """:func:`build_runtime`, then the ports that must ask the database how to build
     themselves (the knowledge base's vector store: pgvector or FAISS)."""
     runtime = build_runtime(settings)
     try:
         runtime.kb = await build_knowledge_base(settings, runtime.db, runtime.embedder())
+        await _start_agent_scheduler(runtime)
     except BaseException:
         await runtime.close()
         raise
@@ -216,6 +268,8 @@ def build_runtime(settings: Settings) -> Runtime:
     box = SecretBox.from_settings(settings)
     edges = EdgePolicies(settings)
     launcher = _launcher(settings, db, bus, box, edges, refresher, repair)
+    agent_runner = _agent_runner(settings, db, bus, dcl)
+    refresher.on_materialized = after_materialize(db, agent_runner)
     return Runtime(
         settings=settings,
         db=db,
@@ -228,4 +282,5 @@ def build_runtime(settings: Settings) -> Runtime:
         launcher=launcher,
         connections=ConnectionService(box, launcher, edges),
         jobs=JobService(db, RayJobServer(settings.job_server_url), settings),
+        agent_runner=agent_runner,
     )

@@ -88,6 +88,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "login_delay_s": 60,
         "log_level": "WARNING",
         "sync_executor": "inline",
+        "agent_scheduler_s": 0,  # tests drive the scheduler's ticks themselves
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -21,6 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import ray
@@ -65,7 +66,13 @@ class DCL:
         # Ray runs an async actor's __init__ inside its event loop.
         loop = asyncio.get_running_loop()
         self._idle = loop.create_task(self._passivate_when_idle())
-        self._recovered = loop.create_task(self._recover(ViewRefresher(db, _Own(self))))
+        from autonomos.actors.agents import RayAgentRunner
+        from autonomos.agents.runner import after_materialize
+
+        agents = after_materialize(db, RayAgentRunner(settings))
+        self._recovered = loop.create_task(
+            self._recover(ViewRefresher(db, _Own(self), on_materialized=agents))
+        )
 
     async def materialize(
         self, connection_id: uuid.UUID, streams: list[str] | None = None, full: bool = False
@@ -92,6 +99,12 @@ class DCL:
         self, sql: str, limit: int | None = None, timeout_s: float | None = None
     ) -> QueryResult:
         return await self._run(self.service.query(sql, limit=limit, timeout_s=timeout_s))
+
+    async def analyze(self, code: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Internal agent ``code`` on a read cursor of the views; its report as JSON data."""
+        from autonomos.agents.builtin import run_analysis
+
+        return await self._run(self.service.read(partial(run_analysis, code=code, params=params)))
 
     def ping(self) -> dict[str, Any]:
         return {"tenant_id": str(self.tenant_id), "busy": self._busy, **process_info()}
@@ -219,6 +232,13 @@ class RayDCL:
         timeout_s: float | None = None,
     ) -> QueryResult:
         result: QueryResult = await self._call(tenant_id, "query", sql, limit, timeout_s)
+        return result
+
+    async def analyze(
+        self, tenant_id: uuid.UUID, code: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An internal agent's analysis, run where the tenant's DuckDB file is owned."""
+        result: dict[str, Any] = await self._call(tenant_id, "analyze", code, params)
         return result
 
     async def close(self) -> None:

@@ -373,9 +373,14 @@ class TenantSupervisor:
             for kind, spec in self.kinds.items()
             if spec.on_drift is not None
         }
+        from autonomos.actors.agents import RayAgentRunner
+        from autonomos.agents.runner import after_materialize
+
+        # the agents that read the views a sync rebuilt run next, as Ray tasks
+        agents = after_materialize(self.db, RayAgentRunner(self.settings))
         return AfterSync(
             self.db,
-            ViewRefresher(self.db, _ChildDCL(self)),
+            ViewRefresher(self.db, _ChildDCL(self), on_materialized=agents),
             drift_handlers=handlers,
             publish=event_publisher(bus_from_url(self.settings.redis_url)),
         )

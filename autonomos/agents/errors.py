@@ -8,8 +8,10 @@ is a run that failed on the tenant's data (recorded on the run, never raised to 
 
 from __future__ import annotations
 
+from autonomos.common.errors import AutonomosError
 
-class AgentError(Exception):
+
+class AgentError(AutonomosError):
     """Base of every agents error. ``transient``: the same call may succeed later."""
 
     transient = False

@@ -19,10 +19,10 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +36,7 @@ from autonomos.store.session import TENANT_KEY, Database
 
 MIN_SCHEDULE_INTERVAL_S = 300
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,99}$"
+VIEW_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 
 
 class AgentKind(enum.StrEnum):
@@ -54,10 +55,12 @@ class AgentSpec(BaseModel):
     owner: str = Field("", max_length=200, description="Team or person responsible")
     description: str = Field("", max_length=2000)
     schedule: str | None = Field(None, description="Cron expression (UTC), or none")
-    run_on_materialize: bool = Field(
+    run_on_materialize: StrictBool = Field(
         False, description="Internal agents: run after the views they read are rebuilt"
     )
-    reads: list[str] = Field(default_factory=list, max_length=50)
+    reads: list[Annotated[str, StringConstraints(pattern=VIEW_PATTERN)]] = Field(
+        default_factory=list, max_length=50, description="Views it reads"
+    )
     params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("schedule")
@@ -199,9 +202,9 @@ class AgentPatch(BaseModel):
 
     owner: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     schedule: str | None = Field(None, description="Cron expression; '' removes it")
-    run_on_materialize: bool | None = None
+    run_on_materialize: StrictBool | None = None
     params: dict[str, Any] | None = None
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -190,8 +190,8 @@ class RunReport(BaseModel):
 
     external_id: str | None = Field(None, min_length=1, max_length=200)
     status: Literal["running", "succeeded", "failed", "cancelled"]
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
     duration_ms: float | None = Field(None, ge=0)
     inputs: dict[str, Any] = Field(default_factory=dict)
     summary: dict[str, Any] = Field(default_factory=dict)
@@ -199,22 +199,19 @@ class RunReport(BaseModel):
     llm: LLMUsage = Field(default_factory=LLMUsage)
     error: str | None = Field(None, max_length=4000)
 
-    @model_validator(mode="after")
-    def _coherent(self) -> RunReport:
-        for name in ("started_at", "finished_at"):
-            value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise ValueError(f"{name} needs a time zone")
+    def check(self) -> None:
+        """The rules between fields (AgentInputError): checked when the report is
+        recorded, after the agent it is about was found, so a report about another
+        tenant's agent answers "not found" whatever it holds."""
         if self.started_at and self.finished_at and self.finished_at < self.started_at:
-            raise ValueError("finished_at is before started_at")
+            raise AgentInputError("finished_at is before started_at")
         if self.findings and self.status != "succeeded":
-            raise ValueError("only a succeeded run has findings")
+            raise AgentInputError("only a succeeded run has findings")
         if self.error and self.status == "succeeded":
-            raise ValueError("a succeeded run has no error")
+            raise AgentInputError("a succeeded run has no error")
         for name in ("summary", "inputs"):
             if len(json.dumps(getattr(self, name), default=str)) > MAX_SUMMARY_BYTES:
-                raise ValueError(f"{name} is larger than {MAX_SUMMARY_BYTES} bytes")
-        return self
+                raise AgentInputError(f"{name} is larger than {MAX_SUMMARY_BYTES} bytes")
 
 
 async def report_run(
@@ -225,6 +222,7 @@ async def report_run(
     is already in the reported status, and is refused (InvalidRunTransition) otherwise."""
     if agent.kind != AgentKind.THIRD_PARTY.value:
         raise AgentConflict("internal agents are run by the platform, not reported")
+    report.check()
     now = utcnow()
     for name in ("started_at", "finished_at"):
         value = getattr(report, name)

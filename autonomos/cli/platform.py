@@ -11,7 +11,7 @@ import sys
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -156,6 +156,14 @@ def up(
                 f"[green]✓[/] demo mapped: {active} mappings active, {proposed} proposed for "
                 "review (/api/v1/dcl/mappings), views at /api/v1/dcl/views"
             )
+            with out.status("Running the FinOps and RevOps agents on the demo views"):
+                outcomes = run_async(lambda: _run_demo_agents(settings, demo_id))
+            for o in outcomes:
+                mark = "[green]✓[/]" if o.last_status == "succeeded" else "[yellow]![/]"
+                out.print(
+                    f"{mark} agent {o.name}: {o.last_status or 'no run'}, {o.findings} findings "
+                    f"({o.high} high) at /api/v1/aoa/findings"
+                )
     if foreground:
         import time
 
@@ -166,6 +174,25 @@ def up(
                 time.sleep(3600)
         except KeyboardInterrupt:
             serve.shutdown()
+
+
+AGENT_WAIT_S = 600.0
+
+
+async def _run_demo_agents(settings: Settings, tenant_id: uuid.UUID) -> list[Any]:
+    """Wait for the agent runs the demo's materialisation queued (Ray tasks owned by this
+    process, which exits after ``up``), running any built-in agent that never ran."""
+    from autonomos.actors.agents import RayAgentRunner
+    from autonomos.agents.await_runs import builtin_outcomes, ensure_builtin_runs, wait_for_runs
+    from autonomos.store.session import Database
+
+    db = Database(settings.app_database_url)
+    try:
+        await ensure_builtin_runs(db, tenant_id, RayAgentRunner(settings))
+        await wait_for_runs(db, tenant_id, timeout_s=AGENT_WAIT_S)
+        return await builtin_outcomes(db, tenant_id)
+    finally:
+        await db.dispose()
 
 
 @app.command()

@@ -14,6 +14,10 @@ run — goes through :class:`ViewRefresher`, in both deployment modes:
 3. :meth:`ViewRefresher.recover` re-runs requests left ``queued``/``running`` by a process
    that died (called when a DCL port starts serving a tenant).
 
+After a refresh that rebuilt views, ``on_materialized(tenant, entities)`` is called with
+the entities whose views changed (the agents that read them run next; see
+``autonomos.agents.runner.after_materialize``); its failure is logged, never the refresh's.
+
 No Ray here: the DCL port is given (see ``autonomos/runtime.py``).
 """
 
@@ -23,7 +27,7 @@ import asyncio
 import enum
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -132,6 +136,20 @@ class RefreshOutcome:
         return asdict(self)
 
 
+CHANGED_MODES = frozenset({"full", "incremental", "dropped"})
+# (tenant, entities whose views were rebuilt) -> None
+OnMaterialized = Callable[[uuid.UUID, Collection[str]], Awaitable[None]]
+
+
+def changed_entities(report: dict[str, Any] | None) -> set[str]:
+    """The entities whose views a DCL report says changed."""
+    return {
+        str(s["entity"])
+        for s in (report or {}).get("slices", ())
+        if s.get("mode") in CHANGED_MODES and s.get("entity")
+    }
+
+
 def _failed_slices(report: dict[str, Any]) -> str | None:
     bad = [s for s in report.get("slices", ()) if s.get("mode") == "failed"]
     if not bad:
@@ -142,8 +160,16 @@ def _failed_slices(report: dict[str, Any]) -> str | None:
 
 
 class ViewRefresher:
-    def __init__(self, db: Database, dcl: Materializer, *, wait_s: float = DEFAULT_WAIT_S) -> None:
+    def __init__(
+        self,
+        db: Database,
+        dcl: Materializer,
+        *,
+        wait_s: float = DEFAULT_WAIT_S,
+        on_materialized: OnMaterialized | None = None,
+    ) -> None:
         self.db, self.dcl, self.wait_s = db, dcl, wait_s
+        self.on_materialized = on_materialized
         self._running: dict[uuid.UUID, asyncio.Task[RefreshOutcome]] = {}
 
     # -- 1. inside the change's transaction ------------------------------------------
@@ -295,12 +321,25 @@ class ViewRefresher:
         return await asyncio.shield(task)
 
     async def _run(self, tenant_id: uuid.UUID, refresh_id: uuid.UUID) -> RefreshOutcome:
+        outcome, mine = await self._carry_out(tenant_id, refresh_id)
+        entities = changed_entities(outcome.report) if mine else set()
+        if self.on_materialized is not None and entities:
+            try:
+                await self.on_materialized(tenant_id, entities)
+            except Exception:
+                log.exception("tenant %s: after refresh %s: hook failed", tenant_id, refresh_id)
+        return outcome
+
+    async def _carry_out(
+        self, tenant_id: uuid.UUID, refresh_id: uuid.UUID
+    ) -> tuple[RefreshOutcome, bool]:
+        """(the outcome, whether this call carried the refresh out)."""
         async with self.db.tenant_session(tenant_id) as s:
             row = await s.get(ViewRefresh, refresh_id, with_for_update=True)
             if row is None:
                 raise NotFound("view refresh not found")
             if row.status != RefreshStatus.QUEUED.value:
-                return RefreshOutcome.of(row)  # carried out already (or being carried out)
+                return RefreshOutcome.of(row), False  # carried out already (or being so)
             row.status = REFRESHES.transition(RefreshStatus.QUEUED, RefreshStatus.RUNNING).value
             row.started_at, row.attempts = utcnow(), row.attempts + 1
             connection_id, streams, full = row.connection_id, row.streams, row.full
@@ -316,7 +355,7 @@ class ViewRefresher:
         async with self.db.tenant_session(tenant_id) as s:
             row = await s.get(ViewRefresh, refresh_id, with_for_update=True)
             if row is None:  # the connection was deleted meanwhile (cascade)
-                return RefreshOutcome(
+                gone = RefreshOutcome(
                     refresh_id,
                     connection_id,
                     RefreshStatus.FAILED,
@@ -326,9 +365,10 @@ class ViewRefresher:
                     "the connection was deleted",
                     report,
                 )
+                return gone, False
             target = RefreshStatus.FAILED if error else RefreshStatus.SUCCEEDED
             row.status = REFRESHES.transition(RefreshStatus(row.status), target).value
             row.error = error[:MAX_ERROR_CHARS] if error else None
             row.result = report
             row.finished_at = utcnow()
-            return RefreshOutcome.of(row)
+            return RefreshOutcome.of(row), True

@@ -103,8 +103,14 @@ def _views(settings: Settings, db: Database) -> tuple[Any, ViewRefresher]:
             log_to_driver=False,
             logging_level=logging.WARNING,
         )
+    from autonomos.actors.agents import RayAgentRunner
+    from autonomos.agents.runner import after_materialize
+
     port = RayDCL(settings)
-    return port, ViewRefresher(db, port)
+    # the agents that read the rebuilt views run next (Ray tasks owned by this process:
+    # a caller that exits soon after waits for them, as `autonomos up` does)
+    agents = after_materialize(db, RayAgentRunner(settings))
+    return port, ViewRefresher(db, port, on_materialized=agents)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:

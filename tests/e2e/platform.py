@@ -16,13 +16,14 @@ import argparse
 import asyncio
 import json
 import sys
+import uuid
 from pathlib import Path
 
 import uvicorn
 
 from autonomos.cli._common import do_migrate, run_async
 from autonomos.cli.ingest import ingest
-from autonomos.cli.platform import DEMO_CONNECTION_ID
+from autonomos.cli.platform import DEMO_CONNECTION_ID, _run_demo_agents
 from autonomos.config import Settings
 from autonomos.demo.tenant import MOCK_SOURCES, credentials_file, ensure_demo_tenant
 from autonomos.jobs.batch_map import map_tenant
@@ -36,6 +37,8 @@ def prepare(settings: Settings) -> dict[str, str]:
     creds = json.loads(credentials_file(settings).read_text())
     ingest(settings, tenant_id, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources")
     run_async(lambda: map_tenant(settings, tenant_id))
+    if settings.dcl_in_ray:  # as `up`: the agents the materialisation triggered, finished
+        run_async(lambda: _run_demo_agents(settings, uuid.UUID(tenant_id)))
     # where a tenant's own files live (the upload area): the test's drifting export
     uploads = settings.data_dir / "uploads" / tenant_id / "crm-export"
     uploads.mkdir(parents=True, exist_ok=True)

@@ -69,7 +69,26 @@ async def tenant_objects(api: httpx.AsyncClient, t: Tenant, tmp_path) -> dict[st
         "job_id": await _job(api, uuid.UUID(me["tenant_id"])),
         "proposal_id": await repair_proposal(api, t, conn.json()["id"]),
         "mapping_id": await _mapping(api, t, conn.json()["id"]),
+        **await _agent_and_run(api, t),
     }
+
+
+async def _agent_and_run(api: httpx.AsyncClient, t: Tenant) -> dict[str, str]:
+    """A third-party agent and a run it reported with its own token (no execution)."""
+    r = await api.post(
+        "/api/v1/aoa/agents",
+        headers=t.headers,
+        json={"name": f"ext-{uuid.uuid4().hex[:8]}", "owner": "matrix"},
+    )
+    assert r.status_code == 201, r.text
+    agent = r.json()
+    r = await api.post(
+        f"/api/v1/aoa/agents/{agent['id']}/runs",
+        headers={"Authorization": f"Bearer {agent['token']}"},
+        json={"status": "succeeded", "external_id": "matrix-1", "duration_ms": 5},
+    )
+    assert r.status_code == 201, r.text
+    return {"agent_id": agent["id"], "agent_run_id": r.json()["id"]}
 
 
 async def _mapping(api: httpx.AsyncClient, t: Tenant, connection_id: str) -> str:

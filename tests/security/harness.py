@@ -137,6 +137,7 @@ async def build_estate(api: httpx.AsyncClient, t: Tenant, tmp_path: Path) -> Est
             "/api/v1/dcl/materialize", headers=t.headers, json={"connection_id": cid, "full": True}
         )
         assert r.status_code == 200, r.text
+    await api.runtime.agent_runner.drain()  # type: ignore[attr-defined]  # agents on the views
     views = (await api.get("/api/v1/dcl/views", headers=t.headers)).json()["views"]
     names = [v["name"] for v in views if v["rows"]]
     assert "account" in names, f"the marked account is in no view: {views}"

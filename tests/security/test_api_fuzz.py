@@ -50,6 +50,12 @@ SEMANTIC: dict[str, tuple[str | tuple[str, ...], str]] = {
     # source type its own schema, but paths and hosts are still checked at run time)
     "createConnection": ("422", "the connector's config"),
     "updateConnection": ("422", "the connector's config"),
+    # agents: cron schedules, and an agent's parameters checked by its own model
+    "registerAgent": ("422", "a cron schedule; an internal agent's code and params"),
+    "updateAgent": ("422", "a cron schedule; the agent's params"),
+    "startAgentRun": ("422", "run params by the agent's model; a report's times and status"),
+    "listAgentFindings": ("422", "since needs a time zone"),
+    "getAgentMetrics": ("422", "times need a zone; since before until"),
 }
 
 

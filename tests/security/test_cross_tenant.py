@@ -26,7 +26,7 @@ from tests.security.harness import PUBLIC, Call, Estate, build_call, operations
 
 # parts of an answer that change between two reads of the same unchanged object
 VOLATILE = re.compile(
-    r'"(id|created_at|updated_at|generated_at|elapsed_ms|duration_ms|latency_ms|request_id|live|server_error|logs_tail)":'
+    r'"(id|created_at|updated_at|generated_at|elapsed_ms|duration_ms|latency_ms|request_id|live|server_error|logs_tail|since|until)":'
     r'("[^"]*"|[^,}\]]*)'
 )
 

@@ -19,6 +19,7 @@ from autonomos.serve_apps.api.errors import document_errors, install_error_handl
 from autonomos.serve_apps.api.middleware import RequestContextMiddleware
 from autonomos.serve_apps.api.routes import (
     aam,
+    aoa,
     auth,
     dcl,
     graph,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dcl,
         nlp_kb,
         nlp_persona,
+        aoa,
     ):
         app.include_router(module.router)
     document_errors(app)

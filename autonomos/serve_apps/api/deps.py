@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.aam.connections import ConnectionService
 from autonomos.aam.repair.agent import RepairService
+from autonomos.agents.runner import AgentRunner
 from autonomos.auth.service import AuthError, AuthService
 from autonomos.auth.session_state import Principal
 from autonomos.auth.tokens import TokenError
@@ -86,6 +87,10 @@ async def get_jobs(runtime: RuntimeDep) -> JobService:
     return runtime.jobs
 
 
+async def get_agent_runner(runtime: RuntimeDep) -> AgentRunner:
+    return runtime.agent_runner
+
+
 async def get_kb(runtime: RuntimeDep) -> KnowledgeBase:
     assert runtime.kb is not None, "start_runtime builds the knowledge base"
     return runtime.kb
@@ -106,6 +111,8 @@ MappingsDep = Annotated[MappingChanges, Depends(get_mappings)]
 RepairDep = Annotated[RepairService, Depends(get_repair)]
 ConnectionsDep = Annotated[ConnectionService, Depends(get_connections)]
 JobsDep = Annotated[JobService, Depends(get_jobs)]
+AgentRunnerDep = Annotated[AgentRunner, Depends(get_agent_runner)]
+BearerToken = Annotated[str | None, Depends(oauth2)]
 
 
 def _unauthorized(message: str) -> ApiError:

@@ -29,6 +29,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from autonomos.aam.errors import InvalidDecision
+from autonomos.agents.errors import (
+    AgentAuthError,
+    AgentConflict,
+    AgentInputError,
+    AgentNotFound,
+    InvalidRunTransition,
+)
 from autonomos.auth.errors import AuthError, LoginThrottled, RegistrationClosed
 from autonomos.auth.tokens import TokenError
 from autonomos.common.errors import AutonomosError, FailureType
@@ -203,6 +210,10 @@ STATUS: dict[type[Exception], tuple[int, str]] = {
     EmbedderError: (503, "model_unavailable"),
     LLMBudgetExceeded: (429, "llm_budget_exceeded"),
     LLMError: (503, "llm_unavailable"),
+    AgentNotFound: (404, "not_found"),
+    AgentConflict: (409, "conflict"),
+    InvalidRunTransition: (409, "conflict"),
+    AgentInputError: (422, "validation_error"),
 }
 # Errors whose message is the operator's business (paths, endpoints): a fixed one is shown.
 OPAQUE: dict[type[Exception], str] = {
@@ -278,6 +289,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AuthError)
     @app.exception_handler(TokenError)
+    @app.exception_handler(AgentAuthError)
     async def _auth(_: Request, exc: Exception) -> JSONResponse:
         return _respond(
             ApiError(401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"})

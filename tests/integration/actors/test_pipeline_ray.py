@@ -9,8 +9,6 @@ approve, see the new values; roll back, see them go; every refresh recorded.
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,12 +22,12 @@ from autonomos.actors import actor_name
 from autonomos.config import Settings
 from tests.conftest import register
 from tests.helpers.drift import REPAIR, drifted_export, new_values
+from tests.helpers.ray_api import sync, wait_for
 from tests.helpers.views import MOCK, connect, map_stream
 
 pytestmark = pytest.mark.ray
 
 LIVE_ACCOUNTS = 197
-TIMEOUT_S = 180
 
 
 @pytest.fixture
@@ -54,37 +52,8 @@ async def ray_api(ray_cluster: None, settings: Settings) -> AsyncIterator[httpx.
             yield client
 
 
-async def wait_for(check: Any, what: str) -> Any:
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        found = await check()
-        if found:
-            return found
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
-async def sync(api: httpx.AsyncClient, headers: dict[str, str], cid: str) -> None:
-    r = await api.post(f"/api/v1/aam/connections/{cid}/sync", headers=headers)
-    assert r.status_code == 202, r.text
-    run_id = r.json()["run_id"]
-
-    async def finished() -> dict[str, Any] | None:
-        run = (await api.get(f"/api/v1/aam/runs/{run_id}", headers=headers)).json()
-        return run if run["status"] in ("succeeded", "failed", "cancelled") else None
-
-    run = await wait_for(finished, f"sync run {run_id}")
-    assert run["status"] == "succeeded", run
-
-    async def refreshed() -> bool:  # the supervisor's pipeline records the run's refresh
-        rows = (
-            await api.get("/api/v1/dcl/refreshes", headers=headers, params={"connection_id": cid})
-        ).json()["refreshes"]
-        return any(r["reason"] == "sync" and r["status"] == "succeeded" for r in rows) and all(
-            r["status"] in ("succeeded", "failed") for r in rows
-        )
-
-    await wait_for(refreshed, "the views to catch up with the run")
 
 
 async def test_approvals_reach_the_views_on_ray(ray_api: httpx.AsyncClient, tmp_path: Path) -> None:

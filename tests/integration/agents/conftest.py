@@ -58,3 +58,28 @@ async def dcl(
 
     yield service, load
     await service.close()
+
+
+@pytest.fixture
+async def ray_api(
+    ray_cluster: None, settings: Settings, api: httpx.AsyncClient
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with syncs, the DCL and agent runs on Ray, in a namespace of its own (the
+    session's ``api`` has migrated the database)."""
+    from autonomos.serve_apps.api.app import create_app
+
+    ray_settings = settings.model_copy(
+        update={
+            "sync_executor": "ray",
+            "dcl_executor": None,
+            "ray_namespace": f"agents-{uuid.uuid4().hex[:8]}",
+            "auto_migrate": False,
+        }
+    )
+    app = create_app(ray_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            client.settings = ray_settings  # type: ignore[attr-defined]
+            client.runtime = app.state.runtime  # type: ignore[attr-defined]
+            yield client

@@ -20,30 +20,9 @@ from autonomos.agents.runs import RunStatus
 from autonomos.dcl import registry as mappings
 from autonomos.store.session import Database
 from tests.conftest import Tenant
-from tests.helpers.views import ACCOUNT_MAP, CUR_TO_FOCUS, connect, demo_source, sync
+from tests.helpers.agents import STREAMS
+from tests.helpers.views import connect, demo_source, sync
 from tests.integration.dcl.conftest import tenant_id
-
-OPPORTUNITY_MAP: dict[str, tuple[str, str | None]] = {
-    "Id": ("opportunity_id", None),
-    "AccountId": ("account_id", None),
-    "Name": ("name", None),
-    "Amount": ("amount", None),
-    "CurrencyIsoCode": ("currency", "upper"),
-    "StageName": ("stage", None),
-    "Probability": ("probability", None),
-    "CloseDate": ("close_date", None),
-    "IsClosed": ("is_closed", None),
-    "IsWon": ("is_won", None),
-    "OwnerId": ("owner_id", None),
-    "CreatedDate": ("created_at", None),
-    "LastModifiedDate": ("updated_at", None),
-    "IsDeleted": ("is_deleted", None),
-}
-STREAMS = {
-    "aws_cur_costs": ("cloud_cost", CUR_TO_FOCUS),
-    "salesforce_accounts": ("account", ACCOUNT_MAP),
-    "salesforce_opportunities": ("opportunity", OPPORTUNITY_MAP),
-}
 
 
 async def test_the_planted_anomalies_are_found(

@@ -33,42 +33,10 @@ from autonomos.agents.run_store import (
 from autonomos.agents.runs import RunStatus, RunTrigger
 from autonomos.dcl.service import DCLService
 from autonomos.store.session import Database
+from tests.helpers.agents import slipped_pipeline
 from tests.integration.agents.conftest import Load
 
 OBSERVED: list[tuple[str, dict[str, Any]]] = []
-
-
-def slipped_pipeline() -> list[dict[str, Any]]:
-    now = datetime(2025, 12, 31, 12, tzinfo=UTC)
-    base = {
-        "currency": "USD",
-        "stage": "Proposal",
-        "probability": 50.0,
-        "is_closed": False,
-        "is_won": False,
-        "created_at": now - timedelta(days=90),
-        "updated_at": now,
-    }
-    rows = [
-        base
-        | {
-            "opportunity_id": f"o{n}",
-            "account_id": f"a{n}",
-            "amount": 1000.0,
-            "close_date": date(2026, 2, 1),
-        }
-        for n in range(20)
-    ]
-    rows.append(
-        base
-        | {
-            "opportunity_id": "late",
-            "account_id": "a1",
-            "amount": 9000.0,
-            "close_date": date(2025, 12, 1),
-        }
-    )
-    return rows
 
 
 async def observe(_: Any, event: str, payload: dict[str, Any]) -> None:
@@ -217,7 +185,7 @@ async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> No
     assert (finished.llm_calls, finished.llm_input_tokens, finished.llm_cost_usd) == (3, 1200, 0.02)
     assert finished.trigger == RunTrigger.REPORTED.value and finished.findings_count == 1
     assert [f.title for f in page.items] == ["Acme may churn"]
-    for bad in (
+    for incoherent in (
         {"status": "failed", "findings": [finding]},
         {"status": "succeeded", "error": "boom"},
         {
@@ -225,12 +193,16 @@ async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> No
             "started_at": "2025-01-02T00:00:00Z",
             "finished_at": "2025-01-01T00:00:00Z",
         },
+        {"status": "succeeded", "inputs": {"blob": "x" * 300_000}},
+    ):
+        with pytest.raises(AgentInputError):
+            RunReport.model_validate(incoherent).check()
+    for bad in (
         {"status": "succeeded", "started_at": "2025-01-01T00:00:00"},
         {"status": "done"},
         {"status": "succeeded", "findings": [finding | {"kind": "k" * 51}]},
         {"status": "succeeded", "findings": [finding | {"kind": "Not A Kind"}]},
         {"status": "succeeded", "findings": [finding | {"severity": "critical"}]},
-        {"status": "succeeded", "inputs": {"blob": "x" * 300_000}},
     ):
         with pytest.raises(ValidationError):
             RunReport.model_validate(bad)

@@ -107,7 +107,11 @@ async def test_cross_tenant_matrix(
             fill("/api/v1/aam/connections/{connection_id}", ids), headers=tenant_a.headers
         )
     ).json()
-    patches = {"users": {"full_name": "pwned", "role": "viewer"}, "aam": {"name": "pwned"}}
+    patches = {
+        "users": {"full_name": "pwned", "role": "viewer"},
+        "aam": {"name": "pwned"},
+        "aoa": {"owner": "pwned"},
+    }
     bodies: dict[str, object] = {"POST": {}, "PUT": {}, "DELETE": None}
     checked = 0
     for method, path in api_routes(api):

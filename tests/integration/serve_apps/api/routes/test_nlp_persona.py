@@ -18,8 +18,8 @@ from autonomos.agents.runs import RunStatus
 from autonomos.dcl import registry as mappings
 from autonomos.store.session import Database
 from tests.conftest import Tenant
+from tests.helpers.agents import STREAMS
 from tests.helpers.views import connect, demo_source, sync
-from tests.integration.agents.test_demo import STREAMS
 from tests.integration.dcl.conftest import tenant_id
 
 SUMMARY = "/nlp/v1/persona/summary"
