@@ -7,8 +7,8 @@ node's files would be relying on a disk a real cluster does not share. Every por
 free one (never Redis's 6379); token auth is off (one machine, 127.0.0.1 only). The GCS
 declares a node dead after about three missed one-second health checks, so a test that
 kills node B waits seconds, not the default half-minute. Both nodes are stopped by
-signalling their own process trees (never ``ray stop``, which stops every cluster of the
-machine).
+SIGKILLing their own process trees (never ``ray stop``, which stops every cluster of the
+machine): the cluster is disposable, and a GCS given SIGTERM can take many seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -29,7 +30,7 @@ import pytest
 from autonomos.cli import ray_env
 from autonomos.config import Settings
 from tests.conftest import APP_ROLE, _pg_admin, _pg_available, _require, free_port
-from tests.integration.jobs.conftest import VENV_BIN, stop_head
+from tests.integration.jobs.conftest import VENV_BIN, _tree
 
 ROLE = "autonomos.io/role"
 HEALTH_CHECKS = {
@@ -123,14 +124,24 @@ def two_nodes() -> Iterator[TwoNodes]:
             started_s=round(time.monotonic() - started, 1),
         )
     finally:
+        for pgid in ([] if b is None else [b.pid]) + [head.pid]:
+            kill_tree(pgid)
         if b is not None:
-            stop_head(b.pid)
-            try:
-                b.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                b.kill()
-        stop_head(head.pid)
+            b.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def kill_tree(pgid: int) -> None:
+    """SIGKILL a node's process group and everything its members spawned; wait for them."""
+    pids = _tree(pgid)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        time.sleep(0.1)
 
 
 @pytest.fixture
