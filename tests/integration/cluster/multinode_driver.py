@@ -191,7 +191,7 @@ class Driver:
         began = time.monotonic()
         runs2 = [await self.start_sync(t, c) for t, c in zip(self.tenants, self.cids, strict=True)]
         self.report["at_kill"] = await self.kill_b_mid_sync(runs2)
-        killed = time.monotonic()
+        killed = self.killed_at
         final = await self.wait_runs(runs2, self.cfg["recovery_timeout_s"])
         self.timing("kill_to_syncs_finished", killed)
         self.timing("round2_syncs", began)
@@ -222,6 +222,7 @@ class Driver:
                 break
             await asyncio.sleep(0.05)
         pids = _tree(self.cfg["node_b_pgid"])
+        self.killed_at = time.monotonic()
         kill_tree(self.cfg["node_b_pgid"])
         return {"runs": states, "processes_killed": len(pids)}
 
