@@ -11,11 +11,11 @@ resolution rebuilds ``unified_account``/``unified_contact``. Each slice's outcom
 also written to ``view_materializations`` (a summary for the dashboard and the graph).
 
 The DuckDB file is a derived store, the landing zone and the mapping registry being the
-truth: before it answers its first read, a service brings every connection's views up to
-date (:meth:`DCLService.catch_up`). On a node that never had the tenant's file (its actor
-restarted elsewhere, a node added to the cluster) that rebuilds every view; on a file
-left behind on a node the actor moved away from, it adds what landed meanwhile; on a
-current file it only reads the metadata.
+truth: before it answers its first read, a service brings the views of every connection
+materialised before up to date (:meth:`DCLService.catch_up`). On a node that never had
+the tenant's file (its actor restarted elsewhere, a node added to the cluster) that
+rebuilds every view; on a file left behind on a node the actor moved away from, it adds
+what landed meanwhile; on a current file it only reads the metadata.
 """
 
 from __future__ import annotations
@@ -188,20 +188,29 @@ class DCLService:
         }
 
     async def catch_up(self) -> dict[str, Any]:
-        """Bring every connection's views up to date with the registry and the landing
-        zone, from whatever the file holds (see the module docstring); a report of it.
+        """Bring the views of every connection that has been materialised (it has
+        ``view_materializations`` rows, whichever node built them) up to date with the
+        registry and the landing zone, from whatever the file holds (see the module
+        docstring), and drop those of deleted connections; a report of it.
 
-        Incremental per slice, so a current file costs only the metadata reads; a slice
-        that fails is reported, as by :meth:`materialize`, and does not stop the others.
+        A connection never materialised stays out of the views, as it was on the node
+        that had the file (e.g. mappings set with ``materialize: false``). Incremental per
+        slice, so a current file costs only the metadata reads; a slice that fails is
+        reported, as by :meth:`materialize`, and does not stop the others.
         """
         started = time.perf_counter()
         async with self.db.tenant_session(self.tenant_id) as s:
-            connections = list(
-                await s.scalars(select(Connection.id).order_by(Connection.created_at))
-            )
+            live = set(await s.scalars(select(Connection.id)))
+            built = set(await s.scalars(select(ViewMaterialization.connection_id).distinct()))
+        gone = {st.connection_id for st in self.store.slices()} - {str(c) for c in live}
+        if gone:
+            async with self._write:
+                for cid in sorted(gone):
+                    await anyio.to_thread.run_sync(self._drop_connection, cid)
+        wanted = sorted(live & built, key=str)
         modes: dict[str, int] = defaultdict(int)
         rows = 0
-        for connection_id in connections:
+        for connection_id in wanted:
             try:
                 report = await self._materialize(
                     connection_id, None, full=False, record_unchanged=False
@@ -211,13 +220,10 @@ class DCLService:
             for result in report["slices"]:
                 modes[result["mode"]] += 1
                 rows += int(result["rows"] or 0)
-        if not connections:  # the views of connections deleted while we were away
-            async with self._write:
-                for gone in {st.connection_id for st in self.store.slices()}:
-                    await anyio.to_thread.run_sync(self._drop_connection, gone)
         return {
             "fresh": self.fresh,
-            "connections": len(connections),
+            "connections": len(wanted),
+            "dropped_connections": len(gone),
             "slices": dict(modes),
             "rows": rows,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),

@@ -63,10 +63,19 @@ async def test_a_new_node_rebuilds_the_views_then_serves(
     await sync(api, tenant_a, cid)
     await map_stream(api, tenant_a, cid, "salesforce_accounts", "account", ACCOUNT_MAP)
     await map_stream(api, tenant_a, cid, "salesforce_opportunities", "opportunity", OPPORTUNITY_MAP)
+    tid = await tenant_id(api, tenant_a)
+    # mapped with `materialize: false` and never materialised: a new node builds nothing
+    # either (its views are what the node that had the file served)
+    service = await open_on(node(settings, tmp_path / "node-0"), db, tid)
+    try:
+        views = {v["name"]: v["rows"] for v in await service.list_views()}
+        assert views["account"] == views["opportunity"] == 0
+        assert service.caught_up is not None and service.caught_up["connections"] == 0
+    finally:
+        await service.close()
     await materialize(api, tenant_a, cid)
     truth = (await query(api, tenant_a, COUNTS))["rows"][0]
     assert truth[0] == LIVE_ACCOUNTS and truth[1] > 0
-    tid = await tenant_id(api, tenant_a)
 
     # node B: no file for the tenant; its first read waits for a full rebuild
     b = node(settings, tmp_path / "node-b")
