@@ -82,7 +82,7 @@ class Runtime:
     def embedder(self) -> CachedEmbedder:
         """The process's embedder (local model or the Serve app, as configured); built on
         first use because loading a model takes seconds."""
-        from autonomos.models.embedder import get_embedder
+        from autonomos.serve_apps.embedder.client import get_embedder
 
         return get_embedder(self.settings)
 

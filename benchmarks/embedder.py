@@ -161,7 +161,8 @@ def main() -> None:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from autonomos.config import Settings
-    from autonomos.models.embedder import LocalEmbedder, ServeEmbedder
+    from autonomos.models.embedder import LocalEmbedder
+    from autonomos.serve_apps.embedder.client import ServeEmbedder
 
     overrides: dict[str, object] = {"log_level": "WARNING"}
     if args.replicas > 0:

@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out = a.out or Path(tempfile.mkdtemp(prefix="matching-bench-"))
     embedder = None
     if not a.no_dense:
-        from autonomos.models.embedder import get_embedder
+        from autonomos.serve_apps.embedder.client import get_embedder
 
         embedder = get_embedder()
     matchers: dict[str, Callable[[dict[str, Any]], Pred]] = {}

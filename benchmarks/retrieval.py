@@ -97,8 +97,8 @@ async def platform(
     from autonomos.config import Settings
     from autonomos.models.embedder import LocalEmbedder
     from autonomos.models.telemetry import UsageRecorder
-    from autonomos.nlp.cli import index_corpus
     from autonomos.nlp.kb.build import build_knowledge_base
+    from autonomos.nlp.kb.bulk import index_corpus
     from autonomos.store import migrate
     from autonomos.store.session import Database
 

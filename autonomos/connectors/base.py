@@ -12,14 +12,14 @@ transient ones are retried. Messages must never contain secrets (use :func:`reda
 from __future__ import annotations
 
 import abc
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 
-from autonomos.common.errors import AutonomosError, FailureType
+from autonomos.common.errors import FailureType
+from autonomos.connectors.errors import ConnectorError, redact
 from autonomos.connectors.schema import StreamSchema
 
 __all__ = [
@@ -37,17 +37,6 @@ if TYPE_CHECKING:
     from autonomos.connectors.edge import EdgePolicy
 
 
-class ConnectorError(AutonomosError):
-    """Base of every connector error; ``failure`` says whether a retry can help
-    (``configuration``: the user must fix the connection's settings)."""
-
-    def __init__(
-        self, message: str, failure: FailureType, *, retry_after_s: float | None = None
-    ) -> None:
-        super().__init__(message, failure=failure)
-        self.retry_after_s = retry_after_s
-
-
 @dataclass(frozen=True)
 class RecordBatchMessage:
     batch: pa.RecordBatch
@@ -61,17 +50,6 @@ class StateMessage:
 
 
 ReadItem = RecordBatchMessage | StateMessage
-
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
-
-
-def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """Remove credentials from a message: URL userinfo and any known secret value."""
-    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 class Connector(abc.ABC):

@@ -5,8 +5,8 @@ Entrypoints: :mod:`autonomos.jobs.batch_map` (map streams, then materialise). Ot
 the ``jobs`` table) with a :class:`~autonomos.jobs.server.JobServer` such as
 :class:`~autonomos.jobs.server.RayJobServer`.
 
-Exports load on first use, so ``autonomos --help`` (which registers ``jobs.cli``) does
-not import the database stack.
+Exports load on first use, so ``autonomos --help`` (whose ``jobs`` commands live in
+``autonomos.cli.jobs``) does not import the database stack.
 """
 
 from __future__ import annotations

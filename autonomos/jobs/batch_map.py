@@ -69,7 +69,7 @@ def _matcher(settings: Settings, tenant_id: uuid.UUID, use_embedder: bool, memor
 
     embedder = None
     if use_embedder:
-        from autonomos.models.embedder import get_embedder
+        from autonomos.serve_apps.embedder.client import get_embedder
 
         shared = get_embedder(settings)
 

@@ -2,7 +2,7 @@
 
     from autonomos.matching import Matcher, SourceSchema, SourceField
 
-    matcher = Matcher(embedder=get_embedder(), memory=tenant_memory)   # embedder optional
+    matcher = Matcher(embedder=runtime.embedder(), memory=tenant_memory)   # embedder optional
     suggestion = matcher.suggest(SourceSchema.from_dict(doc))
     suggestion.entity, suggestion.mappings[0].target, suggestion.mappings[0].confidence
 

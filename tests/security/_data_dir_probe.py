@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from autonomos.models.embedder import get_embedder
 from autonomos.serve_apps.api.app import create_app
+from autonomos.serve_apps.embedder.client import get_embedder
 from tests.conftest import files_connection, make_settings, register
 
 

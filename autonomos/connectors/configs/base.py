@@ -19,8 +19,9 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from autonomos.connectors.base import ConnectorError, FailureType
+from autonomos.common.errors import FailureType
 from autonomos.connectors.edge import EdgePolicy, Endpoint
+from autonomos.connectors.errors import ConnectorError
 
 MASK = "***"
 

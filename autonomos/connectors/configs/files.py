@@ -13,9 +13,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from autonomos.connectors.base import redact
 from autonomos.connectors.configs.base import SourceConfig
 from autonomos.connectors.edge import LOCAL_SCHEMES, EdgePolicy, EdgeRefused, Endpoint, split_url
+from autonomos.connectors.errors import redact
 
 GLOB_CHARS = frozenset("*?[")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")

@@ -17,7 +17,8 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from autonomos.connectors.base import ConnectorError, FailureType
+from autonomos.common.errors import FailureType
+from autonomos.connectors.errors import ConnectorError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

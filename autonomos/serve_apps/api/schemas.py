@@ -9,6 +9,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StrictBool
 
+# Request bodies shared with the CLI live in the core:
+from autonomos.auth.inputs import Password as Password
+from autonomos.auth.inputs import RegisterIn as RegisterIn
+from autonomos.auth.inputs import Strict as Strict
+from autonomos.auth.inputs import UserCreate as UserCreate
 from autonomos.store.models import Role
 
 
@@ -20,18 +25,6 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Password = Field(min_length=12, max_length=256, description="At least 12 characters.")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class RegisterIn(Strict):
-    tenant_name: str = Field(min_length=2, max_length=200)
-    email: EmailStr
-    password: str = Password
-    full_name: str = Field("", max_length=200)
 
 
 class RegisterOut(BaseModel):
@@ -67,13 +60,6 @@ class UserOut(BaseModel):
     role: Role
     is_active: bool
     created_at: datetime
-
-
-class UserCreate(Strict):
-    email: EmailStr
-    password: str = Password
-    role: Role = Role.VIEWER
-    full_name: str = Field("", max_length=200)
 
 
 class UserUpdate(Strict):

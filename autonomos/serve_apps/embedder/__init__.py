@@ -1,2 +1,2 @@
-"""The embedder Serve app (``deployment.build_app``); clients use
-``autonomos.models.embedder.ServeEmbedder``."""
+"""The embedder Serve app (``deployment.build_app``) and its client
+(``client.ServeEmbedder``, chosen by ``client.build_embedder``)."""

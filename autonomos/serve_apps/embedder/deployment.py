@@ -1,6 +1,6 @@
 """The embedder as a Ray Serve app: sentence-transformers behind ``@serve.batch``.
 
-Callers (``autonomos.models.embedder.ServeEmbedder``) send lists of texts; the replica
+Callers (``autonomos.serve_apps.embedder.client.ServeEmbedder``) send lists of texts; the replica
 cuts anything longer than ``batch_size`` into pieces, and ``@serve.batch`` gathers pieces
 that arrive together until they hold ``batch_size`` texts (``batch_size_fn`` counts texts,
 not requests), so one forward pass serves many small callers. The forward pass runs in a

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autonomos.cli import ray_env
+from autonomos.cli.platform import ray_env
 from autonomos.config import Settings
 from tests.conftest import _require, free_port
 

@@ -10,9 +10,10 @@ import pytest
 
 from autonomos.config import Settings
 from autonomos.models._cache import EmbeddingCache
-from autonomos.models.embedder import EMBEDDING_DIM, LocalEmbedder, build_embedder
+from autonomos.models.embedder import EMBEDDING_DIM, LocalEmbedder
 from autonomos.models.errors import EmbedderError
 from autonomos.models.telemetry import UsageRecorder
+from autonomos.serve_apps.embedder.client import build_embedder
 
 FIELDS = [
     "email (string): Primary e-mail address of the contact",

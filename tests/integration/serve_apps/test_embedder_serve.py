@@ -12,9 +12,10 @@ import pytest
 from ray import serve
 
 from autonomos.config import Settings
-from autonomos.models.embedder import LocalEmbedder, ServeEmbedder
+from autonomos.models.embedder import LocalEmbedder
 from autonomos.models.errors import EmbedderError
 from autonomos.models.telemetry import UsageRecorder
+from autonomos.serve_apps.embedder.client import ServeEmbedder
 from autonomos.serve_apps.embedder.deployment import APP_NAME, DEPLOYMENT_NAME, build_app, deploy
 from tests.conftest import free_port, make_settings
 

@@ -103,7 +103,7 @@ def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
 def test_falls_back_to_lexical_with_a_warning_when_the_model_cannot_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import autonomos.models.embedder as embedder_module
+    import autonomos.serve_apps.embedder.client as embedder_module
     from autonomos.models.errors import EmbedderError
 
     class Unloadable:  # what the port raises when the weights are missing
@@ -136,7 +136,7 @@ def test_json_schema_style_type_lists_are_accepted(tmp_path: Path) -> None:
 def test_lexical_is_the_default_and_loads_no_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import autonomos.models.embedder as embedder_module
+    import autonomos.serve_apps.embedder.client as embedder_module
 
     def forbidden(*a: object, **k: object) -> None:
         raise AssertionError("the embedding model was loaded without --embeddings")

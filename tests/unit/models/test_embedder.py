@@ -22,10 +22,10 @@ from autonomos.models.embedder import (
     CachedEmbedder,
     Embedder,
     LocalEmbedder,
-    ServeEmbedder,
 )
 from autonomos.models.errors import EmbedderError
 from autonomos.models.telemetry import UsageRecorder
+from autonomos.serve_apps.embedder.client import ServeEmbedder
 
 
 class HashEmbedder(CachedEmbedder):
@@ -147,7 +147,8 @@ def test_serve_client_refuses_blocking_on_an_event_loop() -> None:
 
 def test_importing_the_port_loads_no_model_library() -> None:
     code = (
-        "import sys, autonomos.models as m; m.LocalEmbedder(); m.ServeEmbedder(); "
+        "import sys, autonomos.models as m; m.LocalEmbedder(); "
+        "from autonomos.serve_apps.embedder.client import ServeEmbedder; ServeEmbedder(); "
         "heavy = {'torch', 'sentence_transformers', 'transformers', 'openai', 'ray'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )

@@ -5,8 +5,7 @@ through the same code as the API (the Redactor, the KnowledgeBase service).
     autonomos kb run --corpus corpus.jsonl --queries queries.jsonl --mode hybrid --out RUN.trec
 
 Bad input (a missing file, a line that is not a JSON object with the needed string
-fields) exits 2 with the file and line; ``autonomos.cli`` helpers are imported inside
-the commands (that module imports this one).
+fields) exits 2 with the file and line.
 """
 
 from __future__ import annotations
@@ -21,16 +20,14 @@ from typing import Annotated, Any
 
 import typer
 
+from autonomos.cli._common import do_migrate, fail, load_settings, run_async
+
 pii_app = typer.Typer(help="Find and redact personal data.", no_args_is_help=True)
 kb_app = typer.Typer(help="Knowledge base: index and search documents.", no_args_is_help=True)
 
-BATCH_DOCS = 256
-
 
 def _usage(message: str) -> typer.Exit:
-    from autonomos import cli
-
-    cli.fail(message, 2)
+    fail(message, 2)
     raise AssertionError  # fail() never returns
 
 
@@ -120,7 +117,6 @@ def kb_run(
 ) -> None:
     """Index the corpus into a fresh embedded knowledge base (SQLite + FAISS in a temporary
     data dir) and write the top k documents per query as a TREC run."""
-    from autonomos import cli
     from autonomos.nlp.kb import SearchMode
 
     try:
@@ -132,41 +128,15 @@ def kb_run(
     qs = list(read_jsonl(queries, {"_id": "the query id", "text": "the query"}))
     if not docs or not qs:
         raise _usage("the corpus and the queries must each hold at least one line")
-    settings = cli.load_settings()
+    settings = load_settings()
     with tempfile.TemporaryDirectory(prefix="autonomos-kb-") as tmp:
         fresh = settings.model_copy(
             update={"data_dir": Path(tmp), "database_url": None, "migration_database_url": None}
         )
-        cli.do_migrate(fresh)
-        lines = cli.run_async(lambda: _index_and_search(fresh, docs, qs, search_mode, k, redact))
+        do_migrate(fresh)
+        lines = run_async(lambda: _index_and_search(fresh, docs, qs, search_mode, k, redact))
     out.write_text("".join(lines), encoding="utf-8")
     typer.echo(f"wrote {len(lines)} lines for {len(qs)} queries -> {out}", err=True)
-
-
-def document_content(doc: dict[str, Any]) -> bytes:
-    title = doc.get("title") if isinstance(doc.get("title"), str) else ""
-    return (f"{title}\n\n{doc['text']}" if title else doc["text"]).encode("utf-8")
-
-
-async def index_corpus(
-    kb: Any, tenant_id: uuid.UUID, docs: list[dict[str, Any]], redact: bool | None
-) -> int:
-    from autonomos.nlp.kb import NewDocument
-
-    indexed = 0
-    for i in range(0, len(docs), BATCH_DOCS):
-        batch = [
-            NewDocument(
-                content=document_content(d),
-                media_type="text/plain",
-                title=d.get("title") or None,
-                external_id=str(d["_id"]),
-            )
-            for d in docs[i : i + BATCH_DOCS]
-            if d["text"].strip() or d.get("title")
-        ]
-        indexed += len(await kb.add_documents(tenant_id, batch, redact=redact))
-    return indexed
 
 
 async def _index_and_search(
@@ -177,10 +147,11 @@ async def _index_and_search(
     k: int,
     redact: bool | None,
 ) -> list[str]:
-    from autonomos.models.embedder import build_embedder
     from autonomos.models.telemetry import UsageRecorder
     from autonomos.nlp.errors import NLPError
     from autonomos.nlp.kb.build import build_knowledge_base
+    from autonomos.nlp.kb.bulk import index_corpus
+    from autonomos.serve_apps.embedder.client import build_embedder
     from autonomos.store.session import Database
 
     db = Database(settings.app_database_url)

@@ -2,8 +2,7 @@
 
 The same :class:`~autonomos.jobs.service.JobService` as the API, talking to the job
 server at ``AUTONOMOS_RAY_DASHBOARD_URL``; jobs are recorded in the jobs table whoever
-submits them. ``autonomos.cli`` helpers are imported inside the commands (that module
-imports this one).
+submits them.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
+
+from autonomos.cli._common import do_migrate, err, fail, load_settings, out, parse_input, run_async
 
 if TYPE_CHECKING:  # imported where used: `autonomos --help` stays fast
     from autonomos.jobs.service import JobService, JobView
@@ -28,15 +29,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _with_service(tenant: str, fn: Callable[[JobService, uuid.UUID], Awaitable[T]]) -> T:
-    from autonomos import cli
     from autonomos.jobs.errors import JobError
     from autonomos.jobs.server import RayJobServer
     from autonomos.jobs.service import JobService
     from autonomos.store.session import Database
     from autonomos.store.tenants import find_tenant
 
-    settings = cli.load_settings()
-    cli.do_migrate(settings)
+    settings = load_settings()
+    do_migrate(settings)
 
     async def go() -> T:
         db = Database(settings.app_database_url)
@@ -45,11 +45,11 @@ def _with_service(tenant: str, fn: Callable[[JobService, uuid.UUID], Awaitable[T
             service = JobService(db, RayJobServer(settings.job_server_url), settings)
             return await fn(service, tenant_id)
         except JobError as e:
-            cli.fail(str(e))
+            fail(str(e))
         finally:
             await db.dispose()
 
-    return cli.run_async(go)
+    return run_async(go)
 
 
 def _row(job: Job) -> dict[str, Any]:
@@ -66,8 +66,6 @@ def _row(job: Job) -> dict[str, Any]:
 
 
 def _print(jobs: list[Job], as_json: bool) -> None:
-    from autonomos.cli import out
-
     if as_json:
         out.print_json(json.dumps([_row(j) for j in jobs]))
         return
@@ -81,8 +79,6 @@ def _print(jobs: list[Job], as_json: bool) -> None:
 
 
 def _show(view: JobView, as_json: bool) -> None:
-    from autonomos.cli import err, out
-
     if as_json:
         out.print_json(
             json.dumps({**_row(view.job), "live": view.live, "logs_tail": view.logs_tail})
@@ -98,8 +94,6 @@ def _show(view: JobView, as_json: bool) -> None:
 
 
 def _job_id(value: str) -> uuid.UUID:
-    from autonomos.cli import fail
-
     try:
         return uuid.UUID(value)
     except ValueError:
@@ -118,7 +112,6 @@ def submit(
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a batch mapping job (kind ``batch_map``)."""
-    from autonomos.cli import parse_input
     from autonomos.jobs.kinds import BatchMapParams
 
     params = parse_input(

@@ -1,0 +1,5 @@
+"""``python -m autonomos.cli``."""
+
+from autonomos.cli import main
+
+main()
