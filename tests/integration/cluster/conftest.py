@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from autonomos.cli import ray_env
+from autonomos.cli.platform import ray_env
 from autonomos.config import Settings
 from tests.conftest import APP_ROLE, _pg_admin, _pg_available, _require, free_port
 from tests.integration.jobs.conftest import VENV_BIN, _tree
