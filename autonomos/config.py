@@ -25,6 +25,8 @@ Environment = Literal["development", "production"]
 JwtAlgorithm = Literal["HS256", "RS256", "ES256"]
 FilesScheme = Literal["https", "http", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "file"]
 DEFAULT_FILES_SCHEMES: tuple[FilesScheme, ...] = ("https", "s3", "gs", "az", "abfs")
+# The kinds of tenant actor (autonomos/actors/naming.py's ActorKind).
+ActorKindName = Literal["supervisor", "connector", "drift", "repair", "dcl"]
 # A list read from a JSON array or a comma-separated value.
 EnvList = Annotated[list[str], NoDecode]
 
@@ -162,6 +164,14 @@ class Settings(BaseSettings):
         "slots round-robin by tenant (fair queueing), so one tenant's backlog never "
         "starves another's.",
     )
+    actor_node_labels: dict[ActorKindName, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Where tenant actors prefer to run, per kind (`supervisor`, `connector`, "
+        "`drift`, `repair`, `dcl`): node labels, as JSON, e.g. "
+        '`{"connector": {"autonomos.io/role": "ingest"}}` with `ray start --labels '
+        "autonomos.io/role=ingest` on those nodes. A preference, not a requirement: with no "
+        "such node alive (it died, or none was added) the actor runs on any node.",
+    )
     max_body_bytes: int = Field(1_048_576, ge=1_024, description="Larger bodies get 413.")
 
     # -- edges: what tenants' connections may read and reach (autonomos/connectors/edge) --
@@ -196,6 +206,14 @@ class Settings(BaseSettings):
         None,
         description="Where each tenant's DuckDB writer runs. `ray`: the tenant's `dcl:<tenant>` "
         "actor; `inline`: the API process (single process only). Default: as sync_executor.",
+    )
+    dcl_dir: Path | None = Field(
+        None,
+        description="Node-local folder of the tenants' DuckDB files (derived stores: a DCL "
+        "actor that starts on a node without its tenant's file rebuilds it from the landing "
+        "zone and the mapping registry). Default: data_dir/dcl. A Ray node started with "
+        "this variable in its environment keeps its tenants' files there, whatever the "
+        "driver's value.",
     )
     dcl_threads: int = Field(2, ge=1, le=256, description="DuckDB threads per tenant database.")
     dcl_memory_limit: str = Field(
@@ -404,6 +422,11 @@ class Settings(BaseSettings):
         # Settings travel to Ray workers whose working directory differs.
         return v.expanduser().resolve()
 
+    @field_validator("dcl_dir")
+    @classmethod
+    def _absolute_dcl_dir(cls, v: Path | None) -> Path | None:
+        return None if v is None else v.expanduser().resolve()
+
     @field_validator("files_roots", "files_allowed_hosts", "files_schemes", mode="before")
     @classmethod
     def _env_list(cls, v: Any) -> Any:
@@ -516,6 +539,11 @@ class Settings(BaseSettings):
     @property
     def owner_database_url(self) -> str:
         return self.migration_database_url or self.app_database_url
+
+    @property
+    def dcl_location(self) -> Path:
+        """Where this process keeps the tenants' DuckDB files (see ``dcl_dir``)."""
+        return self.dcl_dir or self.data_dir / "dcl"
 
     @property
     def landing_location(self) -> str:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from autonomos.actors.naming import KINDS, actor_name
+from autonomos.actors.placement import placement
 
 if TYPE_CHECKING:
     from autonomos.config import Settings
@@ -92,7 +93,7 @@ def create_child(
             name=actor_name(kind, tenant_id, child_id),
             namespace=namespace,
             get_if_exists=True,
-            **dict(spec.options),
+            **{**placement(settings, kind), **spec.options},
         )
         .remote(*args)
     )

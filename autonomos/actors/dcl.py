@@ -10,6 +10,13 @@ holds. Idle for ``dcl_idle_s``, it closes the file and exits (passivation); the 
 recreates it. On every start it also finishes the tenant's view refreshes that a dead
 process left unfinished (``view_refreshes``: queued, or running for too long).
 
+The DuckDB file is node-local and derived: the actor keeps it in its node's
+``AUTONOMOS_DCL_DIR`` when the node sets one (else the settings' ``dcl_location``), and,
+started on a node without it (restarted after its node died, placed on a new node), it
+rebuilds the views from the landing zone and the mapping registry before it serves its
+first read (``DCLService.ready``). Where it runs follows ``AUTONOMOS_ACTOR_NODE_LABELS``
+(a preference: see ``actors/placement.py``).
+
 :class:`RayDCL` is the adapter (``autonomos.dcl.port.DCLPort``) onto these actors, used
 by the API and by other actors.
 """
@@ -18,16 +25,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 
 from autonomos.actors.naming import actor_name
+from autonomos.actors.placement import placement
 from autonomos.actors.process import process_info
 from autonomos.dcl.errors import DCLUnavailable
 
@@ -55,6 +65,7 @@ class DCL:
         from autonomos.store.session import Database
 
         restrict_umask()  # the tenant's DuckDB files are private (0600)
+        settings = on_this_node(settings)
         self.tenant_id = tenant_id
         db = Database(settings.app_database_url)
         self.service = DCLService.from_settings(
@@ -107,7 +118,19 @@ class DCL:
         return await self._run(self.service.read(partial(run_analysis, code=code, params=params)))
 
     def ping(self) -> dict[str, Any]:
-        return {"tenant_id": str(self.tenant_id), "busy": self._busy, **process_info()}
+        """Liveness, and where this actor is: its node, its file and how it caught up."""
+        return {
+            "tenant_id": str(self.tenant_id),
+            "busy": self._busy,
+            "node_id": ray.get_runtime_context().get_node_id(),
+            "path": str(self.service.store.path),
+            "caught_up": self.service.caught_up,
+            **process_info(),
+        }
+
+    async def ready(self) -> dict[str, Any]:
+        """Catch the views up now (else done before the first read); the report."""
+        return await self._run(self.service.ready())
 
     def busy(self) -> bool:
         """Work in flight (the supervisor does not passivate a busy child)."""
@@ -130,6 +153,16 @@ class DCL:
             await self.service.close()
             ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
             return
+
+
+def on_this_node(settings: Settings) -> Settings:
+    """``settings`` with this node's own DuckDB folder: a node started with
+    ``AUTONOMOS_DCL_DIR`` in its environment keeps its tenants' files there (the driver's
+    value, which came with the pickled settings, names a folder on another machine)."""
+    local = os.environ.get("AUTONOMOS_DCL_DIR")
+    if not local:
+        return settings
+    return settings.model_copy(update={"dcl_dir": Path(local).expanduser().resolve()})
 
 
 class _Own:
@@ -161,6 +194,7 @@ def dcl_handle(settings: Settings, tenant_id: uuid.UUID) -> Any:
         namespace=settings.ray_namespace,
         get_if_exists=True,
         lifetime="detached",
+        **placement(settings, "dcl"),
     ).remote(settings, tenant_id)
 
 

@@ -23,6 +23,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError
 
 from autonomos.actors.children import ChildSpec
 from autonomos.actors.naming import actor_name
+from autonomos.actors.placement import placement
 from autonomos.actors.supervisor import (
     DEFAULT_CHECK_S,
     DEFAULT_IDLE_S,
@@ -60,6 +61,7 @@ class RaySyncLauncher:
             namespace=self.namespace,
             get_if_exists=True,
             lifetime="detached",
+            **placement(self.settings, "supervisor"),
         ).remote(
             self.settings,
             tenant_id,

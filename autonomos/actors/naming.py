@@ -7,11 +7,12 @@ crashed actor is transparently rebuilt under the same name.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import get_args
 from uuid import UUID
 
-ActorKind = Literal["supervisor", "connector", "drift", "repair", "dcl"]
-KINDS: frozenset[str] = frozenset(("supervisor", "connector", "drift", "repair", "dcl"))
+from autonomos.config import ActorKindName as ActorKind
+
+KINDS: frozenset[str] = frozenset(get_args(ActorKind))
 
 
 def actor_name(kind: str, tenant_id: UUID, child_id: UUID | str | None = None) -> str:

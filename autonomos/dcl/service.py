@@ -10,6 +10,13 @@ others. Slices whose mappings are gone, and slices of deleted connections, are d
 When accounts or contacts changed, entity resolution rebuilds ``unified_account`` /
 ``unified_contact``. Each slice's outcome is also written to ``view_materializations``
 (a summary for the dashboard and the graph).
+
+The DuckDB file is a derived store, the landing zone and the mapping registry being the
+truth: before it answers its first read, a service brings the views of every connection
+materialised before up to date (:meth:`DCLService.catch_up`). On a node that never had
+the tenant's file (its actor restarted elsewhere, a node added to the cluster) that
+rebuilds every view; on a file left behind on a node the actor moved away from, it adds
+what landed meanwhile; on a current file it only reads the metadata.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autonomos.dcl import browse, registry, sandbox
 from autonomos.dcl.encode import QueryResult
-from autonomos.dcl.errors import ViewError
+from autonomos.dcl.errors import DCLUnavailable, ViewError
 from autonomos.dcl.slices import FieldMapping, LandedFile, Locate, SliceResult, SliceSpec
 from autonomos.dcl.views import ViewStore
 from autonomos.ontology import Ontology, load_ontology
@@ -60,8 +67,13 @@ RESOLVED_ENTITIES = frozenset({"account", "contact"})
 
 
 def database_path(data_dir: Path, tenant_id: uuid.UUID) -> Path:
-    """Where a tenant's DuckDB file lives: one file per tenant, nothing shared."""
-    return Path(data_dir) / "dcl" / f"{uuid.UUID(str(tenant_id))}.duckdb"
+    """Where a tenant's DuckDB file lives under ``data_dir``: one file per tenant."""
+    return tenant_file(Path(data_dir) / "dcl", tenant_id)
+
+
+def tenant_file(folder: Path, tenant_id: uuid.UUID) -> Path:
+    """A tenant's DuckDB file in ``folder`` (``Settings.dcl_location``), nothing shared."""
+    return Path(folder) / f"{uuid.UUID(str(tenant_id))}.duckdb"
 
 
 def _default_resolver() -> Resolver | None:
@@ -91,6 +103,7 @@ class DCLService:
     ) -> None:
         self.db, self.tenant_id = db, tenant_id
         self.ontology = ontology or load_ontology()
+        self.fresh = not Path(path).exists()  # nothing to start from: catch_up rebuilds
         self.store = ViewStore(
             path,
             self.ontology,
@@ -105,6 +118,8 @@ class DCLService:
             _default_resolver() if resolver is True else (resolver or None)
         )
         self._write = asyncio.Lock()
+        self._catching_up = asyncio.Lock()
+        self.caught_up: dict[str, Any] | None = None  # catch_up's report, once done
 
     @classmethod
     def from_settings(
@@ -117,7 +132,7 @@ class DCLService:
         return cls(
             db,
             tenant_id,
-            database_path(settings.data_dir, tenant_id),
+            tenant_file(settings.dcl_location, tenant_id),
             threads=settings.dcl_threads,
             memory_limit=settings.dcl_memory_limit,
             query_timeout_s=settings.dcl_query_timeout_s,
@@ -145,6 +160,16 @@ class DCLService:
         ``full`` rebuilds them from every landed batch (what a mapping change or an
         applied repair asks for). NotFound when the connection is not the tenant's.
         """
+        return await self._materialize(connection_id, streams, full=full)
+
+    async def _materialize(
+        self,
+        connection_id: uuid.UUID,
+        streams: Iterable[str] | None,
+        *,
+        full: bool,
+        record_unchanged: bool = True,
+    ) -> dict[str, Any]:
         started = time.perf_counter()
         wanted = None if streams is None else set(streams)
         specs, files, live = await self._plan(connection_id, wanted)
@@ -153,13 +178,79 @@ class DCLService:
             results, resolution = await anyio.to_thread.run_sync(
                 self._apply, cid, specs, files, wanted, live, full
             )
-        await self._record(connection_id, results)
+        await self._record(
+            connection_id, [r for r in results if record_unchanged or r.mode != "unchanged"]
+        )
         return {
             "connection_id": cid,
             "slices": [r.to_dict() for r in results],
             "resolution": resolution,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         }
+
+    async def catch_up(self) -> dict[str, Any]:
+        """Bring the views of every connection that has been materialised (it has
+        ``view_materializations`` rows, whichever node built them) up to date with the
+        registry and the landing zone, from whatever the file holds (see the module
+        docstring), and drop those of deleted connections; a report of it.
+
+        A connection never materialised stays out of the views, as it was on the node
+        that had the file (e.g. mappings set with ``materialize: false``). Incremental per
+        slice, so a current file costs only the metadata reads; a slice that fails is
+        reported, as by :meth:`materialize`, and does not stop the others.
+        """
+        started = time.perf_counter()
+        async with self.db.tenant_session(self.tenant_id) as s:
+            live = set(await s.scalars(select(Connection.id)))
+            built = set(await s.scalars(select(ViewMaterialization.connection_id).distinct()))
+        gone = {st.connection_id for st in self.store.slices()} - {str(c) for c in live}
+        if gone:
+            async with self._write:
+                for cid in sorted(gone):
+                    await anyio.to_thread.run_sync(self._drop_connection, cid)
+        wanted = sorted(live & built, key=str)
+        modes: dict[str, int] = defaultdict(int)
+        rows = 0
+        for connection_id in wanted:
+            try:
+                report = await self._materialize(
+                    connection_id, None, full=False, record_unchanged=False
+                )
+            except NotFound:  # deleted since we listed it
+                continue
+            for result in report["slices"]:
+                modes[result["mode"]] += 1
+                rows += int(result["rows"] or 0)
+        return {
+            "fresh": self.fresh,
+            "connections": len(wanted),
+            "dropped_connections": len(gone),
+            "slices": dict(modes),
+            "rows": rows,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+
+    async def ready(self) -> dict[str, Any]:
+        """Catch up once, before the first read is served (:meth:`catch_up`'s report).
+
+        DCLUnavailable when it cannot (the metadata store or the landing zone is out of
+        reach): serving a new node's empty file as the tenant's views would be wrong.
+        """
+        if self.caught_up is not None:
+            return self.caught_up
+        async with self._catching_up:
+            if self.caught_up is None:
+                try:
+                    report = await self.catch_up()
+                except Exception as exc:
+                    log.warning("tenant %s: catching up the views failed: %r", self.tenant_id, exc)
+                    raise DCLUnavailable(
+                        f"the views of tenant {self.tenant_id} could not be brought up to "
+                        f"date ({type(exc).__name__}); retry"
+                    ) from exc
+                log.info("tenant %s: views caught up: %s", self.tenant_id, report)
+                self.caught_up = report
+        return self.caught_up
 
     async def drop_connection(self, connection_id: uuid.UUID) -> dict[str, Any]:
         """Remove a (deleted) connection's rows from every view."""
@@ -316,6 +407,8 @@ class DCLService:
         return await self._read(fn)
 
     async def _read(self, fn: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        await self.ready()
+
         def run() -> Any:
             con = self.store.cursor()
             try:

@@ -122,3 +122,18 @@ async def materialize(api: httpx.AsyncClient, t: Tenant, cid: str, **kw: object)
     r = await api.post(f"{API}/materialize", headers=t.headers, json={"connection_id": cid, **kw})
     assert r.status_code == 200, r.text
     return r.json()
+
+
+OPPORTUNITY_MAP = {
+    "Id": ("opportunity_id", None),
+    "AccountId": ("account_id", None),
+    "Name": ("name", None),
+    "Amount": ("amount", None),
+    "CurrencyIsoCode": ("currency", "upper"),
+    "StageName": ("stage", None),
+    "IsWon": ("is_won", None),
+    "CloseDate": ("close_date", None),
+}
+
+
+LIVE_ACCOUNTS = 197  # 200 in the extract, 3 soft-deleted (IsDeleted=true)

@@ -22,8 +22,6 @@ from tests.helpers.views import MOCK, connect, map_stream, sync
 LIVE_ACCOUNTS = 197
 
 
-
-
 async def pending(api: httpx.AsyncClient, t: Tenant, cid: str) -> list[dict[str, Any]]:
     r = await api.get(
         f"{REPAIR}/proposals",
@@ -32,8 +30,6 @@ async def pending(api: httpx.AsyncClient, t: Tenant, cid: str) -> list[dict[str,
     )
     assert r.status_code == 200, r.text
     return list(r.json()["proposals"])
-
-
 
 
 async def test_approved_repairs_reach_the_views(

@@ -31,8 +31,6 @@ async def landed_rows(db: Database, tid: uuid.UUID, cid: uuid.UUID, stream: str)
         return int(total or 0)
 
 
-
-
 async def test_sync_lands_and_resync_is_idempotent(api, db, engine, tenant_a, tmp_path) -> None:
     src = tmp_path / "src"
     src.mkdir()

@@ -33,25 +33,6 @@ from tests.helpers.actors import (
 pytestmark = pytest.mark.ray
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def connector_actor(settings: Settings, tid: uuid.UUID, cid: uuid.UUID) -> Any:
     return ray.get_actor(actor_name("connector", tid, cid), namespace=settings.ray_namespace)
 

@@ -52,10 +52,6 @@ async def ray_api(ray_cluster: None, settings: Settings) -> AsyncIterator[httpx.
             yield client
 
 
-
-
-
-
 async def test_approvals_reach_the_views_on_ray(ray_api: httpx.AsyncClient, tmp_path: Path) -> None:
     api = ray_api
     t = await register(api, "ray")

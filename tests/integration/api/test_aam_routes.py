@@ -13,8 +13,6 @@ from tests.helpers.api import add_user, assert_error, drain
 API = "/api/v1/aam"
 
 
-
-
 def source_dir(tmp_path: Path) -> Path:
     src = tmp_path / "src"
     src.mkdir()

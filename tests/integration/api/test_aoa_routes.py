@@ -23,10 +23,6 @@ from tests.helpers.views import map_stream, materialize, sync
 AOA = "/api/v1/aoa"
 
 
-
-
-
-
 async def drain_agents(api: httpx.AsyncClient) -> None:
     await api.runtime.agent_runner.drain()  # type: ignore[attr-defined]
 

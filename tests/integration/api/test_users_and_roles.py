@@ -18,18 +18,6 @@ PUBLIC = {
 }
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 async def test_every_private_route_needs_a_token(api: httpx.AsyncClient) -> None:
     private = [r for r in api_routes(api) if r not in PUBLIC]
     assert private, "no private routes found"

@@ -21,6 +21,8 @@ from tests.helpers.dcl import FORBIDDEN
 from tests.helpers.views import (
     ACCOUNT_MAP,
     API,
+    LIVE_ACCOUNTS,
+    OPPORTUNITY_MAP,
     connect,
     demo_source,
     map_stream,
@@ -29,18 +31,6 @@ from tests.helpers.views import (
     sync,
 )
 from tests.integration.dcl.conftest import tenant_id
-
-OPPORTUNITY_MAP = {
-    "Id": ("opportunity_id", None),
-    "AccountId": ("account_id", None),
-    "Name": ("name", None),
-    "Amount": ("amount", None),
-    "CurrencyIsoCode": ("currency", "upper"),
-    "StageName": ("stage", None),
-    "IsWon": ("is_won", None),
-    "CloseDate": ("close_date", None),
-}
-LIVE_ACCOUNTS = 197  # 200 in the extract, 3 soft-deleted (IsDeleted=true)
 
 
 @pytest.fixture

@@ -28,12 +28,6 @@ JOBS = "/api/v1/jobs"
 FINISHED = {"succeeded", "failed", "stopped", "lost"}
 
 
-
-
-
-
-
-
 def _submit_cli(
     head: RayHead, settings: Settings, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:

@@ -30,8 +30,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, landing: Landing) -> I
         yield s
 
 
-
-
 def rows(store: ViewStore, sql: str = "SELECT * FROM account ORDER BY _source_key") -> list:
     con = store.cursor()
     try:

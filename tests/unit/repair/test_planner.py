@@ -60,12 +60,6 @@ class Samples:
         return {"is_active": ["true", "false"], "username": ["ada"]}.get(path, [])
 
 
-
-
-
-
-
-
 def event(old: StreamSchema = OLD, new: StreamSchema = NEW) -> DriftEvent:
     changes = tuple(detect_drift(old, new))
     return DriftEvent(
