@@ -5,11 +5,13 @@ the login). Its role claim does not authorise (it only has to be a role): each r
 takes the role, the active flag and whether the session is still open from the database,
 through a small per-process cache. A change made through this process
 (``forget_user`` / ``forget_session`` once committed) applies to the next request; other
-processes follow within ``ttl_s``.
+processes follow within ``ttl_s`` (``auth_state_cache_s``): that is the staleness bound of
+a demotion, deactivation, logout or renamed user made through another replica.
 
 The cache keeps ``GET /auth/me`` cheap: a hit is one dict lookup, no thread hop and no
-query. A load that raced a change (it started before the change was forgotten) is used
-for its own request but never cached.
+query, and it carries the user's profile too (``UserState``), so that route opens no
+database session at all. A load that raced a change (it started before the change was
+forgotten) is used for its own request but never cached.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import exists, select
 
@@ -32,13 +35,28 @@ _ROLES = frozenset(r.value for r in Role)
 
 
 @dataclass(frozen=True)
+class UserState:
+    """What a request may need of an active user with an open session, as last read."""
+
+    role: Role
+    email: str
+    full_name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Principal:
-    """The caller: user, tenant, current role, and the login session the token belongs to."""
+    """The caller: user, tenant, current role, and the login session the token belongs to.
+
+    ``state`` is the user as read at most ``auth_state_cache_s`` ago (the role above is
+    its role): enough for ``GET /auth/me`` without a query.
+    """
 
     user_id: uuid.UUID
     tenant_id: uuid.UUID
     role: Role
     session_id: uuid.UUID
+    state: UserState
 
 
 def _uuid_claim(value: str | None, name: str) -> uuid.UUID:
@@ -55,7 +73,7 @@ class UserStates:
         self.db = db
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[uuid.UUID, uuid.UUID], tuple[float, Role | None]] = (
+        self._entries: OrderedDict[tuple[uuid.UUID, uuid.UUID], tuple[float, UserState | None]] = (
             OrderedDict()
         )
         self._generation = 0
@@ -73,22 +91,22 @@ class UserStates:
         now = time.monotonic()
         hit = self._entries.get(key)
         if hit is not None and hit[0] > now:
-            role = hit[1]
+            state = hit[1]
         else:
             generation = self._generation
-            role = await self._load(tenant_id, user_id, session_id)
+            state = await self._load(tenant_id, user_id, session_id)
             if self.ttl_s > 0 and generation == self._generation:
-                self._entries[key] = (now + self.ttl_s, role)
+                self._entries[key] = (now + self.ttl_s, state)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
-        if role is None:
+        if state is None:
             raise AuthError("session ended or account disabled; log in again")
-        return Principal(user_id, tenant_id, role, session_id)
+        return Principal(user_id, tenant_id, state.role, session_id, state)
 
     async def _load(
         self, tenant_id: uuid.UUID, user_id: uuid.UUID, session_id: uuid.UUID
-    ) -> Role | None:
+    ) -> UserState | None:
         open_session = exists().where(
             RefreshToken.family_id == session_id,
             RefreshToken.user_id == User.id,
@@ -97,15 +115,22 @@ class UserStates:
         async with self.db.tenant_session(tenant_id) as s:
             row = (
                 await s.execute(
-                    select(User.role, User.is_active, open_session).where(User.id == user_id)
+                    select(
+                        User.is_active,
+                        open_session,
+                        User.role,
+                        User.email,
+                        User.full_name,
+                        User.created_at,
+                    ).where(User.id == user_id)
                 )
             ).first()
-        if row is None or not row[1] or not row[2]:
+        if row is None or not row[0] or not row[1]:
             return None
-        return Role(row[0])
+        return UserState(Role(row[2]), row[3], row[4], row[5])
 
     def forget_user(self, user_id: uuid.UUID) -> None:
-        """Call once a change to the user (role, active flag) has committed."""
+        """Call once a change to the user (role, active flag, name) has committed."""
         self._forget(lambda key: key[0] == user_id)
 
     def forget_session(self, session_id: uuid.UUID) -> None:

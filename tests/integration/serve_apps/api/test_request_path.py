@@ -1,0 +1,97 @@
+"""The authenticated request path stays on the event loop: no thread hop, no query.
+
+``GET /auth/me`` is what ``benchmarks/api_latency.py`` loads. With the caller's state
+cached (``auth_state_cache_s``), a request must not wait on a worker thread (a sync
+dependency, ``run_in_threadpool``, aiosqlite) nor send a statement to the database; a
+change made through this process still shows on the very next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from tests.conftest import Tenant
+
+ME = "/api/v1/auth/me"
+
+
+class Hops:
+    """What the requests under watch cost beyond the event loop."""
+
+    def __init__(self) -> None:
+        self.thread_wakeups = 0  # a worker thread handing a result back to the loop
+        self.executor_calls = 0
+        self.statements: list[str] = []
+
+
+@contextmanager
+def watch(api: httpx.AsyncClient) -> Iterator[Hops]:
+    loop: Any = asyncio.get_running_loop()
+    engine = api.runtime.db.engine.sync_engine  # type: ignore[attr-defined]
+    hops = Hops()
+    threadsafe, executor = loop.call_soon_threadsafe, loop.run_in_executor
+
+    def counted_threadsafe(*args: Any, **kwargs: Any) -> Any:
+        hops.thread_wakeups += 1
+        return threadsafe(*args, **kwargs)
+
+    def counted_executor(*args: Any, **kwargs: Any) -> Any:
+        hops.executor_calls += 1
+        return executor(*args, **kwargs)
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        hops.statements.append(sql)
+
+    loop.call_soon_threadsafe, loop.run_in_executor = counted_threadsafe, counted_executor
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        yield hops
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        del loop.call_soon_threadsafe, loop.run_in_executor  # back to the class's methods
+
+
+async def test_me_with_a_cached_state_hops_no_thread_and_sends_no_query(
+    api: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    first = await api.get(ME, headers=tenant_a.headers)  # loads and caches the state
+    assert first.status_code == 200, first.text
+    with watch(api) as hops:
+        answers = [await api.get(ME, headers=tenant_a.headers) for _ in range(20)]
+    assert [r.status_code for r in answers] == [200] * 20
+    assert all(r.json() == first.json() for r in answers)
+    assert hops.statements == []
+    assert (hops.thread_wakeups, hops.executor_calls) == (0, 0)
+
+
+async def test_the_watch_sees_a_request_that_reads_the_database(
+    api: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """The watch itself can fail: a route that queries shows up in it."""
+    assert (await api.get(ME, headers=tenant_a.headers)).status_code == 200
+    with watch(api) as hops:
+        r = await api.get("/api/v1/tenant", headers=tenant_a.headers)
+    assert r.status_code == 200, r.text
+    assert hops.statements
+    if api.runtime.db.engine.dialect.driver == "aiosqlite":  # type: ignore[attr-defined]
+        assert hops.thread_wakeups > 0  # aiosqlite runs each call on its own thread
+
+
+async def test_me_shows_a_rename_at_once_and_a_missing_token_is_401(
+    api: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    me = (await api.get(ME, headers=tenant_a.headers)).json()  # cached now
+    r = await api.patch(
+        f"/api/v1/users/{me['id']}", headers=tenant_a.headers, json={"full_name": "Ada L."}
+    )
+    assert r.status_code == 200, r.text
+    after = (await api.get(ME, headers=tenant_a.headers)).json()
+    assert after == {**me, "full_name": "Ada L."}
+    assert (await api.get(ME)).status_code == 401
+    assert (await api.get(ME, headers={"Authorization": "Bearer x.y.z"})).status_code == 401
