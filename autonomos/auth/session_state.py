@@ -16,6 +16,7 @@ forgotten) is used for its own request but never cached.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import OrderedDict
@@ -77,6 +78,7 @@ class UserStates:
             OrderedDict()
         )
         self._generation = 0
+        self._loading: dict[tuple[uuid.UUID, uuid.UUID], asyncio.Future[UserState | None]] = {}
 
     async def principal(self, claims: AccessClaims) -> Principal:
         """The caller of a verified token; ``AuthError`` if they may no longer act."""
@@ -87,22 +89,52 @@ class UserStates:
         user_id = _uuid_claim(claims.sub, "sub")
         session_id = _uuid_claim(claims.sid, "sid")
         tenant_id = uuid.UUID(claims.tid)  # canonical already (tokens.py)
-        key = (user_id, session_id)
-        now = time.monotonic()
-        hit = self._entries.get(key)
-        if hit is not None and hit[0] > now:
-            state = hit[1]
-        else:
-            generation = self._generation
-            state = await self._load(tenant_id, user_id, session_id)
-            if self.ttl_s > 0 and generation == self._generation:
-                self._entries[key] = (now + self.ttl_s, state)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+        state = await self._state(tenant_id, user_id, session_id)
         if state is None:
             raise AuthError("session ended or account disabled; log in again")
         return Principal(user_id, tenant_id, state.role, session_id, state)
+
+    async def _state(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, session_id: uuid.UUID
+    ) -> UserState | None:
+        key = (user_id, session_id)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        if self.ttl_s <= 0:  # "read on every request": no sharing of loads either
+            return await self._load(tenant_id, user_id, session_id)
+        # One load per key at a time: when an entry expires under load, every request of
+        # that user misses at once, and each would otherwise send its own query (a burst
+        # of aiosqlite thread hops every ttl_s, seen as the p90/p99 of /auth/me).
+        pending = self._loading.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._load_and_keep(key, tenant_id))
+            pending.add_done_callback(self._loaded)
+            self._loading[key] = pending
+        # shielded: one caller that gives up (a client gone) does not cancel the others'
+        return await asyncio.shield(pending)
+
+    async def _load_and_keep(
+        self, key: tuple[uuid.UUID, uuid.UUID], tenant_id: uuid.UUID
+    ) -> UserState | None:
+        generation = self._generation
+        now = time.monotonic()
+        try:
+            state = await self._load(tenant_id, *key)
+        finally:
+            if self._loading.get(key) is asyncio.current_task():
+                del self._loading[key]
+        if generation == self._generation:  # no change was forgotten meanwhile
+            self._entries[key] = (now + self.ttl_s, state)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return state
+
+    @staticmethod
+    def _loaded(task: asyncio.Future[UserState | None]) -> None:
+        if not task.cancelled():
+            task.exception()  # retrieved, even when every waiter gave up
 
     async def _load(
         self, tenant_id: uuid.UUID, user_id: uuid.UUID, session_id: uuid.UUID
@@ -141,3 +173,5 @@ class UserStates:
         self._generation += 1
         for key in [k for k in self._entries if match(k)]:
             del self._entries[key]
+        for key in [k for k in self._loading if match(k)]:
+            del self._loading[key]  # its waiters keep it; later requests load afresh

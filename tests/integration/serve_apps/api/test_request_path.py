@@ -9,6 +9,7 @@ change made through this process still shows on the very next request.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -95,3 +96,19 @@ async def test_me_shows_a_rename_at_once_and_a_missing_token_is_401(
     assert after == {**me, "full_name": "Ada L."}
     assert (await api.get(ME)).status_code == 401
     assert (await api.get(ME, headers={"Authorization": "Bearer x.y.z"})).status_code == 401
+
+
+async def test_an_expired_state_is_loaded_once_for_many_concurrent_requests(
+    api: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """When the cached state expires under load, the requests that miss share one query
+    (and a change forgotten meanwhile is never cached from a load that predates it)."""
+    states = api.runtime.auth.states  # type: ignore[attr-defined]
+    me = (await api.get(ME, headers=tenant_a.headers)).json()
+    states.forget_user(uuid.UUID(me["id"]))  # the next request must load again
+    with watch(api) as hops:
+        answers = await asyncio.gather(*(api.get(ME, headers=tenant_a.headers) for _ in range(16)))
+    assert [r.status_code for r in answers] == [200] * 16
+    user_reads = [sql for sql in hops.statements if "FROM users" in sql]
+    assert len(user_reads) == 1, hops.statements
+    assert not states._loading  # nothing left in flight
