@@ -17,6 +17,7 @@ forgotten) is used for its own request but never cached.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -31,6 +32,7 @@ from autonomos.auth.tokens import AccessClaims, TokenError
 from autonomos.store.models import RefreshToken, Role, User
 from autonomos.store.session import Database
 
+log = logging.getLogger("autonomos.auth")
 _MAX_ENTRIES = 10_000
 _ROLES = frozenset(r.value for r in Role)
 
@@ -99,20 +101,30 @@ class UserStates:
     ) -> UserState | None:
         key = (user_id, session_id)
         hit = self._entries.get(key)
-        if hit is not None and hit[0] > time.monotonic():
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            if hit[0] - now < self.ttl_s / 2 and key not in self._loading:
+                # Refresh ahead: a user who keeps calling never waits for the query (it
+                # stalled all their in-flight requests once per ttl_s: /auth/me's p99).
+                # The answer is still one read less than ttl_s ago.
+                self._start_load(key, tenant_id)
             return hit[1]
         if self.ttl_s <= 0:  # "read on every request": no sharing of loads either
             return await self._load(tenant_id, user_id, session_id)
         # One load per key at a time: when an entry expires under load, every request of
         # that user misses at once, and each would otherwise send its own query (a burst
         # of aiosqlite thread hops every ttl_s, seen as the p90/p99 of /auth/me).
-        pending = self._loading.get(key)
-        if pending is None:
-            pending = asyncio.ensure_future(self._load_and_keep(key, tenant_id))
-            pending.add_done_callback(self._loaded)
-            self._loading[key] = pending
+        pending = self._loading.get(key) or self._start_load(key, tenant_id)
         # shielded: one caller that gives up (a client gone) does not cancel the others'
         return await asyncio.shield(pending)
+
+    def _start_load(
+        self, key: tuple[uuid.UUID, uuid.UUID], tenant_id: uuid.UUID
+    ) -> asyncio.Future[UserState | None]:
+        pending = asyncio.ensure_future(self._load_and_keep(key, tenant_id))
+        pending.add_done_callback(self._loaded)
+        self._loading[key] = pending
+        return pending
 
     async def _load_and_keep(
         self, key: tuple[uuid.UUID, uuid.UUID], tenant_id: uuid.UUID
@@ -133,8 +145,11 @@ class UserStates:
 
     @staticmethod
     def _loaded(task: asyncio.Future[UserState | None]) -> None:
-        if not task.cancelled():
-            task.exception()  # retrieved, even when every waiter gave up
+        # retrieved, even when nobody waits for it (a refresh ahead, or every waiter
+        # gave up): said in the log, and the entry then expires as it would have
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            log.warning("loading a user's state failed: %s", type(error).__name__)
 
     async def _load(
         self, tenant_id: uuid.UUID, user_id: uuid.UUID, session_id: uuid.UUID

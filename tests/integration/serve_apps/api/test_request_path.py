@@ -9,6 +9,7 @@ change made through this process still shows on the very next request.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,3 +113,18 @@ async def test_an_expired_state_is_loaded_once_for_many_concurrent_requests(
     user_reads = [sql for sql in hops.statements if "FROM users" in sql]
     assert len(user_reads) == 1, hops.statements
     assert not states._loading  # nothing left in flight
+
+
+async def test_a_state_near_its_end_is_refreshed_ahead_while_the_caller_is_answered(
+    api: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    states = api.runtime.auth.states  # type: ignore[attr-defined]
+    me = (await api.get(ME, headers=tenant_a.headers)).json()
+    (key,) = [k for k in states._entries if k[0] == uuid.UUID(me["id"])]
+    soon = time.monotonic() + states.ttl_s / 10
+    states._entries[key] = (soon, states._entries[key][1])  # most of its time spent
+    assert (await api.get(ME, headers=tenant_a.headers)).json() == me  # the cached answer
+    pending = states._loading.get(key)  # ...and a read of the current state behind it
+    if pending is not None:  # (it may have finished while the answer was sent)
+        await pending
+    assert states._entries[key][0] > soon + states.ttl_s / 2  # renewed for a whole ttl
