@@ -104,8 +104,9 @@ class Settings(BaseSettings):
         ge=0,
         le=60,
         description="How long an API process trusts its cached copy of a user's role, active "
-        "flag and session. A change made through this process applies at once; other "
-        "replicas follow within this time. 0: read them on every request.",
+        "flag, session and profile (what /auth/me shows). A change made through this process "
+        "applies at once; other replicas follow within this time. 0: read them on every "
+        "request.",
     )
 
     demo_mode: bool = Field(

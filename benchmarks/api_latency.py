@@ -1,12 +1,19 @@
 #!/usr/bin/env python
-"""Authenticated GET through Ray Serve vs. the same FastAPI app under plain uvicorn.
+"""The request path's cost: a trivial FastAPI route, /auth/me on uvicorn, /auth/me on Serve.
 
 One run measures a bounded wrk load (default 64 connections for 15 s, 127.0.0.1 only)
-of ``GET /api/v1/auth/me`` with a bearer token obtained by registering a user through
-the app itself, first under plain uvicorn (1 worker, a subprocess), then through Ray
-Serve (a second subprocess that starts a local Ray instance), and prints requests/s,
-p50, p99 and timeouts/errors for both, the Serve/uvicorn ratio and whether the goals
-(ratio >= 0.5, Serve p99 < 100 ms) are met.
+three times, one server (a subprocess) after another:
+
+1. the ceiling: a plain FastAPI app with one trivial ``async`` route on the same path,
+   under uvicorn (1 worker): what this box and this load generator allow;
+2. ``GET /api/v1/auth/me`` of the project's app under uvicorn, with a bearer token
+   obtained by registering and logging in through the app itself;
+3. the same through Ray Serve (a subprocess that starts a local Ray instance).
+
+It prints requests/s, p50/p90/p99 and timeouts/errors per row, then the goals: /auth/me on
+uvicorn >= 0.5 of the ceiling, Serve >= 0.8 of uvicorn, Serve p99 < 100 ms. Only the
+ratios within one run mean much on a shared box (absolute figures drift by 2x between
+runs); the exit status is 0 only when every goal is met.
 
     .venv/bin/python benchmarks/api_latency.py [--duration 15 --connections 64]
 
@@ -47,7 +54,8 @@ if str(REPO_ROOT) not in sys.path:
 ME_PATH = "/api/v1/auth/me"
 REGISTER_PATH = "/api/v1/auth/register"
 LOGIN_PATH = "/api/v1/auth/login"
-GOAL_RATIO = 0.5
+GOAL_OF_CEILING = 0.5  # /auth/me on uvicorn, as a share of the trivial route's req/s
+GOAL_RATIO = 0.8  # Serve / uvicorn req/s on /auth/me
 EXTRA_HEADER = [""]  # --extra-header, sent on every loaded request (experiments)
 GOAL_P99_MS = 100.0
 
@@ -311,9 +319,25 @@ def stop_process(proc: subprocess.Popen, grace_s: float = 60.0) -> None:
 # --------------------------------------------------------------------------------------
 
 
+def create_ceiling_app():
+    """The ceiling: FastAPI's cheapest route (no middleware, no auth, no database) on the
+    same path, so wrk's script is the same; what /auth/me costs above it is the app's."""
+    from fastapi import FastAPI
+
+    app = FastAPI(title="ceiling")
+
+    @app.get(ME_PATH)
+    async def trivial() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    return app
+
+
 def make_app(kind: str):
     if kind == "standin":
         return create_standin_app()
+    if kind == "ceiling":
+        return create_ceiling_app()
     from autonomos.config import Settings
     from autonomos.serve_apps.api.app import create_app
 
@@ -504,22 +528,20 @@ def spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     )
 
 
-def measure_uvicorn(args, base_env, workdir, lua) -> WrkResult:
+def measure_uvicorn(args, base_env, workdir, lua, app: str, label: str) -> WrkResult:
     port = free_port()
-    proc = spawn(
-        ["--_child", "uvicorn", "--app", args.app, "--port", str(port)],
-        base_env,
-        workdir / "uvicorn.log",
-    )
+    log = workdir / f"uvicorn-{label}.log"
+    proc = spawn(["--_child", "uvicorn", "--app", app, "--port", str(port)], base_env, log)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_http(base + ME_PATH, 120, proc)
-        token = register_token(base)
+        # the ceiling route ignores the header: any token will do
+        token = "unused" if app == "ceiling" else register_token(base)
         if args.warmup:
             run_wrk("warmup", [base], token, args.warmup, args.connections, args.threads, lua)
-        return run_wrk("uvicorn", [base], token, args.duration, args.connections, args.threads, lua)
+        return run_wrk(label, [base], token, args.duration, args.connections, args.threads, lua)
     except Exception:
-        print((workdir / "uvicorn.log").read_text()[-3000:], file=sys.stderr)
+        print(log.read_text()[-3000:], file=sys.stderr)
         raise
     finally:
         stop_process(proc)
@@ -581,8 +603,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
     p.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load first")
-    p.add_argument("--app", choices=["project", "standin"], default="project")
-    p.add_argument("--only", choices=["both", "serve", "uvicorn"], default="both")
+    p.add_argument("--app", choices=["project", "standin", "ceiling"], default="project")
+    p.add_argument(
+        "--only",
+        choices=["all", "both", "ceiling", "serve", "uvicorn"],
+        default="all",
+        help="all: the ceiling, then the app on uvicorn, then on Serve; both: the last two",
+    )
     p.add_argument(
         "--serve-env",
         action="append",
@@ -662,13 +689,16 @@ def main() -> int:
         f"api_latency: GET {ME_PATH} (bearer), app={args.app}, wrk -t{args.threads} "
         f"-c{args.connections} -d{args.duration}s on 127.0.0.1 (+{args.warmup}s warm-up)"
     )
-    uv = sv = None
+    ceiling = uv = sv = None
     ray_env: dict[str, str] = {}
     try:
-        if args.only in ("both", "uvicorn"):
-            uv = measure_uvicorn(args, base_env, workdir, lua)
+        if args.only in ("all", "ceiling"):
+            ceiling = measure_uvicorn(args, base_env, workdir, lua, "ceiling", "ceiling")
+            print(ceiling.line(), flush=True)
+        if args.only in ("all", "both", "uvicorn"):
+            uv = measure_uvicorn(args, base_env, workdir, lua, args.app, "uvicorn")
             print(uv.line(), flush=True)
-        if args.only in ("both", "serve"):
+        if args.only in ("all", "both", "serve"):
             sv, ray_env = measure_serve(args, base_env, workdir, lua)
             shown = {k: v for k, v in ray_env.items() if not k.startswith("_")}
             print(f"serve env: {shown or '(defaults)'}  {args.shape}  target: {ray_env['_urls']}")
@@ -676,19 +706,15 @@ def main() -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    ok = True
-    if uv and sv:
-        ratio = sv.rps / uv.rps if uv.rps else 0.0
-        ok = ratio >= GOAL_RATIO and sv.p99_ms < GOAL_P99_MS
-        print(f"ratio serve/uvicorn: {ratio:.2f}")
-        print(
-            f"goals (ratio >= {GOAL_RATIO}, serve p99 < {GOAL_P99_MS:.0f} ms): "
-            f"{'MET' if ok else 'NOT MET'} (ratio {ratio:.2f}, p99 {sv.p99_ms:.1f} ms)"
-        )
+    goals = judge(ceiling, uv, sv)
+    for line in goals:
+        print(line)
+    ok = all("NOT MET" not in line for line in goals)
     if args.json:
         print(
             json.dumps(
                 {
+                    "ceiling": ceiling.__dict__ if ceiling else None,
                     "uvicorn": uv.__dict__ if uv else None,
                     "serve": sv.__dict__ if sv else None,
                     "serve_env": ray_env,
@@ -696,6 +722,34 @@ def main() -> int:
             )
         )
     return 0 if ok else 1
+
+
+def judge(ceiling: WrkResult | None, uv: WrkResult | None, sv: WrkResult | None) -> list[str]:
+    """One line per goal that this run can judge. Only ratios within one run count: the
+    box is shared, and its absolute req/s drift by 2x between runs."""
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT MET"
+
+    lines = []
+    if ceiling and uv:
+        share = uv.rps / ceiling.rps if ceiling.rps else 0.0
+        lines.append(
+            f"uvicorn /auth/me / ceiling: {share:.2f} (goal >= {GOAL_OF_CEILING}): "
+            f"{verdict(share >= GOAL_OF_CEILING)}"
+        )
+    if uv and sv:
+        ratio = sv.rps / uv.rps if uv.rps else 0.0
+        lines.append(
+            f"serve / uvicorn /auth/me: {ratio:.2f} (goal >= {GOAL_RATIO}): "
+            f"{verdict(ratio >= GOAL_RATIO)}"
+        )
+    if sv:
+        lines.append(
+            f"serve p99: {sv.p99_ms:.1f} ms (goal < {GOAL_P99_MS:.0f} ms): "
+            f"{verdict(sv.p99_ms < GOAL_P99_MS)}"
+        )
+    return lines
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ _MIN_RSA_BITS = 2048
 # megabytes of attacker input on every request.
 _MAX_TOKEN_CHARS = 8192
 _REQUIRED_CLAIMS = ["iss", "aud", "sub", "tid", "role", "iat", "nbf", "exp", "jti"]
+# Tokens this ring has verified, by their exact text (see KeyRing.decode).
+_VERIFIED_CACHE_SIZE = 4096
 
 
 class TokenError(AuthError):
@@ -210,6 +212,13 @@ class KeyRing:
     Rotation: build a new ring with the new key active and the previous key in
     ``retired`` until every token it signed has expired, then drop it. Retired
     keys are stored verify-only, so they cannot sign even by mistake.
+
+    A ring never changes after it is built, so it remembers the tokens it has
+    verified (by their exact text, a bounded map): a client sends the same access
+    token on every request, and pyjwt's decoding was a third of an authenticated
+    request's time. Only the clock can turn a verified token bad (``exp``), so a
+    remembered one is checked against it again; whether its user may still act is
+    not the token's business (``session_state.py``).
     """
 
     def __init__(
@@ -237,6 +246,7 @@ class KeyRing:
         self.issuer = issuer
         self.audience = audience
         self.leeway_s = leeway_s
+        self._verified: dict[str, AccessClaims] = {}  # insertion order: oldest first
 
     @property
     def active_kid(self) -> str:
@@ -294,6 +304,22 @@ class KeyRing:
             raise TokenError("malformed token")
         if len(token) > _MAX_TOKEN_CHARS:
             raise TokenError("token too large")
+        known = self._verified.get(token)
+        if known is not None:
+            # pyjwt's own rule: expired once exp <= now - leeway
+            if known.exp > time.time() - self.leeway_s:
+                return known
+            self._verified.pop(token, None)  # and let pyjwt say why below
+        claims = self._verify(token)
+        self._verified[token] = claims
+        while len(self._verified) > _VERIFIED_CACHE_SIZE:
+            try:
+                del self._verified[next(iter(self._verified))]
+            except (KeyError, RuntimeError, StopIteration):  # another thread got there
+                break
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

@@ -139,7 +139,8 @@ export interface paths {
         };
         /**
          * Me
-         * @description The calling user.
+         * @description The calling user, as authentication read them (at most ``auth_state_cache_s`` ago,
+         *     or at once after a change made through this process): no query of its own.
          */
         get: operations["me"];
         put?: never;

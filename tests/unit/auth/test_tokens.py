@@ -297,6 +297,41 @@ def test_error_message_never_leaks_key() -> None:
     assert HS_SECRET not in repr(HS_KEY)
 
 
+# --- remembered verifications -------------------------------------------------
+
+
+def test_a_remembered_token_still_expires() -> None:
+    """A verified token is remembered, yet the clock is checked again on every use."""
+    keyring = ring(HS_KEY)
+    token = keyring.issue("u", TENANT, "r", ttl_s=60, now=int(time.time()) - 59)
+    assert keyring.decode(token).sub == "u"
+    assert keyring.decode(token) is keyring.decode(token)  # no second verification
+    time.sleep(1.1)
+    assert_rejected(keyring, token, "token expired")
+    assert_rejected(keyring, token, "token expired")  # forgotten, and still refused
+
+
+def test_a_remembered_token_does_not_vouch_for_a_tampered_copy() -> None:
+    keyring = ring(HS_KEY)
+    token = keyring.issue("u", TENANT, "admin", ttl_s=60)
+    assert keyring.decode(token).role == "admin"
+    head, body, sig = token.split(".")
+    forged = b64url_json({**json.loads(unb64url(body)), "role": "owner"})
+    assert_rejected(keyring, f"{head}.{forged}.{sig}", "invalid signature")
+    assert_rejected(keyring, f"{head}.{body}.{sig[:-2]}AA")
+    assert keyring.decode(token).role == "admin"
+
+
+def test_the_memory_of_verified_tokens_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autonomos.auth import tokens
+
+    monkeypatch.setattr(tokens, "_VERIFIED_CACHE_SIZE", 3)
+    keyring = ring(HS_KEY)
+    issued = [keyring.issue(f"u{i}", TENANT, "r", ttl_s=60) for i in range(5)]
+    assert [keyring.decode(t).sub for t in issued] == [f"u{i}" for i in range(5)]
+    assert list(keyring._verified) == issued[2:]  # the oldest were dropped
+
+
 # --- rotation ----------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import ValidationError
 
 from autonomos.auth.service import TokenPair
-from autonomos.serve_apps.api.deps import AuthDep, CurrentPrincipal, DbDep
+from autonomos.serve_apps.api.deps import AuthDep, CurrentPrincipal
 from autonomos.serve_apps.api.errors import ApiError, _clean_validation, errors
 from autonomos.serve_apps.api.schemas import (
     LoginIn,
@@ -22,8 +22,6 @@ from autonomos.serve_apps.api.schemas import (
     TokenOut,
     UserOut,
 )
-from autonomos.store.errors import NotFound
-from autonomos.store.models import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=errors(401))
 
@@ -113,10 +111,16 @@ async def logout(body: RefreshIn, auth: AuthDep) -> None:
 
 
 @router.get("/me", operation_id="me")
-async def me(principal: CurrentPrincipal, db: DbDep) -> UserOut:
-    """The calling user."""
-    async with db.tenant_session(principal.tenant_id) as s:
-        user = await s.get(User, principal.user_id)
-        if user is None:
-            raise NotFound("user not found")
-        return UserOut.model_validate(user)
+async def me(principal: CurrentPrincipal) -> UserOut:
+    """The calling user, as authentication read them (at most ``auth_state_cache_s`` ago,
+    or at once after a change made through this process): no query of its own."""
+    state = principal.state
+    return UserOut(
+        id=principal.user_id,
+        tenant_id=principal.tenant_id,
+        email=state.email,
+        full_name=state.full_name,
+        role=state.role,
+        is_active=True,  # an inactive user has no principal
+        created_at=state.created_at,
+    )
