@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.agents import registry, run_store, tokens
@@ -27,7 +27,6 @@ from autonomos.agents.runs import RunStatus, RunTrigger
 from autonomos.serve_apps.api.deps import (
     Admin,
     AgentRunnerDep,
-    AuthDep,
     BearerToken,
     DbDep,
     Operator,
@@ -118,7 +117,7 @@ async def update_agent(
 async def start_run(
     agent_id: uuid.UUID,
     token: BearerToken,
-    auth: AuthDep,
+    request: Request,
     db: DbDep,
     runner: AgentRunnerDep,
     response: Response,
@@ -141,7 +140,7 @@ async def start_run(
             out = RunOut.model_validate(run)
         response.status_code = 201 if created else 200
         return out
-    principal = await current_principal(auth, token)
+    principal = await current_principal(request, token)
     if not principal.role.allows(Role.OPERATOR):
         raise ApiError(403, "forbidden", "this action needs the operator role")
     async with db.tenant_session(principal.tenant_id) as s:
