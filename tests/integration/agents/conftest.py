@@ -56,6 +56,9 @@ async def dcl(
         batch = LandedFile(uuid.uuid4().hex, str(path), datetime.now(UTC))
         assert service.store.materialize(spec, [batch], full=True).mode == "full"
 
+    # caught up (an empty registry: nothing to rebuild) before the rows loaded here, which
+    # bypass the registry, so its first read does not drop them as a deleted connection's
+    await service.ready()
     yield service, load
     await service.close()
 
