@@ -96,7 +96,7 @@ async def test_a_new_node_rebuilds_the_views_then_serves(
     finally:
         await service.close()
 
-    # more rows land while node B's file sits unused: reopened, it adds them
+    # more rows land while node B's file sits unused: reopened, it catches up
     accounts = src / "salesforce_accounts.csv"
     columns = accounts.read_text().splitlines()[0].split(",")
     row = {c: "" for c in columns} | {
@@ -120,7 +120,9 @@ async def test_a_new_node_rebuilds_the_views_then_serves(
         assert not service.fresh
         assert (await service.query(COUNTS)).rows == [newer]
         assert service.caught_up is not None
-        assert service.caught_up["slices"] == {"incremental": 1, "unchanged": 1}
+        # the re-read export is a complete snapshot that supersedes the file's old batch,
+        # so the account slice is rebuilt (full), not appended to
+        assert service.caught_up["slices"] == {"full": 1, "unchanged": 1}
     finally:
         await service.close()
 
