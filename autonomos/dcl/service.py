@@ -118,6 +118,10 @@ class DCLService:
             _default_resolver() if resolver is True else (resolver or None)
         )
         self._write = asyncio.Lock()
+        self._readers = 0  # reads in flight, each on its own cursor: close waits for them
+        self._no_readers = asyncio.Event()
+        self._no_readers.set()
+        self._closing = False  # set by close(): no read or write starts after it
         self._catching_up = asyncio.Lock()
         self.caught_up: dict[str, Any] | None = None  # catch_up's report, once done
 
@@ -143,8 +147,16 @@ class DCLService:
         )
 
     async def close(self) -> None:
+        """Close the file once the write in progress and the reads in flight are done
+        (DuckDB refuses to close a connection a cursor is still using)."""
+        self._closing = True
         async with self._write:
+            await self._no_readers.wait()
             await anyio.to_thread.run_sync(self.store.close)
+
+    def _open(self) -> None:
+        if self._closing:
+            raise DCLUnavailable(f"the views of tenant {self.tenant_id} are closing; retry")
 
     # -- writes ------------------------------------------------------------------------
 
@@ -159,7 +171,12 @@ class DCLService:
 
         ``full`` rebuilds them from every landed batch (what a mapping change or an
         applied repair asks for). NotFound when the connection is not the tenant's.
+
+        The file is caught up first (:meth:`ready`), so this report says what this call
+        changed, not what a catch-up started by a concurrent read did meanwhile.
         """
+        await self.ready()
+        self._open()
         return await self._materialize(connection_id, streams, full=full)
 
     async def _materialize(
@@ -236,6 +253,7 @@ class DCLService:
         DCLUnavailable when it cannot (the metadata store or the landing zone is out of
         reach): serving a new node's empty file as the tenant's views would be wrong.
         """
+        self._open()
         if self.caught_up is not None:
             return self.caught_up
         async with self._catching_up:
@@ -416,4 +434,12 @@ class DCLService:
             finally:
                 con.close()
 
-        return await anyio.to_thread.run_sync(run)
+        self._open()
+        self._readers += 1
+        self._no_readers.clear()
+        try:  # not abandoned on cancellation: this waits for the thread to finish
+            return await anyio.to_thread.run_sync(run)
+        finally:
+            self._readers -= 1
+            if not self._readers:
+                self._no_readers.set()

@@ -108,8 +108,18 @@ class ViewStore:
             for entity in self.ontology.entities:
                 self._refresh_view(entity)
 
-    def close(self) -> None:
-        self._con.close()
+    def close(self, wait_s: float = 30.0) -> None:
+        """Close the file; while a reader's cursor is still running (DuckDB refuses to
+        close under it) wait for it, up to ``wait_s``."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self._con.close()
+                return
+            except duckdb.Error as e:
+                if "busy" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def __enter__(self) -> ViewStore:
         return self

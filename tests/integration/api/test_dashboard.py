@@ -75,7 +75,7 @@ async def test_the_api_keeps_its_paths(client: httpx.AsyncClient):
     assert (await client.get("/openapi.json")).json()["info"]["title"] == "AutonomOS API"
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
-    for path in ("/api/v1/nothing-here", "/api", "/nlp/v1/ask", "/docs/missing"):
+    for path in ("/api/v1/nothing-here", "/api", "/nlp/v1/nothing-here", "/docs/missing"):
         r = await client.get(path)
         assert r.status_code == 404, path
         assert r.json()["error"]["code"] == "not_found", path

@@ -352,7 +352,9 @@ class Driver:
         return {
             name: where.get(node, node)
             for name, node in actor_nodes(self.settings.ray_namespace).items()
-            if name.split(":", 2)[1] in {str(t) for t in self.tids}
+            # tenant actors are named kind:tenant[:...]; cluster singletons (the sync
+            # admission, the agent scheduler) have no tenant
+            if ":" in name and name.split(":", 2)[1] in {str(t) for t in self.tids}
         }
 
     async def dcl_ping(self, tid: uuid.UUID) -> dict[str, Any]:
