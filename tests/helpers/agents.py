@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from autonomos.agents.executor import execute_run, local_analyzer, queue_after_materialize
+from autonomos.agents.runs import RunStatus
+from autonomos.dcl import registry as mappings
+from autonomos.store.session import Database
+from tests.conftest import Tenant
 from tests.helpers.views import (
     ACCOUNT_MAP,
     CUR_TO_FOCUS,
+    connect,
+    demo_source,
+    sync,
 )
+from tests.integration.dcl.conftest import tenant_id
 
 OPPORTUNITY_MAP: dict[str, tuple[str, str | None]] = {
     "Id": ("opportunity_id", None),
@@ -102,3 +114,34 @@ def slipped_pipeline() -> list[dict[str, Any]]:
         }
     )
     return rows
+
+
+async def analysed_demo(
+    api: httpx.AsyncClient, tenant: Tenant, db: Database, tmp_path: Path
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """The demo company's sources synced into ``tenant``, mapped (``STREAMS``) and
+    materialised, and the agents that read them run to success: (tenant id, run ids)."""
+    src = demo_source(tmp_path, *(f"{s}.csv" for s in STREAMS))
+    cid = await connect(api, tenant, src)
+    await sync(api, tenant, cid)
+    tid = await tenant_id(api, tenant)
+    async with db.tenant_session(tid) as s:
+        for stream, (entity, fields) in STREAMS.items():
+            for source, (field, transform) in fields.items():
+                await mappings.set_mapping(
+                    s,
+                    connection_id=uuid.UUID(cid),
+                    stream=stream,
+                    source_field=source,
+                    entity=entity,
+                    field=field,
+                    transform=transform,
+                    decided_by="test",
+                )
+    dcl = api.runtime.dcl  # type: ignore[attr-defined]
+    await dcl.materialize(tid, uuid.UUID(cid))
+    runs = await queue_after_materialize(db, tid, {"cloud_cost", "opportunity", "account"})
+    analyze = local_analyzer(await dcl.service(tid))
+    for run_id in runs:
+        assert await execute_run(db, tid, run_id, analyze) is RunStatus.SUCCEEDED
+    return tid, runs

@@ -8,49 +8,21 @@ through the executor on the tenant's DCL service.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import httpx
 
 from autonomos.agents import registry
-from autonomos.agents.executor import execute_run, local_analyzer, queue_after_materialize
 from autonomos.agents.run_store import list_findings
-from autonomos.agents.runs import RunStatus
-from autonomos.dcl import registry as mappings
 from autonomos.store.session import Database
 from tests.conftest import Tenant
-from tests.helpers.agents import STREAMS
-from tests.helpers.views import connect, demo_source, sync
-from tests.integration.dcl.conftest import tenant_id
+from tests.helpers.agents import analysed_demo
 
 
 async def test_the_planted_anomalies_are_found(
     api: httpx.AsyncClient, tenant_a: Tenant, db: Database, tmp_path: Path
 ) -> None:
-    src = demo_source(tmp_path, *(f"{s}.csv" for s in STREAMS))
-    cid = await connect(api, tenant_a, src)
-    await sync(api, tenant_a, cid)
-    tid = await tenant_id(api, tenant_a)
-    async with db.tenant_session(tid) as s:
-        for stream, (entity, fields) in STREAMS.items():
-            for source, (field, transform) in fields.items():
-                await mappings.set_mapping(
-                    s,
-                    connection_id=uuid.UUID(cid),
-                    stream=stream,
-                    source_field=source,
-                    entity=entity,
-                    field=field,
-                    transform=transform,
-                    decided_by="test",
-                )
-    dcl = api.runtime.dcl  # type: ignore[attr-defined]
-    await dcl.materialize(tid, uuid.UUID(cid))
-    runs = await queue_after_materialize(db, tid, {"cloud_cost", "opportunity", "account"})
-    analyze = local_analyzer(await dcl.service(tid))
-    for run_id in runs:
-        assert await execute_run(db, tid, run_id, analyze) is RunStatus.SUCCEEDED
+    tid, runs = await analysed_demo(api, tenant_a, db, tmp_path)
 
     async with db.tenant_session(tid) as s:
         found = {}

@@ -13,13 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autonomos.agents.executor import execute_run, local_analyzer, queue_after_materialize
-from autonomos.agents.runs import RunStatus
-from autonomos.dcl import registry as mappings
 from autonomos.store.session import Database
 from tests.conftest import Tenant
-from tests.helpers.agents import STREAMS
-from tests.helpers.views import connect, demo_source, sync
+from tests.helpers.agents import analysed_demo
 from tests.integration.dcl.conftest import tenant_id
 
 SUMMARY = "/nlp/v1/persona/summary"
@@ -79,31 +75,9 @@ async def test_demo_content_without_data_is_marked_and_deterministic(
 async def test_summaries_cite_the_views_and_findings_of_the_tenant(
     api: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, tmp_path: Path
 ) -> None:
-    src = demo_source(tmp_path, *(f"{s}.csv" for s in STREAMS))
-    cid = await connect(api, tenant_a, src)
-    await sync(api, tenant_a, cid)
-    tid = await tenant_id(api, tenant_a)
     db = Database(api.runtime.settings.app_database_url)  # type: ignore[attr-defined]
     try:
-        async with db.tenant_session(tid) as s:
-            for stream, (entity, fields) in STREAMS.items():
-                for source, (field, transform) in fields.items():
-                    await mappings.set_mapping(
-                        s,
-                        connection_id=uuid.UUID(cid),
-                        stream=stream,
-                        source_field=source,
-                        entity=entity,
-                        field=field,
-                        transform=transform,
-                        decided_by="test",
-                    )
-        dcl = api.runtime.dcl  # type: ignore[attr-defined]
-        await dcl.materialize(tid, uuid.UUID(cid))
-        runs = await queue_after_materialize(db, tid, {"cloud_cost", "opportunity", "account"})
-        analyze = local_analyzer(await dcl.service(tid))
-        for run_id in runs:
-            assert await execute_run(db, tid, run_id, analyze) is RunStatus.SUCCEEDED
+        await analysed_demo(api, tenant_a, db, tmp_path)
     finally:
         await db.dispose()
 
