@@ -247,6 +247,13 @@ class Settings(BaseSettings):
         "turns it off (runs then start only on demand and after materialisations).",
     )
 
+    agent_run_timeout_s: float = Field(
+        900.0,
+        gt=0,
+        description="An internal agent run's analysis longer than this fails (transient); "
+        "a run still `running` a minute past it (its executor died) is failed by the scheduler.",
+    )
+
     # -- landing zone (aam/landing.py): landed Parquet; on a cluster, storage every node reads
     landing_url: str | None = Field(
         None,

@@ -224,7 +224,12 @@ def _agent_runner(settings: Settings, db: Database, bus: EventBus, dcl: DCLPort)
     async def analyzer_for(tenant_id: uuid.UUID) -> Any:
         return local_analyzer(await dcl.service(tenant_id))
 
-    return InlineAgentRunner(db, analyzer_for, observe=publish_on_commit(event_publisher(bus)))
+    return InlineAgentRunner(
+        db,
+        analyzer_for,
+        observe=publish_on_commit(event_publisher(bus)),
+        timeout_s=settings.agent_run_timeout_s,
+    )
 
 
 async def _start_agent_scheduler(runtime: Runtime) -> None:
@@ -241,7 +246,10 @@ async def _start_agent_scheduler(runtime: Runtime) -> None:
         await asyncio.to_thread(ensure_scheduler, settings)
         return
     runtime.agent_scheduler = AgentScheduler(
-        runtime.db, runtime.agent_runner, interval_s=settings.agent_scheduler_s
+        runtime.db,
+        runtime.agent_runner,
+        interval_s=settings.agent_scheduler_s,
+        run_timeout_s=settings.agent_run_timeout_s,
     )
     runtime.agent_scheduler.start()
 

@@ -12,9 +12,10 @@ detached singleton (``agent-scheduler`` in the AutonomOS namespace) running
 :class:`~autonomos.agents.runner.AgentScheduler`; every API replica gets-or-creates it at
 start-up (:func:`ensure_scheduler`), so there is one however many replicas run.
 
-Restriction: a run task is owned by the process that submitted it; if that process dies
-while the run is ``running``, the run stays ``running`` (the scheduler re-submits only
-``queued`` ones).
+A run task is owned by the process that submitted it; if that process dies while the
+run is ``running``, Ray ends the task with it and the scheduler fails the run once it is
+``AUTONOMOS_AGENT_RUN_TIMEOUT_S`` plus a minute old (a live executor would have ended it
+by then).
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ async def _execute(settings: Settings, tenant_id: uuid.UUID, run_id: uuid.UUID) 
 
     try:
         observe = publish_on_commit(event_publisher(bus))
-        status = await execute_run(db, tenant_id, run_id, analyze, observe=observe)
+        status = await execute_run(
+            db, tenant_id, run_id, analyze, observe=observe, timeout_s=settings.agent_run_timeout_s
+        )
         await asyncio.sleep(0)  # let the last event's publish task start
         return status.value
     finally:
@@ -117,6 +120,7 @@ class AgentSchedulerActor:
             Database(settings.app_database_url),
             RayAgentRunner(settings),
             interval_s=settings.agent_scheduler_s,
+            run_timeout_s=settings.agent_run_timeout_s,
         )
         self.scheduler.start()  # Ray runs an async actor's __init__ inside its event loop
 

@@ -68,6 +68,7 @@ async def execute_run(
     analyze: Analyzer,
     *,
     observe: RunObserver | None = None,
+    timeout_s: float | None = None,
 ) -> RunStatus:
     """Run a queued run to its end; its final status (or, when another executor or a
     cancellation got there first, the status it has). AgentNotFound for an unknown run."""
@@ -81,7 +82,10 @@ async def execute_run(
     started = time.perf_counter()
     error, transient, report = None, False, None
     try:
-        report = AgentReport.model_validate(await analyze(agent.code, dict(run.inputs)))
+        result = await asyncio.wait_for(analyze(agent.code, dict(run.inputs)), timeout_s)
+        report = AgentReport.model_validate(result)
+    except TimeoutError:
+        error, transient = f"the analysis did not finish within {timeout_s:g} s", True
     except asyncio.CancelledError:
         await _cancelled(db, tenant_id, run, agent, observe)
         raise

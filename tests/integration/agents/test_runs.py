@@ -228,3 +228,61 @@ async def test_runs_and_findings_are_listed_newest_first_per_tenant(
             await get_run(s, ids[0])
         with pytest.raises(AgentNotFound):
             await cancel_run(s, ids[0])
+
+
+async def test_an_analysis_past_the_run_timeout_fails(db: Database, tid: uuid.UUID) -> None:
+    agent_id = await revops_id(db, tid)
+    async with db.tenant_session(tid) as s:
+        run, _ = await request_run(s, agent_id)
+
+    async def hangs(code: str, params: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(60)
+        raise AssertionError("never reached")
+
+    status = await execute_run(db, tid, run.id, hangs, timeout_s=0.2)
+    assert status is RunStatus.FAILED
+    async with db.tenant_session(tid) as s:
+        failed = await get_run(s, run.id)
+    assert failed.error == "the analysis did not finish within 0.2 s" and failed.error_transient
+
+
+async def test_the_scheduler_fails_a_run_whose_executor_died(db: Database, tid: uuid.UUID) -> None:
+    """A run left ``running`` by a dead executor (its process, or a Ray task's owner, went
+    away) is failed once it is a minute past the run timeout; a younger one is left alone."""
+    from autonomos.agents.run_store import claim_run
+    from autonomos.agents.runner import AgentScheduler
+    from autonomos.store.agent_models import AgentRunRow
+
+    agent_id = await revops_id(db, tid)
+    ids = []
+    for minutes_ago in (20, 5):
+        async with db.tenant_session(tid) as s:
+            run, _ = await request_run(s, agent_id)
+            assert await claim_run(s, run.id) is not None  # an executor took it, then died
+            row = await s.get(AgentRunRow, run.id)
+            assert row is not None
+            row.started_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+        ids.append(run.id)
+
+    class RecordingRunner:  # the runner port, recording what it is handed
+        def __init__(self) -> None:
+            self.submitted: list[uuid.UUID] = []
+
+        async def submit(self, tenant_id: uuid.UUID, run_ids: Any) -> None:
+            self.submitted.extend(run_ids)
+
+        async def cancel(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> None: ...
+
+        async def close(self) -> None: ...
+
+    runner = RecordingRunner()
+    scheduler = AgentScheduler(db, runner, interval_s=60, run_timeout_s=600)
+    await scheduler.tick(tenants=[tid])
+    assert not set(ids) & set(runner.submitted)  # a failed run is not handed over again
+    async with db.tenant_session(tid) as s:
+        old, young = await get_run(s, ids[0]), await get_run(s, ids[1])
+    assert old.status == RunStatus.FAILED.value and old.error_transient
+    assert old.error is not None and "executor stopped" in old.error
+    assert young.status == RunStatus.RUNNING.value
+    async with db.tenant_session(tid) as s:  # leave nothing running for other tests
+        assert await cancel_run(s, ids[1])
