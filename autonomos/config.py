@@ -255,6 +255,13 @@ class Settings(BaseSettings):
     )
 
     # -- landing zone (aam/landing.py): landed Parquet; on a cluster, storage every node reads
+    landing_superseded_keep_days: float = Field(
+        7.0,
+        ge=0,
+        description="Landed batches a complete snapshot superseded (rows the source no "
+        "longer has) stay this many days for inspection; the next sync of their stream "
+        "then removes their manifest rows and files.",
+    )
     landing_url: str | None = Field(
         None,
         description="Where landed Parquet lives: a local folder (default: data_dir/landing, "
