@@ -20,8 +20,9 @@ move, a reordering, words replaced) stay below the auto-apply range.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -34,7 +35,7 @@ from autonomos.aam._rename_patterns import (
     pattern,
     type_factor,
 )
-from autonomos.aam._rename_signals import RENAME_FEATURES, features
+from autonomos.aam._rename_signals import RENAME_FEATURES, features, id_form
 from autonomos.common.text import name_similarity as _text_similarity
 from autonomos.common.text import name_tokens, singular
 from autonomos.connectors.schema import FieldType
@@ -47,6 +48,7 @@ __all__ = [
     "description_similarity",
     "match_renames",
     "name_similarity",
+    "placed",
     "rank_candidates",
     "schema_vocabulary",
     "score_pair",
@@ -56,6 +58,7 @@ RENAME_THRESHOLD = 0.78  # below this a removed + added pair stays removed + add
 UNSURE_CAP = 0.89  # patterns the names alone cannot settle never reach auto-apply
 QUALIFIED_CAP = 0.55  # a qualifier changes the fact: a replacement, not a rename
 TEMPORAL_FLOOR = 0.86  # only a date/at/time word differs: a plausible rename
+ID_FLOOR = 0.82  # the one removed and the one added identifier of the record
 _AMBIGUOUS_MARGIN = 0.03  # a runner-up this close makes a confident pair ambiguous
 _AMBIGUOUS_CAP = 0.86
 _FUZZY_CAP = 0.95
@@ -259,6 +262,31 @@ def rank_candidates(
     return [c for c in scored if c.confidence > 0][:k]
 
 
+def placed(
+    before: Sequence[FieldView], after: Sequence[FieldView]
+) -> tuple[dict[str, FieldView], dict[str, FieldView]]:
+    """The removed and added fields of two versions (each in its schema's order), each
+    told where it sits among the fields both versions keep: the nearest kept field before
+    and after it. A field renamed in place keeps its neighbours; one removed while another
+    is added elsewhere does not."""
+    kept = {v.path for v in before} & {v.path for v in after}
+
+    def gaps(views: Sequence[FieldView]) -> dict[str, FieldView]:
+        out: dict[str, FieldView] = {}
+        prev = ""
+        pending: list[FieldView] = []
+        for v in views:
+            if v.path in kept:
+                out.update((p.path, replace(p, gap=(prev, v.path))) for p in pending)
+                prev, pending = v.path, []
+            else:
+                pending.append(v)
+        out.update((p.path, replace(p, gap=(prev, ""))) for p in pending)
+        return out
+
+    return gaps(before), gaps(after)
+
+
 def schema_vocabulary(paths: Iterable[str]) -> frozenset[str]:
     """Every word used in ``paths`` (for :func:`match_renames`' ``vocab``)."""
     return frozenset(t for p in paths for t in _tokens(p))
@@ -297,6 +325,13 @@ def match_renames(
             c = _description_match(s.old, s.new, rivals) or c
         if c.confidence > 0:
             table[(c.old, c.new)] = c
+    for c in [c for c in table.values() if c.is_rename and c.signals["type"] >= 0.9]:
+        # an object flattened to its value (StateCode {StateCode.Value} -> statecode): the
+        # value child is the renamed field; the object, a new shape, is not
+        parent = table.get((c.old.rsplit(".", 1)[0], c.new)) if "." in c.old else None
+        if parent is not None and parent.signals["type"] <= 0.75:
+            del table[(parent.old, parent.new)]
+    _identifiers(table)
     ranked = sorted(
         table.values(),
         key=lambda c: (-c.confidence, -c.signals["name"], -c.signals["position"], c.old, c.new),
@@ -328,6 +363,24 @@ def match_renames(
             )
         pairs.append(c)
     return pairs
+
+
+def _identifiers(table: dict[tuple[str, str], RenameCandidate]) -> None:
+    """The record's identifier respelled (``id`` -> ``gid``, ``vid`` -> ``id``, ``id`` ->
+    ``list_id``): when one removed identifier and one added identifier pair only with each
+    other, with compatible types, the pair is a plausible rename (never sure on names)."""
+    ids = [
+        c
+        for c in table.values()
+        if c.signals["type"] >= 0.9
+        and c.old.count(".") == c.new.count(".")  # followers.id is another record's
+        and id_form(_tokens(c.old), _tokens(c.new))
+    ]
+    olds = Counter(c.old for c in ids)
+    news = Counter(c.new for c in ids)
+    for c in ids:
+        if olds[c.old] == 1 and news[c.new] == 1 and c.confidence < ID_FLOOR:
+            table[(c.old, c.new)] = replace(c, confidence=ID_FLOOR)
 
 
 def _runner_up(values: list[float], own: float) -> float:
