@@ -35,7 +35,7 @@ from autonomos.aam._rename_patterns import (
     pattern,
     type_factor,
 )
-from autonomos.aam._rename_signals import RENAME_FEATURES, features, id_form
+from autonomos.aam._rename_signals import RENAME_FEATURES, core, features, id_form
 from autonomos.common.text import name_similarity as _text_similarity
 from autonomos.common.text import name_tokens, singular
 from autonomos.connectors.schema import FieldType
@@ -59,6 +59,7 @@ UNSURE_CAP = 0.89  # patterns the names alone cannot settle never reach auto-app
 QUALIFIED_CAP = 0.55  # a qualifier changes the fact: a replacement, not a rename
 TEMPORAL_FLOOR = 0.86  # only a date/at/time word differs: a plausible rename
 ID_FLOOR = 0.82  # the one removed and the one added identifier of the record
+GAP_FLOOR = 0.8  # the one field removed and the one added in the same place, same head word
 _AMBIGUOUS_MARGIN = 0.03  # a runner-up this close makes a confident pair ambiguous
 _AMBIGUOUS_CAP = 0.86
 _FUZZY_CAP = 0.95
@@ -316,8 +317,11 @@ def match_renames(
     """
     rivals = [f for f in (*removed, *added) if f.description]
     table: dict[tuple[str, str], RenameCandidate] = {}
+    in_gap = Counter(f.gap for f in (*removed, *added) if f.gap is not None)
     for s in scored_pairs(removed, added, vocab, model):
         conf = _confidence(s)
+        if s.score > 0 and _alone_in_place(s, in_gap):
+            conf = max(conf, GAP_FLOOR)
         c = RenameCandidate(
             s.old.path, s.new.path, round(conf, 4), s.pattern, s.transform, s.signals
         )
@@ -363,6 +367,18 @@ def match_renames(
             )
         pairs.append(c)
     return pairs
+
+
+def _alone_in_place(s: Scored, in_gap: Counter[tuple[str, str]]) -> bool:
+    """The only field removed and the only field added between the same two kept fields,
+    of a compatible type, naming the same thing (the same last meaningful word:
+    ``account_balance`` -> ``balance``, ``contact_count`` -> ``membership_count``)."""
+    if s.pattern in ("qualified", "inverted") or s.old.gap is None or s.old.gap != s.new.gap:
+        return False
+    if in_gap[s.old.gap] != 2 or s.signals["type"] < 0.9:
+        return False
+    a, b = core(s.old.path), core(s.new.path)
+    return bool(a) and a[-1:] == b[-1:]
 
 
 def _identifiers(table: dict[tuple[str, str], RenameCandidate]) -> None:

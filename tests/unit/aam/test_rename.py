@@ -259,3 +259,33 @@ def test_two_removed_identifiers_and_one_added_are_not_guessed() -> None:
     got = diff_schemas(fields("euid", "leid", "email"), fields("id", "email"))
     assert all(c < 0.9 for c in got["rename_confidence"].values())
     assert "leid" not in got["renamed"] or "euid" not in got["renamed"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("account_balance:number", "balance:number"),
+        ("contact_count:integer", "membership_count:integer"),
+    ],
+)
+def test_the_one_field_replaced_in_place_with_the_same_head_word_is_a_rename(
+    old: str, new: str
+) -> None:
+    got = diff_schemas(fields("name", old, "email"), fields("name", new, "email"))
+    o = old.partition(":")[0]
+    assert got["renamed"] == {o: new.partition(":")[0]}
+    assert got["rename_confidence"][o] < 0.9  # proposed, never applied on names alone
+
+
+def test_in_place_is_not_enough_for_a_qualifier_or_an_opposite() -> None:
+    for old, new in (("email", "primary_email"), ("opened_at:datetime", "closed_at:datetime")):
+        got = diff_schemas(fields("name", old, "phone"), fields("name", new, "phone"))
+        assert got["renamed"] == {}, (old, new)
+
+
+def test_in_place_needs_one_field_on_each_side() -> None:
+    got = diff_schemas(
+        fields("name", "account_balance:number", "email"),
+        fields("name", "balance:number", "credit_balance:number", "email"),
+    )
+    assert got["renamed"] == {}
