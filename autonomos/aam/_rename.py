@@ -335,7 +335,7 @@ def match_renames(
         parent = table.get((c.old.rsplit(".", 1)[0], c.new)) if "." in c.old else None
         if parent is not None and parent.signals["type"] <= 0.75:
             del table[(parent.old, parent.new)]
-    _identifiers(table)
+    _identifiers(table, removed, added, vocab)
     ranked = sorted(
         table.values(),
         key=lambda c: (-c.confidence, -c.signals["name"], -c.signals["position"], c.old, c.new),
@@ -381,22 +381,53 @@ def _alone_in_place(s: Scored, in_gap: Counter[tuple[str, str]]) -> bool:
     return bool(a) and a[-1:] == b[-1:]
 
 
-def _identifiers(table: dict[tuple[str, str], RenameCandidate]) -> None:
+def _id_tokens(path: str, vocab: frozenset[str]) -> tuple[str, ...]:
+    """A path's words, a glued identifier split when its front is a word the schema uses
+    (``ACCOUNTID`` -> account, id when ``Account Name`` is a field)."""
+    toks = _tokens(path)
+    if len(toks) == 1 and len(toks[0]) > 4 and toks[0].endswith("id") and toks[0][:-2] in vocab:
+        return (toks[0][:-2], "id")
+    return toks
+
+
+def _identifiers(
+    table: dict[tuple[str, str], RenameCandidate],
+    removed: Sequence[FieldView],
+    added: Sequence[FieldView],
+    vocab: frozenset[str],
+) -> None:
     """The record's identifier respelled (``id`` -> ``gid``, ``vid`` -> ``id``, ``id`` ->
-    ``list_id``): when one removed identifier and one added identifier pair only with each
-    other, with compatible types, the pair is a plausible rename (never sure on names)."""
+    ``list_id``): when one removed identifier and one added identifier at the same depth
+    pair only with each other, with compatible types, the pair is a plausible rename
+    (never sure on names)."""
+    olds = [(o, _id_tokens(o.path, vocab)) for o in removed]
+    news = [(n, _id_tokens(n.path, vocab)) for n in added]
+    olds = [(o, t) for o, t in olds if 0 < len(t) <= 2 and t[-1].endswith(("id", "key"))]
+    news = [(n, t) for n, t in news if 0 < len(t) <= 2 and t[-1].endswith(("id", "key"))]
     ids = [
-        c
-        for c in table.values()
-        if c.signals["type"] >= 0.9
-        and c.old.count(".") == c.new.count(".")  # followers.id is another record's
-        and id_form(_tokens(c.old), _tokens(c.new))
+        (o, n)
+        for o, a in olds
+        for n, b in news
+        if o.path.count(".") == n.path.count(".")  # followers.id is another record's
+        and id_form(a, b)
+        and type_factor(o, n) >= 0.9
     ]
-    olds = Counter(c.old for c in ids)
-    news = Counter(c.new for c in ids)
-    for c in ids:
-        if olds[c.old] == 1 and news[c.new] == 1 and c.confidence < ID_FLOOR:
-            table[(c.old, c.new)] = replace(c, confidence=ID_FLOOR)
+    by_old = Counter(o.path for o, _ in ids)
+    by_new = Counter(n.path for _, n in ids)
+    for o, n in ids:
+        if by_old[o.path] != 1 or by_new[n.path] != 1:
+            continue
+        c = table.get((o.path, n.path))
+        if c is None:
+            position = round(1.0 - abs(o.position - n.position), 4)
+            signals = {
+                "name": round(name_similarity(o.path, n.path), 4),
+                "type": type_factor(o, n),
+                "position": position,
+            }
+            c = RenameCandidate(o.path, n.path, 0.0, "identifier", None, signals)
+        if c.confidence < ID_FLOOR:
+            table[(o.path, n.path)] = replace(c, confidence=ID_FLOOR)
 
 
 def _runner_up(values: list[float], own: float) -> float:

@@ -289,3 +289,22 @@ def test_in_place_needs_one_field_on_each_side() -> None:
         fields("name", "balance:number", "credit_balance:number", "email"),
     )
     assert got["renamed"] == {}
+
+
+def test_a_glued_identifier_splits_on_a_word_the_schema_uses() -> None:
+    before = [
+        {"name": "ACCOUNTID", "type": "string"},
+        {"name": "Account Name", "type": "string"},
+        {"name": "Phone", "type": "string"},
+    ]
+    after = [
+        {"name": "id", "type": "string"},
+        {"name": "Account Name", "type": "string"},
+        {"name": "Phone", "type": "string"},
+    ]
+    got = diff_schemas(before, after)
+    assert got["renamed"] == {"ACCOUNTID": "id"}
+    assert got["rename_confidence"]["ACCOUNTID"] < 0.9
+    # a glued word the schema does not use elsewhere is not split
+    got = diff_schemas([before[0], before[2]], [after[0], after[2]])
+    assert got["renamed"] == {}
