@@ -247,6 +247,17 @@ class Settings(BaseSettings):
         "turns it off (runs then start only on demand and after materialisations).",
     )
 
+    # -- event log (events/log.py): every platform event, durable, then fanned out -------
+    event_retention_days: float = Field(
+        30.0, gt=0, description="Events older than this many days leave the tenant's event log."
+    )
+    event_sweep_s: float = Field(
+        30.0,
+        ge=0,
+        description="Period of the event log's sweep (numbers events whose producer died "
+        "before numbering them, applies the retention); 0 turns it off.",
+    )
+
     # -- landing zone (aam/landing.py): landed Parquet; on a cluster, storage every node reads
     landing_url: str | None = Field(
         None,

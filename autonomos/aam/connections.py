@@ -33,9 +33,10 @@ from autonomos.connectors.configs.base import has_path
 from autonomos.connectors.registry import build_connector, config_model
 from autonomos.connectors.schema import StreamSchema
 from autonomos.dcl.registry import mapping_counts_query
-from autonomos.store.aam_models import Connection, DriftEventRow, EventLogEntry, SyncRun
+from autonomos.store.aam_models import Connection, DriftEventRow, SyncRun
 from autonomos.store.base import utcnow
 from autonomos.store.errors import Conflict, NotFound
+from autonomos.store.event_models import EventRow
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import session_tenant
 
@@ -283,11 +284,11 @@ class ConnectionService:
             .subquery()
         )
         ranked = select(
-            EventLogEntry.connection_id,
-            EventLogEntry.type,
-            EventLogEntry.at,
+            EventRow.connection_id,
+            EventRow.type,
+            EventRow.occurred_at.label("at"),
             func.row_number()
-            .over(partition_by=EventLogEntry.connection_id, order_by=EventLogEntry.at.desc())
+            .over(partition_by=EventRow.connection_id, order_by=EventRow.seq.desc())
             .label("rn"),
         ).subquery()
         last = select(ranked).where(ranked.c.rn == 1).subquery()

@@ -62,9 +62,9 @@ from autonomos.connectors.edge import EdgePolicy
 from autonomos.connectors.registry import build_connector
 from autonomos.connectors.schema import StreamSchema
 from autonomos.events import EventBus, publisher
+from autonomos.events.log import record
 from autonomos.store.aam_models import (
     Connection,
-    EventLogEntry,
     LandedBatch,
     QuarantinedRecord,
     StreamState,
@@ -564,19 +564,16 @@ class SyncEngine:
                 superseded += await apply_snapshot(
                     s, run.connection_id, stream, parts, run_id, run.finished_at
                 )
-            s.add(
-                EventLogEntry(
-                    type=f"sync.{final.value}",
-                    connection_id=run.connection_id,
-                    payload={
-                        "run_id": str(run_id),
-                        "read": run.records_read,
-                        "written": run.records_written,
-                        "quarantined": run.records_quarantined,
-                        "snapshots": sorted(applied),
-                        "superseded_batches": superseded,
-                    },
-                )
+            record(
+                s,
+                f"sync.{final.value}",
+                subject={"connection_id": run.connection_id, "run_id": run_id},
+                read=run.records_read,
+                written=run.records_written,
+                quarantined=run.records_quarantined,
+                snapshots=sorted(applied),
+                superseded_batches=superseded,
+                error=error,
             )
         return final
 
