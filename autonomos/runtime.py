@@ -54,7 +54,7 @@ from autonomos.dcl.graph import AgentPersona
 from autonomos.dcl.port import DCLPort, LocalDCL
 from autonomos.dcl.refresh import ViewRefresher
 from autonomos.events import EventBus, bus_from_url, event_publisher
-from autonomos.events.log import EventLog, install
+from autonomos.events.log import EventLog
 from autonomos.jobs.server import RayJobServer
 from autonomos.jobs.service import JobService
 from autonomos.nlp.kb import KnowledgeBase
@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("autonomos.runtime")
 
-__all__ = ["Runtime", "build_runtime", "event_log", "start_runtime", "views"]
+__all__ = ["Runtime", "build_runtime", "start_runtime", "views"]
 
 
 @dataclass
@@ -162,16 +162,6 @@ class Runtime:
         await self.events.close()
         await self.bus.close()
         await self.db.dispose()
-
-
-def event_log(settings: Settings, db: Database) -> EventLog:
-    """This process's event log numberer, installed so that every committed
-    ``events.log.record`` of the process is numbered and fanned out at once."""
-    log_ = EventLog(
-        db, retention_days=settings.event_retention_days, sweep_s=settings.event_sweep_s
-    )
-    install(log_)
-    return log_
 
 
 def views(settings: Settings, db: Database) -> tuple[DCLPort, ViewRefresher]:
@@ -277,7 +267,7 @@ def build_runtime(settings: Settings) -> Runtime:
     """The ports of an API process, as ``settings`` describe the deployment."""
     db = Database(settings.app_database_url)
     bus = bus_from_url(settings.redis_url)
-    events = event_log(settings, db)
+    events = EventLog.from_settings(settings, db)
     dcl, refresher = views(settings, db)
     repair = RepairService.from_settings(settings, db, refresher)
     box = SecretBox.from_settings(settings)

@@ -32,6 +32,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autonomos.config import Settings
 from autonomos.store.event_models import EventCounterRow, EventOutboxRow, EventRow
 from autonomos.store.models import Tenant
 from autonomos.store.session import Database, on_commit, session_tenant
@@ -239,6 +240,17 @@ class EventLog:
         self._draining: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._again: set[uuid.UUID] = set()
         self._sweeper: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, db: Database) -> EventLog:
+        """This process's numberer, as ``settings`` describe it, installed: every
+        committed :func:`record` of the process is numbered and fanned out at once.
+        Every process that records events (API, actors, tasks) builds one."""
+        event_log = cls(
+            db, retention_days=settings.event_retention_days, sweep_s=settings.event_sweep_s
+        )
+        install(event_log)
+        return event_log
 
     # -- numbering -------------------------------------------------------------------
 
