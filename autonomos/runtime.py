@@ -45,7 +45,6 @@ from autonomos.agents.runner import (
     AgentScheduler,
     InlineAgentRunner,
     after_materialize,
-    publish_on_commit,
 )
 from autonomos.auth.service import AuthService
 from autonomos.config import Settings
@@ -53,7 +52,7 @@ from autonomos.dcl.changes import MappingChanges
 from autonomos.dcl.graph import AgentPersona
 from autonomos.dcl.port import DCLPort, LocalDCL
 from autonomos.dcl.refresh import ViewRefresher
-from autonomos.events import EventBus, bus_from_url, event_publisher
+from autonomos.events import EventBus, bus_from_url
 from autonomos.events.log import EventLog
 from autonomos.jobs.server import RayJobServer
 from autonomos.jobs.service import JobService
@@ -203,7 +202,7 @@ def _launcher(
             await repair.handle(tenant_id, uuid.UUID(event["id"]))
 
     handlers: dict[str, DriftHandler] = {"repair": repair_drift}
-    after_sync = AfterSync(db, refresher, drift_handlers=handlers, publish=event_publisher(bus))
+    after_sync = AfterSync(db, refresher, drift_handlers=handlers)
 
     async def run(tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
         # one engine per run: its publishers are bound to the run's tenant
@@ -227,7 +226,7 @@ def _agent_runner(settings: Settings, db: Database, bus: EventBus, dcl: DCLPort)
     async def analyzer_for(tenant_id: uuid.UUID) -> Any:
         return local_analyzer(await dcl.service(tenant_id))
 
-    return InlineAgentRunner(db, analyzer_for, observe=publish_on_commit(event_publisher(bus)))
+    return InlineAgentRunner(db, analyzer_for)
 
 
 async def _start_agent_scheduler(runtime: Runtime) -> None:

@@ -33,6 +33,7 @@ from autonomos.connectors.configs.base import has_path
 from autonomos.connectors.registry import build_connector, config_model
 from autonomos.connectors.schema import StreamSchema
 from autonomos.dcl.registry import mapping_counts_query
+from autonomos.events.log import record
 from autonomos.store.aam_models import Connection, DriftEventRow, SyncRun
 from autonomos.store.base import utcnow
 from autonomos.store.errors import Conflict, NotFound
@@ -255,6 +256,12 @@ class ConnectionService:
         run = SyncRun(connection_id=connection_id, streams=streams or None)
         s.add(run)
         await s.flush()
+        record(
+            s,
+            "sync.queued",
+            subject={"connection_id": connection_id, "run_id": run.id},
+            streams=run.streams,
+        )
         return run
 
     async def launch(self, tenant_id: uuid.UUID, run: SyncRun) -> None:
@@ -270,6 +277,14 @@ class ConnectionService:
         except InvalidTransition as e:
             raise Conflict(str(e)) from None
         run.finished_at = utcnow()
+        record(
+            s,
+            "sync.cancelled",
+            subject={"connection_id": run.connection_id, "run_id": run.id},
+            read=run.records_read,
+            written=run.records_written,
+            quarantined=run.records_quarantined,
+        )
         return run
 
     # -- the connectors overview -------------------------------------------------

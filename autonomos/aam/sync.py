@@ -243,6 +243,12 @@ class SyncEngine:
             if status is SyncStatus.QUEUED:
                 run.status = transition(status, SyncStatus.RUNNING)
                 run.started_at = utcnow()
+                record(
+                    s,
+                    "sync.started",
+                    subject={"connection_id": run.connection_id, "run_id": run_id},
+                    streams=run.streams,
+                )
             wanted = set(run.streams or ())
             config = join(conn.config, self.box.decrypt(conn.secrets) if conn.secrets else {})
             source_type, policy = conn.source_type, DriftPolicy(conn.drift_policy)

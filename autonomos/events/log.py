@@ -240,6 +240,8 @@ class EventLog:
         self._draining: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._again: set[uuid.UUID] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._replaced: EventLog | None = None
+        self._closed = False
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database) -> EventLog:
@@ -249,6 +251,7 @@ class EventLog:
         event_log = cls(
             db, retention_days=settings.event_retention_days, sweep_s=settings.event_sweep_s
         )
+        event_log._replaced = installed()  # back in place when this one closes
         install(event_log)
         return event_log
 
@@ -418,5 +421,9 @@ class EventLog:
             await asyncio.gather(self._sweeper, return_exceptions=True)
             self._sweeper = None
         await self.wait()
+        self._closed = True
         if _installed is self:
-            install(None)
+            previous = self._replaced
+            while previous is not None and previous._closed:
+                previous = previous._replaced
+            install(previous)
