@@ -247,6 +247,15 @@ class Settings(BaseSettings):
         "turns it off (runs then start only on demand and after materialisations).",
     )
 
+    # -- batch jobs (jobs/): followed in the background so their events need no reader ---
+    job_follow_s: float = Field(
+        5.0,
+        ge=0,
+        description="How often each API process asks the Ray job server about the active "
+        "jobs and records their status changes (job.* events); 0 turns it off (a job's "
+        "status then moves only when someone reads it).",
+    )
+
     # -- event log (events/log.py): every platform event, durable, then fanned out -------
     event_retention_days: float = Field(
         30.0, gt=0, description="Events older than this many days leave the tenant's event log."

@@ -54,6 +54,7 @@ from autonomos.dcl.port import DCLPort, LocalDCL
 from autonomos.dcl.refresh import ViewRefresher
 from autonomos.events import EventBus, bus_from_url
 from autonomos.events.log import EventLog
+from autonomos.jobs.follow import JobFollower
 from autonomos.jobs.server import RayJobServer
 from autonomos.jobs.service import JobService
 from autonomos.nlp.kb import KnowledgeBase
@@ -88,6 +89,7 @@ class Runtime:
     connections: ConnectionService
     jobs: JobService
     agent_runner: AgentRunner
+    job_follower: JobFollower | None = None  # started by start_runtime
     kb: KnowledgeBase | None = None  # built by start_runtime (it asks the database)
     agents: tuple[AgentPersona, ...] = ()  # the agents the data graph shows
     agent_scheduler: AgentScheduler | None = None  # inline mode; started by start_runtime
@@ -150,6 +152,8 @@ class Runtime:
         return service
 
     async def close(self) -> None:
+        if self.job_follower is not None:
+            await self.job_follower.stop()
         if self.agent_scheduler is not None:
             await self.agent_scheduler.stop()
         drain = getattr(self.launcher, "drain", None)
@@ -255,6 +259,10 @@ async def start_runtime(settings: Settings) -> Runtime:
     try:
         runtime.kb = await build_knowledge_base(settings, runtime.db, runtime.embedder())
         runtime.events.start()
+        runtime.job_follower = JobFollower(
+            runtime.db, runtime.jobs, interval_s=settings.job_follow_s
+        )
+        runtime.job_follower.start()
         await _start_agent_scheduler(runtime)
     except BaseException:
         await runtime.close()
