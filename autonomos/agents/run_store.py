@@ -189,12 +189,14 @@ async def cancel_run(s: AsyncSession, run_id: uuid.UUID) -> AgentRunRow:
     """Cancel a queued or running run (InvalidRunTransition for a finished one)."""
     run = await get_run(s, run_id)
     current = RunStatus(run.status)
-    if not await _move(s, run_id, current, RunStatus.CANCELLED, finished_at=utcnow()):
+    moved = await _move(s, run_id, current, RunStatus.CANCELLED, finished_at=utcnow())
+    if not moved:
         run = await get_run(s, run_id)  # it moved meanwhile: say from where
         await s.refresh(run)
         transition(RunStatus(run.status), RunStatus.CANCELLED)
     await s.refresh(run)
-    await _announce(s, run, RunStatus.CANCELLED, by="request")
+    if moved:  # (not when it moved on meanwhile: it was not cancelled)
+        await _announce(s, run, RunStatus.CANCELLED, by="request")
     return run
 
 

@@ -105,6 +105,7 @@ async def test_a_cancelled_run_keeps_no_result(
     service, load = dcl
     load("opportunity", slipped_pipeline())
     agent_id = await revops_id(db, tid)
+    before = await last_id(db, tid)
     async with db.tenant_session(tid) as s:
         run, _ = await request_run(s, agent_id)
     release, started = asyncio.Event(), asyncio.Event()
@@ -130,6 +131,14 @@ async def test_a_cancelled_run_keeps_no_result(
         ):
             await cancel_run(s, run.id)
     assert done.findings_count == 0 and done.summary == {}
+    # the cancel request is announced; the late result is not
+    events = await numbered(db, tid, after=before)
+    assert [e.type for e in events] == [
+        "agent.run.queued",
+        "agent.run.running",
+        "agent.run.cancelled",
+    ]
+    assert events[2].payload["by"] == "request"
 
 
 async def test_a_failed_analysis_is_recorded(
@@ -148,6 +157,7 @@ async def test_a_failed_analysis_is_recorded(
 
 
 async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> None:
+    before = await last_id(db, tid)
     async with db.tenant_session(tid) as s:
         agent, _ = await registry.register_agent(s, AgentSpec(name="churn-bot"))
         started = datetime.now(UTC) - timedelta(seconds=30)
@@ -195,6 +205,14 @@ async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> No
     assert (finished.llm_calls, finished.llm_input_tokens, finished.llm_cost_usd) == (3, 1200, 0.02)
     assert finished.trigger == RunTrigger.REPORTED.value and finished.findings_count == 1
     assert [f.title for f in page.items] == ["Acme may churn"]
+    events = await numbered(db, tid, after=before)  # reported runs are announced too
+    ids = {"agent_id": str(agent.id), "run_id": str(run.id)}
+    assert brief(events) == [
+        ("agent.run.running", ids),
+        ("agent.run.succeeded", ids),
+        ("agent.finding", {**ids, "finding_id": str(page.items[0].id)}),
+    ]
+    assert events[1].payload["trigger"] == "reported" and events[1].payload["findings"] == 1
     for incoherent in (
         {"status": "failed", "findings": [finding]},
         {"status": "succeeded", "error": "boom"},
