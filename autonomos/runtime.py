@@ -13,6 +13,7 @@ after-sync         here, after each run                        the tenant's supe
 repair agent       :class:`RepairService` in-process           ``RepairAgent`` actors
 agent runs         :class:`InlineAgentRunner` (asyncio tasks)  ``actors.agents.RayAgent…``
 agent scheduler    :class:`AgentScheduler` task here           ``agent-scheduler`` actor
+job follower       :class:`JobFollower` task here              a task of each API process
 =================  ==========================================  ===========================
 
 Agent runs follow the DCL (they read its views): in Ray when ``dcl_executor`` is ``ray``.
@@ -219,7 +220,7 @@ def _launcher(
     return InlineSyncLauncher(run, FairAdmission(limits))
 
 
-def _agent_runner(settings: Settings, db: Database, bus: EventBus, dcl: DCLPort) -> AgentRunner:
+def _agent_runner(settings: Settings, db: Database, dcl: DCLPort) -> AgentRunner:
     """Where internal agent runs execute: beside the tenant's DuckDB owner."""
     if settings.dcl_in_ray:
         from autonomos.actors.agents import RayAgentRunner  # a Ray task per run
@@ -280,7 +281,7 @@ def build_runtime(settings: Settings) -> Runtime:
     box = SecretBox.from_settings(settings)
     edges = EdgePolicies(settings)
     launcher = _launcher(settings, db, bus, box, edges, refresher, repair)
-    agent_runner = _agent_runner(settings, db, bus, dcl)
+    agent_runner = _agent_runner(settings, db, dcl)
     refresher.on_materialized = after_materialize(db, agent_runner)
     return Runtime(
         settings=settings,
