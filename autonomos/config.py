@@ -254,6 +254,26 @@ class Settings(BaseSettings):
         "a run still `running` a minute past it (its executor died) is failed by the scheduler.",
     )
 
+    # -- batch jobs (jobs/): followed in the background so their events need no reader ---
+    job_follow_s: float = Field(
+        5.0,
+        ge=0,
+        description="How often each API process asks the Ray job server about the active "
+        "jobs and records their status changes (job.* events); 0 turns it off (a job's "
+        "status then moves only when someone reads it).",
+    )
+
+    # -- event log (events/log.py): every platform event, durable, then fanned out -------
+    event_retention_days: float = Field(
+        30.0, gt=0, description="Events older than this many days leave the tenant's event log."
+    )
+    event_sweep_s: float = Field(
+        30.0,
+        ge=0,
+        description="Period of the event log's sweep (numbers events whose producer died "
+        "before numbering them, applies the retention); 0 turns it off.",
+    )
+
     # -- landing zone (aam/landing.py): landed Parquet; on a cluster, storage every node reads
     landing_superseded_keep_days: float = Field(
         7.0,

@@ -63,9 +63,9 @@ from autonomos.connectors.edge import EdgePolicy
 from autonomos.connectors.registry import build_connector
 from autonomos.connectors.schema import StreamSchema
 from autonomos.events import EventBus, publisher
+from autonomos.events.log import record
 from autonomos.store.aam_models import (
     Connection,
-    EventLogEntry,
     LandedBatch,
     QuarantinedRecord,
     StreamState,
@@ -248,6 +248,12 @@ class SyncEngine:
             if status is SyncStatus.QUEUED:
                 run.status = transition(status, SyncStatus.RUNNING)
                 run.started_at = utcnow()
+                record(
+                    s,
+                    "sync.started",
+                    subject={"connection_id": run.connection_id, "run_id": run_id},
+                    streams=run.streams,
+                )
             wanted = set(run.streams or ())
             config = join(conn.config, self.box.decrypt(conn.secrets) if conn.secrets else {})
             source_type, policy = conn.source_type, DriftPolicy(conn.drift_policy)
@@ -586,19 +592,16 @@ class SyncEngine:
                 superseded += await apply_snapshot(
                     s, run.connection_id, stream, parts, run_id, run.finished_at
                 )
-            s.add(
-                EventLogEntry(
-                    type=f"sync.{final.value}",
-                    connection_id=run.connection_id,
-                    payload={
-                        "run_id": str(run_id),
-                        "read": run.records_read,
-                        "written": run.records_written,
-                        "quarantined": run.records_quarantined,
-                        "snapshots": sorted(applied),
-                        "superseded_batches": superseded,
-                    },
-                )
+            record(
+                s,
+                f"sync.{final.value}",
+                subject={"connection_id": run.connection_id, "run_id": run_id},
+                read=run.records_read,
+                written=run.records_written,
+                quarantined=run.records_quarantined,
+                snapshots=sorted(applied),
+                superseded_batches=superseded,
+                error=error,
             )
         return final
 

@@ -41,30 +41,25 @@ SCHEDULER_NAME = "agent-scheduler"
 async def _execute(settings: Settings, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
     from autonomos.actors.dcl import RayDCL
     from autonomos.agents.executor import execute_run
-    from autonomos.agents.runner import publish_on_commit
-    from autonomos.events import bus_from_url, event_publisher
+    from autonomos.events.log import EventLog
     from autonomos.store.session import Database
 
     db = Database(settings.app_database_url)
+    # this task's run events are numbered (and fanned out) before it returns
+    events = EventLog.from_settings(settings, db)
     dcl = RayDCL(settings)
-    bus = bus_from_url(settings.redis_url)
 
     async def analyze(code: str, params: dict[str, Any]) -> dict[str, Any]:
         return await dcl.analyze(tenant_id, code, params)
 
     try:
-        observe = publish_on_commit(event_publisher(bus))
         status = await execute_run(
-            db, tenant_id, run_id, analyze, observe=observe, timeout_s=settings.agent_run_timeout_s
+            db, tenant_id, run_id, analyze, timeout_s=settings.agent_run_timeout_s
         )
-        await asyncio.sleep(0)  # let the last event's publish task start
         return status.value
     finally:
-        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        if pending:
-            await asyncio.wait(pending, timeout=5)
+        await events.close()
         await dcl.close()
-        await bus.close()
         await db.dispose()
 
 
@@ -114,10 +109,13 @@ class AgentSchedulerActor:
 
     def __init__(self, settings: Settings) -> None:
         from autonomos.agents.runner import AgentScheduler
+        from autonomos.events.log import EventLog
         from autonomos.store.session import Database
 
+        db = Database(settings.app_database_url)
+        self.events = EventLog.from_settings(settings, db)  # the runs it queues
         self.scheduler = AgentScheduler(
-            Database(settings.app_database_url),
+            db,
             RayAgentRunner(settings),
             interval_s=settings.agent_scheduler_s,
             run_timeout_s=settings.agent_run_timeout_s,

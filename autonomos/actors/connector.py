@@ -49,16 +49,16 @@ class ConnectorActor:
         from autonomos.aam.sync import SyncEngine
         from autonomos.common.private_files import restrict_umask
         from autonomos.events import bus_from_url
+        from autonomos.events.log import EventLog
         from autonomos.store.session import Database
 
         restrict_umask()  # landed Parquet is private (0600 in 0700 folders)
         self.settings = settings
         self.tenant_id, self.connection_id = tenant_id, UUID(str(connection_id))
+        db = Database(settings.app_database_url)
+        self.events = EventLog.from_settings(settings, db)  # sync.*, drift.detected
         self.engine: SyncEngine = SyncEngine.from_settings(
-            settings,
-            Database(settings.app_database_url),
-            bus_from_url(settings.redis_url),
-            tenant_id,
+            settings, db, bus_from_url(settings.redis_url), tenant_id
         )
         self._lock = asyncio.Lock()
         self._runs: dict[UUID, asyncio.Future[SyncStatus]] = {}

@@ -29,11 +29,9 @@ from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.agents.executor import (
     Analyzer,
-    RunObserver,
     execute_run,
     queue_after_materialize,
     queue_due,
@@ -43,7 +41,7 @@ from autonomos.agents.runs import RunStatus
 from autonomos.store.agent_models import AgentRunRow
 from autonomos.store.base import utcnow
 from autonomos.store.models import Tenant
-from autonomos.store.session import TENANT_KEY, Database, on_commit
+from autonomos.store.session import Database
 
 log = logging.getLogger("autonomos.agents.runner")
 
@@ -54,15 +52,12 @@ __all__ = [
     "InlineAgentRunner",
     "MaterializedHook",
     "after_materialize",
-    "publish_on_commit",
 ]
 
 # (tenant) -> the analyzer of that tenant's views
 AnalyzerFor = Callable[[uuid.UUID], Awaitable[Analyzer]]
 # (tenant, entities whose views were rebuilt) -> None
 MaterializedHook = Callable[[uuid.UUID, Collection[str]], Awaitable[None]]
-# (tenant, event type, payload) -> None
-Publish = Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]
 
 ORPHAN_AFTER = timedelta(minutes=2)  # a run queued this long was never handed over
 
@@ -77,23 +72,6 @@ class AgentRunner(Protocol):
     async def close(self) -> None: ...
 
 
-def publish_on_commit(publish: Publish) -> RunObserver:
-    """An executor observer that publishes each run event once its transaction commits
-    (a rolled-back state change is never announced)."""
-
-    async def observe(s: AsyncSession, event_type: str, payload: dict[str, Any]) -> None:
-        tenant_id = s.info[TENANT_KEY]
-        loop = asyncio.get_running_loop()
-
-        def send() -> None:
-            task = asyncio.ensure_future(publish(tenant_id, event_type, payload), loop=loop)
-            task.add_done_callback(_log_failure)
-
-        on_commit(s, send)
-
-    return observe
-
-
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("agent run task failed: %r", task.exception())
@@ -103,15 +81,9 @@ class InlineAgentRunner:
     """An asyncio task per run in this process (``dcl_executor=inline``)."""
 
     def __init__(
-        self,
-        db: Database,
-        analyzer_for: AnalyzerFor,
-        *,
-        observe: RunObserver | None = None,
-        timeout_s: float | None = None,
+        self, db: Database, analyzer_for: AnalyzerFor, *, timeout_s: float | None = None
     ) -> None:
-        self.db, self.analyzer_for, self.observe = db, analyzer_for, observe
-        self.timeout_s = timeout_s
+        self.db, self.analyzer_for, self.timeout_s = db, analyzer_for, timeout_s
         self._tasks: dict[uuid.UUID, asyncio.Task[RunStatus]] = {}
 
     async def submit(self, tenant_id: uuid.UUID, run_ids: Sequence[uuid.UUID]) -> None:
@@ -124,9 +96,7 @@ class InlineAgentRunner:
 
     async def _execute(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> RunStatus:
         analyze = await self.analyzer_for(tenant_id)
-        return await execute_run(
-            self.db, tenant_id, run_id, analyze, observe=self.observe, timeout_s=self.timeout_s
-        )
+        return await execute_run(self.db, tenant_id, run_id, analyze, timeout_s=self.timeout_s)
 
     def _done(self, run_id: uuid.UUID, task: asyncio.Task[RunStatus]) -> None:
         self._tasks.pop(run_id, None)

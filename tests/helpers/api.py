@@ -138,3 +138,4 @@ async def drain(api: httpx.AsyncClient) -> None:
     launcher = api.runtime.connections.launcher  # type: ignore[attr-defined]
     assert isinstance(launcher, InlineSyncLauncher)
     await launcher.drain()
+    await api.runtime.events.wait()  # type: ignore[attr-defined]  # and their events numbered
