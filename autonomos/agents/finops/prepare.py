@@ -130,18 +130,35 @@ def daily_table(s: Scratch, params: FinOpsParams, w: Window) -> str:
             "WHERE charge_period_start >= ? AND charge_period_start < ? GROUP BY ALL",
             bounds,
         )
-    return _daily(s, f"SELECT * FROM {lines} JOIN {names} USING (k)")
+    # Normalised names get an integer id; the daily rows carry the id, the names are
+    # joined in by the view the analyses read (70k rows of five strings each cost more
+    # to write into a temp table than the join costs each reader)
+    keys = s.table(
+        "daily_keys",
+        f"SELECT *, dense_rank() OVER (ORDER BY {', '.join(DIMENSIONS)}, currency) AS key_id "
+        f"FROM (SELECT k, {_NAMES}, {_USAGE_CATEGORY} AS usage_category FROM {names})",
+    )
+    grouped = s.table(
+        "daily_ids",
+        f"SELECT {_DATE} AS day, key_id, short AND usage_category AS usage, "
+        f"CAST(sum(cost) AS DOUBLE) AS cost FROM {lines} JOIN {keys} USING (k) GROUP BY ALL",
+    )
+    dims = s.table(
+        "daily_dims", f"SELECT DISTINCT key_id, currency, {', '.join(DIMENSIONS)} FROM {keys}"
+    )
+    return s.view(
+        "daily",
+        f"SELECT day, currency, {', '.join(DIMENSIONS)}, usage, cost "
+        f"FROM {grouped} JOIN {dims} USING (key_id)",
+    )
 
 
-def _daily(s: Scratch, grouped: str, params: list[Any] | None = None) -> str:
-    keys = ", ".join(f"coalesce({col}, '') AS {key}" for key, col in _COLUMNS.items())
+def _daily(s: Scratch, grouped: str, params: list[Any]) -> str:
     return s.table(
         "daily",
-        f"SELECT CAST(DATE '1970-01-01' + CAST(day_number AS INTEGER) AS DATE) AS day, "
-        f"upper(coalesce(billing_currency, '')) AS currency, {keys}, "
-        "(short AND (charge_category IS NULL OR lower(charge_category) LIKE '%usage%')) "
-        f"AS usage, CAST(sum(cost) AS DOUBLE) AS cost FROM ({grouped}) GROUP BY ALL",
-        params or [],
+        f"SELECT {_DATE} AS day, {_NAMES}, (short AND {_USAGE_CATEGORY}) AS usage, "
+        f"CAST(sum(cost) AS DOUBLE) AS cost FROM ({grouped}) GROUP BY ALL",
+        params,
     )
 
 
@@ -192,6 +209,11 @@ _EPOCH_DAY = f"epoch_us(charge_period_start) // {_DAY_US}"
 _SHORT = (
     f"coalesce(epoch_us(charge_period_end) - epoch_us(charge_period_start) <= {_SHORT_US}, true)"
 )
+_DATE = "CAST(DATE '1970-01-01' + CAST(day_number AS INTEGER) AS DATE)"
+_NAMES = "upper(coalesce(billing_currency, '')) AS currency, " + ", ".join(
+    f"coalesce({col}, '') AS {key}" for key, col in _COLUMNS.items()
+)
+_USAGE_CATEGORY = "(charge_category IS NULL OR lower(charge_category) LIKE '%usage%')"
 _RAW = ", ".join(("billing_currency", *_COLUMNS.values(), "charge_category"))
 _KEY = f"hash({_RAW})"
 
