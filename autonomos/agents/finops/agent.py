@@ -56,10 +56,10 @@ def analyze(con: duckdb.DuckDBPyConnection, params: FinOpsParams | None = None) 
         if w is None:
             return AgentReport(agent=NAME, summary={"notes": ["cloud_cost holds no cost lines"]})
         daily = daily_table(s, p, w)
-        typical = typical_month(con, daily, w, p.anomaly_window_days)
+        typical = typical_month(con, daily.view, w, p.anomaly_window_days)
         scored = an.score(con, p, w, daily)
         episodes = an.episodes(scored)
-        fcs, notes = forecasts(con, p, w, daily, scored)
+        fcs, notes = forecasts(con, p, w, daily.view, scored)
         by_currency, driver_notes = drivers(con, p, w, daily)
         idle, idle_notes = idle_resources(s, p, w)
         findings = [_anomaly(p, scored, a, typical) for a in episodes]
@@ -79,7 +79,7 @@ def analyze(con: duckdb.DuckDBPyConnection, params: FinOpsParams | None = None) 
                 "to": w.as_of.isoformat(),
                 "data_from": w.first_data_day.isoformat(),
             },
-            "spend": breakdowns(con, daily, w, p.top_n),
+            "spend": breakdowns(con, daily.view, w, p.top_n),
             "typical_month": typical,
             "anomalies": [_plain(a) | {"excess": round(a.excess, 2)} for a in episodes[: p.top_n]],
             "forecast": [_plain(f) | {"value": round(f.value, 2)} for f in fcs],

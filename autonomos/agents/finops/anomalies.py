@@ -28,7 +28,6 @@ rather than being predicted, which a seasonal decomposition (STL) would do at th
 of per-series fitting and at least two full seasons of history.
 """
 
-# ruff: noqa: S608 - table names come from Scratch, values are bound
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autonomos.agents.finops.params import FinOpsParams
-from autonomos.agents.finops.prepare import Window
+from autonomos.agents.finops.prepare import Daily, Window, usage_matrix
 
 SERIES_KEY = ("currency", "provider", "service")
 MAD_TO_SIGMA = 1.4826
@@ -79,7 +78,7 @@ class Scored:
     the days of the report window with enough history, ``flagged`` the anomalous ones.
     """
 
-    keys: list[tuple[str, str, str]]  # (currency, provider, service) per row
+    keys: list[tuple[str, ...]]  # (currency, provider, service) per row
     first: date
     actual: np.ndarray
     expected: np.ndarray
@@ -91,29 +90,13 @@ class Scored:
         return self.first + timedelta(days=int(j))
 
 
-def score(con: duckdb.DuckDBPyConnection, params: FinOpsParams, w: Window, daily: str) -> Scored:
+def score(con: duckdb.DuckDBPyConnection, params: FinOpsParams, w: Window, daily: Daily) -> Scored:
     """Daily usage spend per (currency, provider, service), zero-filled from the series'
     first day to ``as_of``, each day judged against its trailing window (module doc)."""
-    cols = con.execute(
-        "SELECT currency, provider, service, CAST(day - CAST(? AS DATE) AS INTEGER) AS t, "
-        f"coalesce(sum(cost), 0.0) AS cost FROM {daily} WHERE usage AND day <= ? "
-        "GROUP BY ALL ORDER BY currency, provider, service, t",
-        [w.read_from, w.as_of],
-    ).fetchnumpy()
-    n_days = (w.as_of - w.read_from).days + 1
-    t = np.asarray(cols["t"], dtype=np.int64)
-    cost = np.asarray(cols["cost"], dtype=np.float64)
-    names = [np.asarray(cols[k], dtype=object) for k in SERIES_KEY]
-    starts = np.flatnonzero(
-        np.r_[True, np.logical_or.reduce([n[1:] != n[:-1] for n in names])]
-        if len(t)
-        else np.zeros(0, dtype=bool)
-    )
-    sid = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(t)]))
-    actual = np.full((len(starts), n_days), np.nan)
-    actual[np.arange(n_days)[None, :] >= t[starts][:, None]] = 0.0
-    actual[sid, t] = cost
-    keys = [(str(names[0][i]), str(names[1][i]), str(names[2][i])) for i in starts]
+    keys, spend, present = usage_matrix(con, daily, SERIES_KEY, w.read_from, w.as_of)
+    n_days = spend.shape[1]
+    started = np.arange(n_days)[None, :] >= np.argmax(present, axis=1)[:, None]
+    actual = np.where(started, spend, np.nan)
 
     window, half = params.anomaly_window_days, params.anomaly_window_days // 2
     frames = _frames(actual, window)  # (series, day, the W days before it)

@@ -19,11 +19,13 @@ Amounts in different billing currencies are never added: every result is per cur
 # ruff: noqa: S608 - identifiers are constants, values bound or quoted with literal()
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from autonomos.agents._sql import Scratch, records
 from autonomos.agents.finops.params import FinOpsParams
@@ -93,8 +95,23 @@ def plan_window(con: duckdb.DuckDBPyConnection, params: FinOpsParams) -> Window 
     return Window(as_of, first, max(read_from, first), report_from)
 
 
-def daily_table(s: Scratch, params: FinOpsParams, w: Window) -> str:
-    """The temp table of daily spend at the analysis grain, for ``w``'s days.
+@dataclass(frozen=True)
+class Daily:
+    """The daily spend of the window, at the analysis grain.
+
+    ``view``: (day, currency, provider, service, sub_account, region, usage, cost), what
+    SQL analyses read; ``ids``: (day, key_id, usage, cost) and ``dims``: (key_id,
+    currency, provider, service, sub_account, region), the same as integers plus the few
+    names, what :func:`usage_matrix` reads.
+    """
+
+    view: str
+    ids: str
+    dims: str
+
+
+def daily_table(s: Scratch, params: FinOpsParams, w: Window) -> Daily:
+    """The daily spend at the analysis grain, for ``w``'s days.
 
     The one scan of the view groups by the UTC day (epoch arithmetic), the charge
     period's length as a flag and a 64-bit hash of the six raw key columns (currency,
@@ -103,8 +120,8 @@ def daily_table(s: Scratch, params: FinOpsParams, w: Window) -> str:
     costs. The names behind each hash are then read from a few days only (see
     :func:`_key_names`); names are normalised and usage classified on the (small)
     grouped result. Should two key tuples ever share a hash (odds ~ n^2 / 2^65 for n
-    tuples), the names say so and the table is rebuilt grouping by the columns
-    themselves.
+    tuples) and show it in the names read, the lines are grouped by the columns
+    themselves instead.
     """
     bounds = [_utc(w.read_from), _utc(w.as_of + timedelta(days=1))]
     gaps = s.con.execute(
@@ -122,16 +139,26 @@ def daily_table(s: Scratch, params: FinOpsParams, w: Window) -> str:
         bounds,
     )
     names = _key_names(s, lines)
-    if names is None:  # a hash shared by two key tuples: group by the columns instead
-        return _daily(
-            s,
+    if names is None:  # a hash shared by two key tuples: exact keys, numbered
+        exact = s.table(
+            "daily_exact",
             f"SELECT {_EPOCH_DAY} AS day_number, {_RAW}, {_SHORT} AS short, "
             f"sum({cost}) AS cost FROM main.{VIEW} "
             "WHERE charge_period_start >= ? AND charge_period_start < ? GROUP BY ALL",
             bounds,
         )
+        names = s.table(
+            "daily_exact_names",
+            f"SELECT row_number() OVER () AS k, * FROM (SELECT DISTINCT {_RAW} FROM {exact})",
+        )
+        same = " AND ".join(f"e.{c} IS NOT DISTINCT FROM n.{c}" for c in _RAW.split(", "))
+        lines = s.table(
+            "daily_exact_lines",
+            f"SELECT e.day_number, n.k, e.short, e.cost FROM {exact} AS e "
+            f"JOIN {names} AS n ON {same}",
+        )
     # Normalised names get an integer id; the daily rows carry the id, the names are
-    # joined in by the view the analyses read (70k rows of five strings each cost more
+    # joined in by the view SQL analyses read (70k rows of five strings each cost more
     # to write into a temp table than the join costs each reader)
     keys = s.table(
         "daily_keys",
@@ -146,20 +173,47 @@ def daily_table(s: Scratch, params: FinOpsParams, w: Window) -> str:
     dims = s.table(
         "daily_dims", f"SELECT DISTINCT key_id, currency, {', '.join(DIMENSIONS)} FROM {keys}"
     )
-    return s.view(
+    view = s.view(
         "daily",
         f"SELECT day, currency, {', '.join(DIMENSIONS)}, usage, cost "
         f"FROM {grouped} JOIN {dims} USING (key_id)",
     )
+    return Daily(view, grouped, dims)
 
 
-def _daily(s: Scratch, grouped: str, params: list[Any]) -> str:
-    return s.table(
-        "daily",
-        f"SELECT {_DATE} AS day, {_NAMES}, (short AND {_USAGE_CATEGORY}) AS usage, "
-        f"CAST(sum(cost) AS DOUBLE) AS cost FROM ({grouped}) GROUP BY ALL",
-        params,
-    )
+def usage_matrix(
+    con: duckdb.DuckDBPyConnection, daily: Daily, key: Sequence[str], first: date, last: date
+) -> tuple[list[tuple[str, ...]], np.ndarray, np.ndarray]:
+    """Daily usage spend per ``key`` (names of :data:`DIMENSIONS` and ``currency``) from
+    ``first`` to ``last``: the keys with any usage line in those days (sorted), the
+    (key x day) spend (0 where none) and whether each cell had a line.
+
+    One query of numbers (the daily ids) and one of the few names: no string is grouped
+    or fetched per row.
+    """
+    names = con.execute(
+        f"SELECT key_id, {', '.join(key)} FROM {daily.dims} ORDER BY key_id"
+    ).fetchall()
+    cols = con.execute(
+        "SELECT key_id, CAST(day - CAST(? AS DATE) AS INTEGER) AS t, coalesce(cost, 0.0) "
+        f"AS cost FROM {daily.ids} WHERE usage AND day BETWEEN ? AND ?",
+        [first, first, last],
+    ).fetchnumpy()
+    n_days = (last - first).days + 1
+    ids = np.asarray(cols["key_id"], dtype=np.int64)
+    t = np.asarray(cols["t"], dtype=np.int64)
+    cost = np.asarray(cols["cost"], dtype=np.float64)
+    groups = sorted({tuple(r[1:]) for r in names})
+    index = {g: i for i, g in enumerate(groups)}
+    group_of = np.zeros(max((r[0] for r in names), default=0) + 1, dtype=np.int64)
+    for r in names:
+        group_of[r[0]] = index[tuple(r[1:])]
+    cell = group_of[ids] * n_days + t
+    size = len(groups) * n_days
+    spend = np.bincount(cell, weights=cost, minlength=size).reshape(len(groups), n_days)
+    present = (np.bincount(cell, minlength=size) > 0).reshape(len(groups), n_days)
+    kept = np.flatnonzero(present.any(axis=1))
+    return [groups[i] for i in kept], spend[kept], present[kept]
 
 
 def _key_names(s: Scratch, lines: str, max_days: int = 4) -> str | None:

@@ -350,7 +350,7 @@ def _daily_of_run(views: Views) -> list[tuple[Any, ...]]:
         daily = prepare.daily_table(s, p, w)
         return con.execute(
             f"SELECT day, currency, provider, service, sub_account, region, usage, "
-            f"round(cost, 6) FROM {daily} ORDER BY ALL"
+            f"round(cost, 6) FROM {daily.view} ORDER BY ALL"
         ).fetchall()
 
 
