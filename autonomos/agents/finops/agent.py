@@ -79,7 +79,7 @@ def analyze(con: duckdb.DuckDBPyConnection, params: FinOpsParams | None = None) 
                 "to": w.as_of.isoformat(),
                 "data_from": w.first_data_day.isoformat(),
             },
-            "spend": breakdowns(con, daily.view, w, p.top_n),
+            "spend": breakdowns(con, daily, w, p.top_n),
             "typical_month": typical,
             "anomalies": [_plain(a) | {"excess": round(a.excess, 2)} for a in episodes[: p.top_n]],
             "forecast": [_plain(f) | {"value": round(f.value, 2)} for f in fcs],

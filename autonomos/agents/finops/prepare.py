@@ -281,20 +281,32 @@ def _utc(d: date) -> str:
 
 
 def breakdowns(
-    con: duckdb.DuckDBPyConnection, daily: str, w: Window, top_n: int
+    con: duckdb.DuckDBPyConnection, daily: Daily, w: Window, top_n: int
 ) -> dict[str, dict[str, Any]]:
     """Per currency: totals, and spend by provider, service, sub-account, region, month
-    and day over the report window (top ``top_n`` per dimension, the rest as ``other``)."""
-    sets = ", ".join(f"(currency, {d})" for d in (*DIMENSIONS, "month", "day"))
+    and day over the report window (top ``top_n`` per dimension, the rest as ``other``).
+
+    The window's daily rows are summed per key id first (numbers only), so the per
+    dimension sets group a few hundred named rows; month and day need the currency only.
+    """
+    dims = ", ".join(DIMENSIONS)
+    sets = ", ".join(f"(currency, {d})" for d in DIMENSIONS)
+    window = [w.report_from, w.as_of]
     rows = records(
         con,
-        f"SELECT currency, {', '.join(DIMENSIONS)}, month, day, "
-        f"GROUPING({', '.join(DIMENSIONS)}, month, day) AS g, "
-        "sum(cost) AS cost "
-        f"FROM (SELECT *, date_trunc('month', day) AS month FROM {daily} "
-        f"WHERE day BETWEEN ? AND ?) GROUP BY GROUPING SETS ((currency), {sets}) "
-        "ORDER BY currency, g, cost DESC",
-        [w.report_from, w.as_of],
+        f"WITH k AS (SELECT key_id, sum(cost) AS cost FROM {daily.ids} "
+        "WHERE day BETWEEN ? AND ? GROUP BY key_id) "
+        f"SELECT currency, {dims}, NULL AS month, NULL AS day, GROUPING({dims}) AS g, "
+        f"sum(cost) AS cost FROM k JOIN {daily.dims} USING (key_id) "
+        f"GROUP BY GROUPING SETS ((currency), {sets}) ORDER BY currency, g, cost DESC",
+        window,
+    ) + records(
+        con,
+        f"SELECT currency, {', '.join(f'NULL AS {d}' for d in DIMENSIONS)}, month, day, "
+        "sum(cost) AS cost FROM (SELECT currency, date_trunc('month', day) AS month, day, cost "
+        f"FROM {daily.ids} JOIN (SELECT key_id, currency FROM {daily.dims}) USING (key_id) "
+        "WHERE day BETWEEN ? AND ?) GROUP BY GROUPING SETS ((currency, month), (currency, day))",
+        window,
     )
     out: dict[str, dict[str, Any]] = {}
     names = (*DIMENSIONS, "month", "day")
