@@ -221,38 +221,41 @@ def _key_names(s: Scratch, lines: str, max_days: int = 4) -> str | None:
 
     Every key tuple of the window occurs on some day; the names are read from the view
     one day at a time (a day is a few row groups: the scan skips the rest by their
-    min/max), always the day holding the most hashes still unnamed, so a stable estate
-    is named from its last day alone. After ``max_days`` days, the rest is read in one
-    pass over the days those hashes occur on.
+    min/max): the last day first (a stable estate is named from it alone), then always
+    the day holding the most hashes still unnamed. After ``max_days`` days, the rest is
+    read in one pass over the days those hashes occur on. Every day read is in the
+    window, so every name read belongs to a hash of ``lines``.
     """
     names = s.table(
         "daily_names",
         f"SELECT {_KEY} AS k, {_RAW} FROM main.{VIEW} WHERE false",
     )
     unnamed = f"FROM {lines} WHERE k NOT IN (SELECT k FROM {names})"
-    for _ in range(max_days):
+    for i in range(max_days):
         row = s.con.execute(
-            f"SELECT day_number {unnamed} GROUP BY day_number "
+            f"SELECT max(day_number) FROM {lines}"
+            if i == 0
+            else f"SELECT day_number {unnamed} GROUP BY day_number "
             "ORDER BY count(DISTINCT k) DESC, day_number DESC LIMIT 1"
         ).fetchone()
-        if row is None:
+        if row is None or row[0] is None:
             break
         start = date(1970, 1, 1) + timedelta(days=int(row[0]))
-        _add_names(s, names, lines, [_utc(start), _utc(start + timedelta(days=1))])
+        _add_names(s, names, [_utc(start), _utc(start + timedelta(days=1))])
     else:
         row = s.con.execute(f"SELECT min(day_number), max(day_number) {unnamed}").fetchone()
         if row is not None and row[0] is not None:
             first, last = (date(1970, 1, 1) + timedelta(days=int(d)) for d in row)
-            _add_names(s, names, lines, [_utc(first), _utc(last + timedelta(days=1))])
+            _add_names(s, names, [_utc(first), _utc(last + timedelta(days=1))])
     shared = s.con.execute(f"SELECT count(*) - count(DISTINCT k) FROM {names}").fetchone()
     return None if shared and shared[0] else names
 
 
-def _add_names(s: Scratch, names: str, lines: str, bounds: list[str]) -> None:
+def _add_names(s: Scratch, names: str, bounds: list[str]) -> None:
     s.con.execute(
         f"INSERT INTO {names} SELECT DISTINCT * FROM (SELECT {_KEY} AS k, {_RAW} "
         f"FROM main.{VIEW} WHERE charge_period_start >= ? AND charge_period_start < ?) "
-        f"WHERE k IN (SELECT k FROM {lines}) AND k NOT IN (SELECT k FROM {names})",
+        f"WHERE k NOT IN (SELECT k FROM {names})",
         bounds,
     )
 
