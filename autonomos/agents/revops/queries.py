@@ -34,6 +34,13 @@ DEAL_COLUMNS = (
     f"opportunity_id, name, account_id, stage, {CURRENCY} AS currency, {AMOUNT} AS amount, "
     f"close_date, {UPDATED} AS updated_on, owner_id"
 )
+# What the analysis queries use: the same UTC days by epoch arithmetic (a time-zone
+# conversion per row was most of the stale-deal check on a million deals); the readable
+# forms above are for the evidence queries people re-run.
+_UTC_DAY = "CAST(DATE '1970-01-01' + CAST(floor(epoch_us({}) / 86400000000) AS INTEGER) AS DATE)"
+_UPDATED = _UTC_DAY.format("updated_at")
+_CREATED = _UTC_DAY.format("created_at")
+_DEAL_COLUMNS = DEAL_COLUMNS.replace(UPDATED, _UPDATED)
 
 
 def as_of_default(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -79,9 +86,9 @@ def win_rate(con: duckdb.DuckDBPyConnection, since: date, as_of: date) -> dict[s
         f"SELECT count(*) FILTER (WHERE {WON}) AS won, "
         f"count(*) FILTER (WHERE NOT {WON}) AS lost, "
         f"count(*) FILTER (WHERE {WON}) / nullif(count(*), 0) AS win_rate, "
-        f"avg(close_date - {CREATED}) FILTER (WHERE {WON} AND close_date >= {CREATED}) "
+        f"avg(close_date - {_CREATED}) FILTER (WHERE {WON} AND close_date >= {_CREATED}) "
         "AS avg_cycle_days, "
-        f"median(close_date - {CREATED}) FILTER (WHERE {WON} AND close_date >= {CREATED}) "
+        f"median(close_date - {_CREATED}) FILTER (WHERE {WON} AND close_date >= {_CREATED}) "
         "AS median_cycle_days "
         f"FROM main.{VIEW} WHERE {CLOSED} AND close_date BETWEEN ? AND ?",
         [since, as_of],
@@ -127,7 +134,7 @@ def stale_deals(con: duckdb.DuckDBPyConnection, before: date, as_of: date) -> li
     return _deal_sets(
         con,
         f"{OPEN} AND updated_at < ?",  # the instant, not its UTC day per row: the same test
-        f"CAST(? AS DATE) - {UPDATED} AS days_since_update",
+        f"CAST(? AS DATE) - {_UPDATED} AS days_since_update",
         "amount DESC NULLS LAST, updated_on, opportunity_id",
         [as_of, f"{before.isoformat()} 00:00:00+00"],
     )
@@ -138,7 +145,7 @@ def _deal_sets(
 ) -> list[DealSet]:
     """Counts and sums in SQL, and only each currency's first deals as rows: a million
     open deals are never materialised in Python (that took 30 s for a million deals)."""
-    deals = f"SELECT {DEAL_COLUMNS}, {days} FROM main.{VIEW} WHERE {where}"
+    deals = f"SELECT {_DEAL_COLUMNS}, {days} FROM main.{VIEW} WHERE {where}"
     days_name = days.rsplit(" ", 1)[-1]
     totals = con.execute(
         f"SELECT currency, count(*), coalesce(sum(amount), 0), max({days_name}) "
