@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,13 +37,17 @@ async def emit(
     type_: str = "sync.queued",
     per_commit: int = 10,
     pad: int = 0,
+    pause_s: float = 0.0,
     **payload: Any,
 ) -> None:
-    """Commit ``n`` events for the tenant, ``per_commit`` per transaction, and wait until
-    this process numbered them. ``pad`` adds that many bytes to each payload."""
+    """Commit ``n`` events for the tenant, ``per_commit`` per transaction (``pause_s``
+    apart), and wait until this process numbered them. ``pad`` adds that many bytes to
+    each payload."""
     extra = {"pad": "x" * pad} if pad else {}
     for start in range(0, n, per_commit):
         async with event_log.db.tenant_session(tenant_id) as s:
             for i in range(start, min(n, start + per_commit)):
                 record(s, type_, subject={"job_id": f"j{i}"}, n=i, **extra, **payload)
+        if pause_s:
+            await asyncio.sleep(pause_s)
     await event_log.wait()
