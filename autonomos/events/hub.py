@@ -45,15 +45,14 @@ class Frame:
 
     id: int
     type: str
-    json: str  # the event object of the API
+    json: str  # the event object of the API (a WebSocket message)
+    sse: bytes  # its Server-Sent Events frame
 
     @classmethod
     def of(cls, event: Event) -> Frame:
-        return cls(event.id, event.type, event.model_dump_json())
-
-    @property
-    def sse(self) -> bytes:
-        return f"id: {self.id}\nevent: {self.type}\ndata: {self.json}\n\n".encode()
+        data = event.model_dump_json()
+        sse = f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n".encode()
+        return cls(event.id, event.type, data, sse)
 
 
 class Overflow(Exception):
