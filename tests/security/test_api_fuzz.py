@@ -56,6 +56,7 @@ SEMANTIC: dict[str, tuple[str | tuple[str, ...], str]] = {
     "startAgentRun": ("422", "run params by the agent's model; a report's times and status"),
     "listAgentFindings": ("422", "since needs a time zone"),
     "getAgentMetrics": ("422", "times need a zone; since before until"),
+    "listEvents": ("422", "types names event types or their prefixes (`sync.*`)"),
 }
 
 
