@@ -273,6 +273,45 @@ class Settings(BaseSettings):
         description="Period of the event log's sweep (numbers events whose producer died "
         "before numbering them, applies the retention); 0 turns it off.",
     )
+    event_buffer: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Events buffered for one live client (SSE, WebSocket) of an API process; "
+        "a client that falls further behind is sent `overflow` with its last id and closed "
+        "(it resumes from the log).",
+    )
+    event_heartbeat_s: float = Field(
+        15.0, gt=0, description="Heartbeat period of the live event streams (SSE and WebSocket)."
+    )
+    event_send_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="A live client that accepts nothing for this long (its connection's "
+        "buffers full) is closed; it resumes with its last event id.",
+    )
+    event_poll_s: float = Field(
+        0.5,
+        gt=0,
+        description="How often an API process asks the log for events numbered by other "
+        "processes (Ray actors), for the tenants it has live clients of, when there is no "
+        "Redis; with `AUTONOMOS_REDIS_URL` it asks 10x less often (a safety net: events "
+        "arrive over Redis Streams).",
+    )
+    event_stream: str = Field(
+        "autonomos:events",
+        min_length=1,
+        max_length=200,
+        description="The Redis stream every process adds its numbered events to and every "
+        "API process reads (one per deployment sharing a Redis).",
+    )
+    event_stream_maxlen: int = Field(
+        100_000,
+        ge=100,
+        description="Entries (batches of one tenant's events) the Redis stream keeps "
+        "(approximate MAXLEN trimming); a reader that falls further behind catches up "
+        "from the log.",
+    )
 
     # -- landing zone (aam/landing.py): landed Parquet; on a cluster, storage every node reads
     landing_superseded_keep_days: float = Field(

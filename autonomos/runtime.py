@@ -19,11 +19,12 @@ job follower       :class:`JobFollower` task here              a task of each AP
 Agent runs follow the DCL (they read its views): in Ray when ``dcl_executor`` is ``ray``.
 The view refresher triggers the agents that read the views it rebuilt.
 
-The view refresher, the repair service, the event bus, the embedder and the LLM are
-built here from :class:`~autonomos.config.Settings` for both. Ray actors build the core
-services they wrap with the same ``from_settings`` constructors (which take the ports as
-arguments and choose nothing), handing in the Ray adapters that only ``autonomos/actors``
-may import.
+The view refresher, the repair service, the event bus, the event log (numbering, and
+with ``AUTONOMOS_REDIS_URL`` its Redis stream), the live-event hub (fed by that stream, or
+by polling the log without Redis), the embedder and the LLM are built here from
+:class:`~autonomos.config.Settings` for both. Ray actors build the core services they
+wrap with the same ``from_settings`` constructors (which take the ports as arguments and
+choose nothing), handing in the Ray adapters that only ``autonomos/actors`` may import.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from autonomos.dcl.graph import AgentPersona
 from autonomos.dcl.port import DCLPort, LocalDCL
 from autonomos.dcl.refresh import ViewRefresher
 from autonomos.events import EventBus, bus_from_url
+from autonomos.events.hub import EventHub
 from autonomos.events.log import EventLog
 from autonomos.jobs.follow import JobFollower
 from autonomos.jobs.server import RayJobServer
@@ -81,6 +83,7 @@ class Runtime:
     db: Database
     bus: EventBus
     events: EventLog
+    live: EventHub  # the events of every process, to this process's SSE / WebSocket clients
     auth: AuthService
     dcl: DCLPort
     refresher: ViewRefresher
@@ -163,6 +166,7 @@ class Runtime:
         await self.refresher.close()
         await self.agent_runner.close()
         await self.dcl.close()
+        await self.live.close()
         await self.events.close()
         await self.bus.close()
         await self.db.dispose()
@@ -267,6 +271,7 @@ async def start_runtime(settings: Settings) -> Runtime:
             runtime.db, runtime.jobs, interval_s=settings.job_follow_s
         )
         runtime.job_follower.start()
+        runtime.live.start()
         await _start_agent_scheduler(runtime)
     except BaseException:
         await runtime.close()
@@ -279,6 +284,7 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.app_database_url)
     bus = bus_from_url(settings.redis_url)
     events = EventLog.from_settings(settings, db)
+    live = EventHub.from_settings(settings, events)
     dcl, refresher = views(settings, db)
     repair = RepairService.from_settings(settings, db, refresher)
     box = SecretBox.from_settings(settings)
@@ -291,6 +297,7 @@ def build_runtime(settings: Settings) -> Runtime:
         db=db,
         bus=bus,
         events=events,
+        live=live,
         auth=AuthService.from_settings(settings, db),
         dcl=dcl,
         refresher=refresher,

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from sqlalchemy import delete, or_, select, update
@@ -36,6 +36,9 @@ from autonomos.config import Settings
 from autonomos.store.event_models import EventCounterRow, EventOutboxRow, EventRow
 from autonomos.store.models import Tenant
 from autonomos.store.session import Database, on_commit, session_tenant
+
+if TYPE_CHECKING:
+    from autonomos.events.stream import RedisEventStream
 
 log = logging.getLogger("autonomos.events.log")
 
@@ -234,7 +237,9 @@ class EventLog:
         retention_days: float = 30.0,
         sweep_s: float = 30.0,
     ) -> None:
-        self.db, self.fanout = db, fanout
+        self.db = db
+        self.fanouts: list[Fanout] = [] if fanout is None else [fanout]
+        self.stream: RedisEventStream | None = None  # from_settings, with Redis
         self.retention = timedelta(days=retention_days)
         self.sweep_s = sweep_s
         self._draining: dict[uuid.UUID, asyncio.Task[None]] = {}
@@ -246,14 +251,28 @@ class EventLog:
     @classmethod
     def from_settings(cls, settings: Settings, db: Database) -> EventLog:
         """This process's numberer, as ``settings`` describe it, installed: every
-        committed :func:`record` of the process is numbered and fanned out at once.
-        Every process that records events (API, actors, tasks) builds one."""
+        committed :func:`record` of the process is numbered and fanned out at once (to
+        the Redis stream every API process reads, with ``AUTONOMOS_REDIS_URL``; an API
+        process adds its :class:`~autonomos.events.hub.EventHub`). Every process that
+        records events (API, actors, tasks) builds one."""
         event_log = cls(
             db, retention_days=settings.event_retention_days, sweep_s=settings.event_sweep_s
         )
         event_log._replaced = installed()  # back in place when this one closes
+        if settings.redis_url:  # every API process on every node reads them from there
+            from autonomos.events.stream import RedisEventStream
+
+            event_log.stream = RedisEventStream(
+                settings.redis_url, key=settings.event_stream, maxlen=settings.event_stream_maxlen
+            )
+            event_log.listen(event_log.stream.publish)
         install(event_log)
         return event_log
+
+    def listen(self, fanout: Fanout, *, first: bool = False) -> None:
+        """Hand every batch this process numbers to ``fanout`` too: after the fan-outs
+        before it, or ``first`` (in-process subscribers before a network hop)."""
+        self.fanouts.insert(0 if first else len(self.fanouts), fanout)
 
     # -- numbering -------------------------------------------------------------------
 
@@ -340,15 +359,16 @@ class EventLog:
             await s.execute(
                 delete(EventOutboxRow).where(EventOutboxRow.id.in_([r.id for r in rows]))
             )
-        if self.fanout is not None:
+        for fanout in self.fanouts:
             try:
-                await self.fanout(tenant_id, events)
-            except Exception:  # readers catch up from the log; the events are durable
-                log.exception(
-                    "tenant %s: fanning out events %d..%d failed",
+                await fanout(tenant_id, events)
+            except Exception as e:  # readers catch up from the log; the events are durable
+                log.warning(
+                    "tenant %s: fanning out events %d..%d failed: %r",
                     tenant_id,
                     events[0].id,
                     events[-1].id,
+                    e,
                 )
         return events
 
@@ -422,6 +442,8 @@ class EventLog:
             self._sweeper = None
         await self.wait()
         self._closed = True
+        if self.stream is not None:
+            await self.stream.close()
         if _installed is self:
             previous = self._replaced
             while previous is not None and previous._closed:
