@@ -152,7 +152,7 @@ async def test_an_event_produced_on_either_replica_reaches_both(
     (src / "accounts.csv").write_text("id,name\n1,Acme\n2,Globex\n")
     connection = await files_connection(api, tenant_b, src)
     start = (await api.get("/api/v1/events", headers=tenant_b.headers)).json()["next_after"]
-    params = {"types": "sync.*", "after": start or 0}
+    params = {"types": "sync.succeeded", "after": start or 0}
     readers = [
         asyncio.create_task(read_events(url, tenant_b.headers, 2, params=params, wait_s=60))
         for url in replicas
@@ -176,8 +176,9 @@ async def test_an_event_produced_on_either_replica_reaches_both(
         assert [e["subject"]["run_id"] for e in events] == runs
         assert [e["type"] for e in events] == ["sync.succeeded"] * 2
     assert got[0] == got[1]
-    assert tid  # tenant B's own log: ids follow its history
-    assert [e["id"] for e in got[0]] == [(start or 0) + 1, (start or 0) + 2]
+    assert tid  # tenant B's own log: ids follow its history (queued/started in between)
+    ids = [e["id"] for e in got[0]]
+    assert (start or 0) < ids[0] < ids[1]
 
 
 async def _ws(url: str, hello: dict[str, Any]) -> Any:
