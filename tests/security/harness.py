@@ -171,21 +171,24 @@ def running(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     """Run ``loop`` (idle: pytest-asyncio runs it only inside async tests and fixtures)
     in a helper thread, so a synchronous test can hand it coroutines.
 
-    Before the loop goes back to the main thread, every task on it finishes (a sync run
-    the test started, say): SQLAlchemy's greenlets cannot resume on another thread.
+    Before the loop goes back to the main thread, every task started on it meanwhile
+    finishes (a sync run the test started, say): SQLAlchemy's greenlets cannot resume on
+    another thread. Tasks that were there before (the app's background loops: the event
+    hub, the sweeps) are the app's, and go on.
     """
+    before = asyncio.all_tasks(loop)
     thread = threading.Thread(target=loop.run_forever, name="app-loop", daemon=True)
     thread.start()
     try:
         yield
     finally:
-        asyncio.run_coroutine_threadsafe(_settle(), loop).result(timeout=120)
+        asyncio.run_coroutine_threadsafe(_settle(before), loop).result(timeout=120)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
 
 
-async def _settle() -> None:
-    while others := asyncio.all_tasks() - {asyncio.current_task()}:
+async def _settle(before: set[asyncio.Task[Any]]) -> None:
+    while others := asyncio.all_tasks() - before - {asyncio.current_task()}:
         await asyncio.wait(others)
 
 
