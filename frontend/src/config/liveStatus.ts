@@ -87,7 +87,7 @@ export const LIVE_STATUS = {
   "connections.runs": {
     title: "Sync runs",
     source: "live",
-    origin: "GET /api/v1/aam/connections/{id}/runs: polled every 1.5 s while a run is in flight.",
+    origin: "GET /api/v1/aam/connections/{id}/runs: refreshed as sync events arrive on the event stream (polled every 1.5 s while a run is in flight when the stream is down).",
     endpoints: ["/api/v1/aam/connections/{connection_id}/runs"],
   },
   "connections.mappings": {
@@ -159,7 +159,7 @@ export const LIVE_STATUS = {
   "orchestration.runs": {
     title: "Runs",
     source: "live",
-    origin: "GET /api/v1/aoa/runs: runs newest first, polled every 1.5 s while one is in flight.",
+    origin: "GET /api/v1/aoa/runs: runs newest first, refreshed as agent events arrive on the event stream (polled every 1.5 s while one is in flight when the stream is down).",
     endpoints: ["/api/v1/aoa/runs"],
   },
   "orchestration.run": {

@@ -144,7 +144,6 @@ function AgentsTable({
         <thead>
           <tr>
             <th scope="col">Agent</th>
-            <th scope="col">Schedule</th>
             <th scope="col" className="num">
               Runs
             </th>
@@ -156,10 +155,7 @@ function AgentsTable({
             </th>
             <th scope="col">Findings</th>
             <th scope="col" className="num">
-              LLM tokens in / out
-            </th>
-            <th scope="col" className="num">
-              LLM cost
+              LLM tokens in / out · cost
             </th>
             <th scope="col">Last run</th>
             <th scope="col">
@@ -181,21 +177,28 @@ function AgentsTable({
                   <div className="small muted">
                     {agent.description || agent.code || "—"} · owner {agent.owner || "—"}
                   </div>
-                </td>
-                <td className="small">
-                  {agent.schedule ? <span className="mono">{agent.schedule}</span> : "on demand"}
-                  {agent.run_on_materialize ? <div className="muted">after each refresh</div> : null}
+                  <div className="small muted">
+                    {agent.schedule ? (
+                      <>
+                        schedule <span className="mono">{agent.schedule}</span> (UTC)
+                      </>
+                    ) : (
+                      "on demand"
+                    )}
+                    {agent.run_on_materialize ? " · after each view refresh" : ""}
+                  </div>
                 </td>
                 <td className="num">{m ? formatNumber(m.runs) : "—"}</td>
                 <td className="num">{m ? percent(m.success_rate) : "—"}</td>
                 <td className="num small">
                   {m ? `${formatDuration(m.p50_duration_ms)} / ${formatDuration(m.p95_duration_ms)}` : "—"}
                 </td>
-                <td>{m ? <SeverityCounts counts={m.findings_by_severity} total={m.findings} /> : "—"}</td>
+                <td>{m ? <SeverityCounts counts={m.findings_by_severity} total={m.findings} compact /> : "—"}</td>
                 <td className="num small">
-                  {m ? `${formatNumber(m.llm_input_tokens)} / ${formatNumber(m.llm_output_tokens)}` : "—"}
+                  {m
+                    ? `${formatNumber(m.llm_input_tokens)} / ${formatNumber(m.llm_output_tokens)} · ${usd(m.llm_cost_usd)}`
+                    : "—"}
                 </td>
-                <td className="num">{m ? usd(m.llm_cost_usd) : "—"}</td>
                 <td>
                   <When at={m?.last_run_at} />
                 </td>
@@ -372,7 +375,7 @@ function RunsPanel({
                         </td>
                         <td className="small">{r.trigger}</td>
                         <td>
-                          <SeverityCounts counts={r.severity_counts} total={r.findings_count} />
+                          <SeverityCounts counts={r.severity_counts} total={r.findings_count} compact />
                         </td>
                         <td className="num small">{formatDuration(r.duration_ms)}</td>
                       </tr>

@@ -51,6 +51,7 @@ describe("LiveEventsProvider", () => {
     });
     expect(invalidate).toHaveBeenCalledWith({ queryKey: keys.aam });
     expect(indicator).toHaveAttribute("data-last-event", "sync.succeeded");
+    expect(indicator).toHaveAttribute("data-seen", "sync.succeeded");
     unmount();
   });
 

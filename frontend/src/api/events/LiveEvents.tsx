@@ -37,6 +37,8 @@ export interface LiveStream {
   status: StreamStatus;
   /** The latest event received, if any. */
   lastEvent: PlatformEvent | null;
+  /** Every event type received since the page loaded (sorted). */
+  seenTypes: readonly string[];
   /** Call `listener` for every event from now on; returns the unsubscribe. */
   subscribe: (listener: (event: PlatformEvent) => void) => () => void;
 }
@@ -52,6 +54,7 @@ const LiveContext = createContext<LiveStream>({
   available: false,
   status: OFF,
   lastEvent: null,
+  seenTypes: [],
   subscribe: () => () => undefined,
 });
 
@@ -73,6 +76,7 @@ export function LiveEventsProvider({
     enabled ? { state: "connecting", attempt: 0, lastEventId: null } : OFF,
   );
   const [lastEvent, setLastEvent] = useState<PlatformEvent | null>(null);
+  const [seenTypes, setSeenTypes] = useState<readonly string[]>([]);
   const listeners = useRef(new Set<(event: PlatformEvent) => void>());
 
   useEffect(() => {
@@ -94,6 +98,7 @@ export function LiveEventsProvider({
         pending.add(event.type);
         timer ??= setTimeout(flush, BATCH_MS);
         setLastEvent(event);
+        setSeenTypes((seen) => (seen.includes(event.type) ? seen : [...seen, event.type].sort()));
         listeners.current.forEach((listener) => listener(event));
       },
       onStatus: setStatus,
@@ -112,8 +117,8 @@ export function LiveEventsProvider({
   }, []);
 
   const value = useMemo(
-    () => ({ available: enabled, status, lastEvent, subscribe }),
-    [enabled, status, lastEvent, subscribe],
+    () => ({ available: enabled, status, lastEvent, seenTypes, subscribe }),
+    [enabled, status, lastEvent, seenTypes, subscribe],
   );
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
@@ -136,6 +141,17 @@ export function useLiveEvents(prefixes: readonly string[], onEvent: (event: Plat
   }, [key, subscribe]);
 }
 
+/** While the stream is open, in-flight work is polled only this often (a safety net). */
+export const POLL_WHEN_LIVE_MS = 10_000;
+
+/**
+ * How often to poll something in flight: `fastMs` without the stream; with it, the
+ * event invalidates the query the moment the state changes, so polling slows down.
+ */
+export function useInFlightPoll(fastMs: number): number {
+  return useLiveStream().status.state === "open" ? Math.max(fastMs, POLL_WHEN_LIVE_MS) : fastMs;
+}
+
 const WORDS: Record<StreamStatus["state"], string> = {
   connecting: "Connecting live updates",
   open: "Live updates on",
@@ -145,7 +161,7 @@ const WORDS: Record<StreamStatus["state"], string> = {
 
 /** A discreet indicator of the stream's state (the sidebar's foot). */
 export function LiveIndicator() {
-  const { status, lastEvent, available } = useLiveStream();
+  const { status, lastEvent, seenTypes, available } = useLiveStream();
   const words = WORDS[status.state];
   const detail = !available
     ? OFF.reason
@@ -161,6 +177,7 @@ export function LiveIndicator() {
       aria-live="polite"
       data-stream={status.state}
       data-last-event={lastEvent?.type ?? ""}
+      data-seen={seenTypes.join(" ")}
       title={detail}
     >
       <span className="dot" aria-hidden="true" />

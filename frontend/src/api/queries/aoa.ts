@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, unwrap } from "../client";
+import { useInFlightPoll } from "../events/LiveEvents";
 import { isTerminalRun, type Severity } from "../types";
 import { keys } from "./keys";
 
@@ -28,8 +29,9 @@ export interface AgentRunParams {
   offset: number;
 }
 
-/** Runs, newest first; polled quickly while one of the page is still in flight. */
+/** Runs, newest first; polled while one of the page is in flight (slowly when live). */
 export function useAgentRuns(params: AgentRunParams) {
+  const poll = useInFlightPoll(1_500);
   return useQuery({
     queryKey: keys.agentRuns(params),
     queryFn: ({ signal }) =>
@@ -43,12 +45,13 @@ export function useAgentRuns(params: AgentRunParams) {
       ),
     placeholderData: keepPreviousData,
     refetchInterval: (query) =>
-      query.state.data?.runs.some((r) => !isTerminalRun(r.status)) ? 1_500 : 30_000,
+      query.state.data?.runs.some((r) => !isTerminalRun(r.status)) ? poll : 30_000,
   });
 }
 
 /** One run with its summary and LLM usage, polled until it ends. */
 export function useAgentRun(runId: string | null) {
+  const poll = useInFlightPoll(1_000);
   return useQuery({
     queryKey: keys.agentRun(runId ?? "none"),
     enabled: runId !== null,
@@ -60,7 +63,7 @@ export function useAgentRun(runId: string | null) {
         }),
       ),
     refetchInterval: (query) =>
-      query.state.data && isTerminalRun(query.state.data.status) ? false : 1_000,
+      query.state.data && isTerminalRun(query.state.data.status) ? false : poll,
   });
 }
 

@@ -32,9 +32,34 @@ export function SeverityBadge({ severity }: { severity: string }) {
   return <span className={`badge ${SEVERITY_TONE[severity] ?? "neutral"}`}>{severity}</span>;
 }
 
-/** "3 · 1 high 2 low": a run's or agent's findings by severity. */
-export function SeverityCounts({ counts, total }: { counts: Record<string, number>; total: number }) {
+/** "3 · 1 high 2 low": a run's or agent's findings by severity (compact: the worst only). */
+export function SeverityCounts({
+  counts,
+  total,
+  compact = false,
+}: {
+  counts: Record<string, number>;
+  total: number;
+  compact?: boolean;
+}) {
   if (total === 0) return <span className="muted">none</span>;
+  if (compact) {
+    const worst = SEVERITIES.find((s) => (counts[s] ?? 0) > 0);
+    const detail = SEVERITIES.filter((s) => (counts[s] ?? 0) > 0)
+      .map((s) => `${counts[s]} ${s}`)
+      .join(", ");
+    return (
+      <span className="row" style={{ gap: 4, flexWrap: "nowrap" }} title={detail}>
+        <span>{formatNumber(total)}</span>
+        {worst ? (
+          <span className={`badge ${SEVERITY_TONE[worst]}`}>
+            {counts[worst]} {worst}
+          </span>
+        ) : null}
+        <span className="sr-only">({detail})</span>
+      </span>
+    );
+  }
   return (
     <span className="row" style={{ gap: 4 }} aria-label={`${total} findings`}>
       <span>{formatNumber(total)}</span>
