@@ -247,7 +247,80 @@ class Settings(BaseSettings):
         "turns it off (runs then start only on demand and after materialisations).",
     )
 
+    agent_run_timeout_s: float = Field(
+        900.0,
+        gt=0,
+        description="An internal agent run's analysis longer than this fails (transient); "
+        "a run still `running` a minute past it (its executor died) is failed by the scheduler.",
+    )
+
+    # -- batch jobs (jobs/): followed in the background so their events need no reader ---
+    job_follow_s: float = Field(
+        5.0,
+        ge=0,
+        description="How often each API process asks the Ray job server about the active "
+        "jobs and records their status changes (job.* events); 0 turns it off (a job's "
+        "status then moves only when someone reads it).",
+    )
+
+    # -- event log (events/log.py): every platform event, durable, then fanned out -------
+    event_retention_days: float = Field(
+        30.0, gt=0, description="Events older than this many days leave the tenant's event log."
+    )
+    event_sweep_s: float = Field(
+        30.0,
+        ge=0,
+        description="Period of the event log's sweep (numbers events whose producer died "
+        "before numbering them, applies the retention); 0 turns it off.",
+    )
+    event_buffer: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Events buffered for one live client (SSE, WebSocket) of an API process; "
+        "a client that falls further behind is sent `overflow` with its last id and closed "
+        "(it resumes from the log).",
+    )
+    event_heartbeat_s: float = Field(
+        15.0, gt=0, description="Heartbeat period of the live event streams (SSE and WebSocket)."
+    )
+    event_send_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="A live client that accepts nothing for this long (its connection's "
+        "buffers full) is closed; it resumes with its last event id.",
+    )
+    event_poll_s: float = Field(
+        0.5,
+        gt=0,
+        description="How often an API process asks the log for events numbered by other "
+        "processes (Ray actors), for the tenants it has live clients of, when there is no "
+        "Redis; with `AUTONOMOS_REDIS_URL` it asks 10x less often (a safety net: events "
+        "arrive over Redis Streams).",
+    )
+    event_stream: str = Field(
+        "autonomos:events",
+        min_length=1,
+        max_length=200,
+        description="The Redis stream every process adds its numbered events to and every "
+        "API process reads (one per deployment sharing a Redis).",
+    )
+    event_stream_maxlen: int = Field(
+        100_000,
+        ge=100,
+        description="Entries (batches of one tenant's events) the Redis stream keeps "
+        "(approximate MAXLEN trimming); a reader that falls further behind catches up "
+        "from the log.",
+    )
+
     # -- landing zone (aam/landing.py): landed Parquet; on a cluster, storage every node reads
+    landing_superseded_keep_days: float = Field(
+        7.0,
+        ge=0,
+        description="Landed batches a complete snapshot superseded (rows the source no "
+        "longer has) stay this many days for inspection; the next sync of their stream "
+        "then removes their manifest rows and files.",
+    )
     landing_url: str | None = Field(
         None,
         description="Where landed Parquet lives: a local folder (default: data_dir/landing, "

@@ -13,16 +13,18 @@ after-sync         here, after each run                        the tenant's supe
 repair agent       :class:`RepairService` in-process           ``RepairAgent`` actors
 agent runs         :class:`InlineAgentRunner` (asyncio tasks)  ``actors.agents.RayAgent…``
 agent scheduler    :class:`AgentScheduler` task here           ``agent-scheduler`` actor
+job follower       :class:`JobFollower` task here              a task of each API process
 =================  ==========================================  ===========================
 
 Agent runs follow the DCL (they read its views): in Ray when ``dcl_executor`` is ``ray``.
 The view refresher triggers the agents that read the views it rebuilt.
 
-The view refresher, the repair service, the event bus, the embedder and the LLM are
-built here from :class:`~autonomos.config.Settings` for both. Ray actors build the core
-services they wrap with the same ``from_settings`` constructors (which take the ports as
-arguments and choose nothing), handing in the Ray adapters that only ``autonomos/actors``
-may import.
+The view refresher, the repair service, the event bus, the event log (numbering, and
+with ``AUTONOMOS_REDIS_URL`` its Redis stream), the live-event hub (fed by that stream, or
+by polling the log without Redis), the embedder and the LLM are built here from
+:class:`~autonomos.config.Settings` for both. Ray actors build the core services they
+wrap with the same ``from_settings`` constructors (which take the ports as arguments and
+choose nothing), handing in the Ray adapters that only ``autonomos/actors`` may import.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ from autonomos.agents.runner import (
     AgentScheduler,
     InlineAgentRunner,
     after_materialize,
-    publish_on_commit,
 )
 from autonomos.auth.service import AuthService
 from autonomos.config import Settings
@@ -53,7 +54,10 @@ from autonomos.dcl.changes import MappingChanges
 from autonomos.dcl.graph import AgentPersona
 from autonomos.dcl.port import DCLPort, LocalDCL
 from autonomos.dcl.refresh import ViewRefresher
-from autonomos.events import EventBus, bus_from_url, event_publisher
+from autonomos.events import EventBus, bus_from_url
+from autonomos.events.hub import EventHub
+from autonomos.events.log import EventLog
+from autonomos.jobs.follow import JobFollower
 from autonomos.jobs.server import RayJobServer
 from autonomos.jobs.service import JobService
 from autonomos.nlp.kb import KnowledgeBase
@@ -78,6 +82,8 @@ class Runtime:
     settings: Settings
     db: Database
     bus: EventBus
+    events: EventLog
+    live: EventHub  # the events of every process, to this process's SSE / WebSocket clients
     auth: AuthService
     dcl: DCLPort
     refresher: ViewRefresher
@@ -87,6 +93,7 @@ class Runtime:
     connections: ConnectionService
     jobs: JobService
     agent_runner: AgentRunner
+    job_follower: JobFollower | None = None  # started by start_runtime
     kb: KnowledgeBase | None = None  # built by start_runtime (it asks the database)
     agents: tuple[AgentPersona, ...] = ()  # the agents the data graph shows
     agent_scheduler: AgentScheduler | None = None  # inline mode; started by start_runtime
@@ -149,6 +156,8 @@ class Runtime:
         return service
 
     async def close(self) -> None:
+        if self.job_follower is not None:
+            await self.job_follower.stop()
         if self.agent_scheduler is not None:
             await self.agent_scheduler.stop()
         drain = getattr(self.launcher, "drain", None)
@@ -157,6 +166,8 @@ class Runtime:
         await self.refresher.close()
         await self.agent_runner.close()
         await self.dcl.close()
+        await self.live.close()
+        await self.events.close()
         await self.bus.close()
         await self.db.dispose()
 
@@ -200,7 +211,7 @@ def _launcher(
             await repair.handle(tenant_id, uuid.UUID(event["id"]))
 
     handlers: dict[str, DriftHandler] = {"repair": repair_drift}
-    after_sync = AfterSync(db, refresher, drift_handlers=handlers, publish=event_publisher(bus))
+    after_sync = AfterSync(db, refresher, drift_handlers=handlers)
 
     async def run(tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
         # one engine per run: its publishers are bound to the run's tenant
@@ -213,7 +224,7 @@ def _launcher(
     return InlineSyncLauncher(run, FairAdmission(limits))
 
 
-def _agent_runner(settings: Settings, db: Database, bus: EventBus, dcl: DCLPort) -> AgentRunner:
+def _agent_runner(settings: Settings, db: Database, dcl: DCLPort) -> AgentRunner:
     """Where internal agent runs execute: beside the tenant's DuckDB owner."""
     if settings.dcl_in_ray:
         from autonomos.actors.agents import RayAgentRunner  # a Ray task per run
@@ -224,7 +235,7 @@ def _agent_runner(settings: Settings, db: Database, bus: EventBus, dcl: DCLPort)
     async def analyzer_for(tenant_id: uuid.UUID) -> Any:
         return local_analyzer(await dcl.service(tenant_id))
 
-    return InlineAgentRunner(db, analyzer_for, observe=publish_on_commit(event_publisher(bus)))
+    return InlineAgentRunner(db, analyzer_for, timeout_s=settings.agent_run_timeout_s)
 
 
 async def _start_agent_scheduler(runtime: Runtime) -> None:
@@ -241,7 +252,10 @@ async def _start_agent_scheduler(runtime: Runtime) -> None:
         await asyncio.to_thread(ensure_scheduler, settings)
         return
     runtime.agent_scheduler = AgentScheduler(
-        runtime.db, runtime.agent_runner, interval_s=settings.agent_scheduler_s
+        runtime.db,
+        runtime.agent_runner,
+        interval_s=settings.agent_scheduler_s,
+        run_timeout_s=settings.agent_run_timeout_s,
     )
     runtime.agent_scheduler.start()
 
@@ -252,6 +266,12 @@ async def start_runtime(settings: Settings) -> Runtime:
     runtime = build_runtime(settings)
     try:
         runtime.kb = await build_knowledge_base(settings, runtime.db, runtime.embedder())
+        runtime.events.start()
+        runtime.job_follower = JobFollower(
+            runtime.db, runtime.jobs, interval_s=settings.job_follow_s
+        )
+        runtime.job_follower.start()
+        runtime.live.start()
         await _start_agent_scheduler(runtime)
     except BaseException:
         await runtime.close()
@@ -263,17 +283,21 @@ def build_runtime(settings: Settings) -> Runtime:
     """The ports of an API process, as ``settings`` describe the deployment."""
     db = Database(settings.app_database_url)
     bus = bus_from_url(settings.redis_url)
+    events = EventLog.from_settings(settings, db)
+    live = EventHub.from_settings(settings, events)
     dcl, refresher = views(settings, db)
     repair = RepairService.from_settings(settings, db, refresher)
     box = SecretBox.from_settings(settings)
     edges = EdgePolicies(settings)
     launcher = _launcher(settings, db, bus, box, edges, refresher, repair)
-    agent_runner = _agent_runner(settings, db, bus, dcl)
+    agent_runner = _agent_runner(settings, db, dcl)
     refresher.on_materialized = after_materialize(db, agent_runner)
     return Runtime(
         settings=settings,
         db=db,
         bus=bus,
+        events=events,
+        live=live,
         auth=AuthService.from_settings(settings, db),
         dcl=dcl,
         refresher=refresher,

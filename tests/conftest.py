@@ -89,6 +89,8 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "log_level": "WARNING",
         "sync_executor": "inline",
         "agent_scheduler_s": 0,  # tests drive the scheduler's ticks themselves
+        "job_follow_s": 0,  # and the job follower's
+        "event_sweep_s": 0,  # and the event log's sweeps
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -20,8 +20,9 @@ move, a reordering, words replaced) stay below the auto-apply range.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -34,7 +35,7 @@ from autonomos.aam._rename_patterns import (
     pattern,
     type_factor,
 )
-from autonomos.aam._rename_signals import RENAME_FEATURES, features
+from autonomos.aam._rename_signals import RENAME_FEATURES, core, features, id_form
 from autonomos.common.text import name_similarity as _text_similarity
 from autonomos.common.text import name_tokens, singular
 from autonomos.connectors.schema import FieldType
@@ -47,6 +48,7 @@ __all__ = [
     "description_similarity",
     "match_renames",
     "name_similarity",
+    "placed",
     "rank_candidates",
     "schema_vocabulary",
     "score_pair",
@@ -56,6 +58,8 @@ RENAME_THRESHOLD = 0.78  # below this a removed + added pair stays removed + add
 UNSURE_CAP = 0.89  # patterns the names alone cannot settle never reach auto-apply
 QUALIFIED_CAP = 0.55  # a qualifier changes the fact: a replacement, not a rename
 TEMPORAL_FLOOR = 0.86  # only a date/at/time word differs: a plausible rename
+ID_FLOOR = 0.82  # the one removed and the one added identifier of the record
+GAP_FLOOR = 0.8  # the one field removed and the one added in the same place, same head word
 _AMBIGUOUS_MARGIN = 0.03  # a runner-up this close makes a confident pair ambiguous
 _AMBIGUOUS_CAP = 0.86
 _FUZZY_CAP = 0.95
@@ -259,6 +263,31 @@ def rank_candidates(
     return [c for c in scored if c.confidence > 0][:k]
 
 
+def placed(
+    before: Sequence[FieldView], after: Sequence[FieldView]
+) -> tuple[dict[str, FieldView], dict[str, FieldView]]:
+    """The removed and added fields of two versions (each in its schema's order), each
+    told where it sits among the fields both versions keep: the nearest kept field before
+    and after it. A field renamed in place keeps its neighbours; one removed while another
+    is added elsewhere does not."""
+    kept = {v.path for v in before} & {v.path for v in after}
+
+    def gaps(views: Sequence[FieldView]) -> dict[str, FieldView]:
+        out: dict[str, FieldView] = {}
+        prev = ""
+        pending: list[FieldView] = []
+        for v in views:
+            if v.path in kept:
+                out.update((p.path, replace(p, gap=(prev, v.path))) for p in pending)
+                prev, pending = v.path, []
+            else:
+                pending.append(v)
+        out.update((p.path, replace(p, gap=(prev, ""))) for p in pending)
+        return out
+
+    return gaps(before), gaps(after)
+
+
 def schema_vocabulary(paths: Iterable[str]) -> frozenset[str]:
     """Every word used in ``paths`` (for :func:`match_renames`' ``vocab``)."""
     return frozenset(t for p in paths for t in _tokens(p))
@@ -288,8 +317,11 @@ def match_renames(
     """
     rivals = [f for f in (*removed, *added) if f.description]
     table: dict[tuple[str, str], RenameCandidate] = {}
+    in_gap = Counter(f.gap for f in (*removed, *added) if f.gap is not None)
     for s in scored_pairs(removed, added, vocab, model):
         conf = _confidence(s)
+        if s.score > 0 and _alone_in_place(s, in_gap):
+            conf = max(conf, GAP_FLOOR)
         c = RenameCandidate(
             s.old.path, s.new.path, round(conf, 4), s.pattern, s.transform, s.signals
         )
@@ -297,6 +329,13 @@ def match_renames(
             c = _description_match(s.old, s.new, rivals) or c
         if c.confidence > 0:
             table[(c.old, c.new)] = c
+    for c in [c for c in table.values() if c.is_rename and c.signals["type"] >= 0.9]:
+        # an object flattened to its value (StateCode {StateCode.Value} -> statecode): the
+        # value child is the renamed field; the object, a new shape, is not
+        parent = table.get((c.old.rsplit(".", 1)[0], c.new)) if "." in c.old else None
+        if parent is not None and parent.signals["type"] <= 0.75:
+            del table[(parent.old, parent.new)]
+    _identifiers(table, removed, added, vocab)
     ranked = sorted(
         table.values(),
         key=lambda c: (-c.confidence, -c.signals["name"], -c.signals["position"], c.old, c.new),
@@ -328,6 +367,67 @@ def match_renames(
             )
         pairs.append(c)
     return pairs
+
+
+def _alone_in_place(s: Scored, in_gap: Counter[tuple[str, str]]) -> bool:
+    """The only field removed and the only field added between the same two kept fields,
+    of a compatible type, naming the same thing (the same last meaningful word:
+    ``account_balance`` -> ``balance``, ``contact_count`` -> ``membership_count``)."""
+    if s.pattern in ("qualified", "inverted") or s.old.gap is None or s.old.gap != s.new.gap:
+        return False
+    if in_gap[s.old.gap] != 2 or s.signals["type"] < 0.9:
+        return False
+    a, b = core(s.old.path), core(s.new.path)
+    return bool(a) and a[-1:] == b[-1:]
+
+
+def _id_tokens(path: str, vocab: frozenset[str]) -> tuple[str, ...]:
+    """A path's words, a glued identifier split when its front is a word the schema uses
+    (``ACCOUNTID`` -> account, id when ``Account Name`` is a field)."""
+    toks = _tokens(path)
+    if len(toks) == 1 and len(toks[0]) > 4 and toks[0].endswith("id") and toks[0][:-2] in vocab:
+        return (toks[0][:-2], "id")
+    return toks
+
+
+def _identifiers(
+    table: dict[tuple[str, str], RenameCandidate],
+    removed: Sequence[FieldView],
+    added: Sequence[FieldView],
+    vocab: frozenset[str],
+) -> None:
+    """The record's identifier respelled (``id`` -> ``gid``, ``vid`` -> ``id``, ``id`` ->
+    ``list_id``): when one removed identifier and one added identifier at the same depth
+    pair only with each other, with compatible types, the pair is a plausible rename
+    (never sure on names)."""
+    olds = [(o, _id_tokens(o.path, vocab)) for o in removed]
+    news = [(n, _id_tokens(n.path, vocab)) for n in added]
+    olds = [(o, t) for o, t in olds if 0 < len(t) <= 2 and t[-1].endswith(("id", "key"))]
+    news = [(n, t) for n, t in news if 0 < len(t) <= 2 and t[-1].endswith(("id", "key"))]
+    ids = [
+        (o, n)
+        for o, a in olds
+        for n, b in news
+        if o.path.count(".") == n.path.count(".")  # followers.id is another record's
+        and id_form(a, b)
+        and type_factor(o, n) >= 0.9
+    ]
+    by_old = Counter(o.path for o, _ in ids)
+    by_new = Counter(n.path for _, n in ids)
+    for o, n in ids:
+        if by_old[o.path] != 1 or by_new[n.path] != 1:
+            continue
+        c = table.get((o.path, n.path))
+        if c is None:
+            position = round(1.0 - abs(o.position - n.position), 4)
+            signals = {
+                "name": round(name_similarity(o.path, n.path), 4),
+                "type": type_factor(o, n),
+                "position": position,
+            }
+            c = RenameCandidate(o.path, n.path, 0.0, "identifier", None, signals)
+        if c.confidence < ID_FLOOR:
+            table[(o.path, n.path)] = replace(c, confidence=ID_FLOOR)
 
 
 def _runner_up(values: list[float], own: float) -> float:

@@ -68,6 +68,9 @@ class FieldView:
     description: str | None = None
     position: float = 0.5  # index / (number of fields - 1), 0..1
     samples: tuple[str, ...] = ()  # a few values, as text, when landed data has them
+    # where the field sits among the fields both versions keep: the nearest kept field
+    # before and after it ("" at either end); None when the other version is not known
+    gap: tuple[str, str] | None = None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -165,6 +168,8 @@ def type_factor(old: FieldView, new: FieldView) -> float:
     o, n = old.type, new.type
     json_o, json_n = o is FieldType.JSON, n is FieldType.JSON
     if json_o != json_n:
+        if _scalar_union(old if json_o else new):
+            return 0.92  # integer|string -> string: a union of scalars narrowed to one
         return 0.75  # a scalar became an object/array (or the reverse): a new shape
     direction = type_direction(o, n)
     if {o, n} in _EPOCHS:
@@ -179,6 +184,17 @@ def type_factor(old: FieldView, new: FieldView) -> float:
     if src_o and src_n and src_o != src_n:
         return 0.75 if json_o else 0.98  # object <-> array is a new shape
     return 1.0
+
+
+_SCALARS = frozenset(
+    {"string", "integer", "number", "boolean", "null", "date", "date-time", "datetime", "time"}
+)
+
+
+def _scalar_union(f: FieldView) -> bool:
+    """A declared union of scalar types only (``integer|string``), not an object."""
+    names = {t.strip().lower() for t in (f.source_type or "").split("|")}
+    return "|" in (f.source_type or "") and names <= _SCALARS
 
 
 _STOP = frozenset({"the", "a", "an", "of", "to", "for", "in", "on", "is", "and", "or", "this"})
@@ -238,6 +254,11 @@ def pattern(
             return "envelope", 0.8, None
         # an unknown level: a new parent object (first level), or a sub-object
         return "envelope", 0.84 if levels[0] in (pa[0], pb[0]) else 0.86, None
+    unwrapped = _unwrap(pa), _unwrap(pb)
+    if unwrapped != (pa, pb) and "".join(_tokens(".".join(unwrapped[0]))) == "".join(
+        _tokens(".".join(unwrapped[1]))
+    ):
+        return "envelope", 0.9, None  # StateCode.Value -> statecode: unwrapped and joined
     if booleans:
         a, b = _strip_bool_prefix(a), _strip_bool_prefix(b)
         if a == b:
@@ -273,6 +294,13 @@ def pattern(
     # one name is the other plus words: a narrower or broader fact (statement_descriptor
     # -> statement_descriptor_suffix, name -> full_name), not the same field renamed
     return "extended", 0.6, None
+
+
+def _unwrap(levels: tuple[str, ...]) -> tuple[str, ...]:
+    """A path without its trailing envelope levels (``revenue.value`` -> ``revenue``)."""
+    while len(levels) > 1 and levels[-1] in WRAPPERS:
+        levels = levels[:-1]
+    return levels
 
 
 def _qualifier_swap(al: _Alignment) -> bool:

@@ -27,7 +27,7 @@ from autonomos.aam.type_lattice import type_direction
 from autonomos.common.text import name_similarity, name_tokens, singular, stem
 from autonomos.connectors.schema import FieldType
 
-__all__ = ["RENAME_FEATURES", "core", "features"]
+__all__ = ["RENAME_FEATURES", "core", "features", "id_form"]
 
 RENAME_FEATURES: tuple[str, ...] = (
     "base",  # log-odds of the structural pattern's base confidence
@@ -47,6 +47,7 @@ RENAME_FEATURES: tuple[str, ...] = (
     "depth_change",  # change of nesting depth (0..1)
     "description",  # similarity of the descriptions (0 when either lacks one)
     "values",  # overlap of sample values (0 without samples)
+    "anchored",  # the same kept fields before and after both (0, 0.5, 1)
 )
 
 # words that only say how a value is represented or when it happened
@@ -105,7 +106,7 @@ def _is_identifier(tokens: tuple[str, ...]) -> bool:
     )
 
 
-def _id_form(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+def id_form(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     """1 when both names are identifiers of the record: ``id`` <-> ``gid``, ``id`` <->
     ``list_id`` (its object's name in front), ``vid`` <-> ``id``."""
     if _is_identifier(a) and _is_identifier(b):
@@ -132,7 +133,7 @@ def features(old: FieldView, new: FieldView, pattern: str, base: float) -> np.nd
         same_core and (bool(set(a) & _TEMPORAL) or bool(set(b) & _TEMPORAL)) and set(a) != set(b)
     )
     heads = ca[-1:] == cb[-1:] and bool(ca)
-    ident = _id_form(a, b)
+    ident = id_form(a, b)
     al = align(
         tuple(t for t in a if t not in _REPRESENTATION),
         tuple(t for t in b if t not in _REPRESENTATION),
@@ -142,6 +143,9 @@ def features(old: FieldView, new: FieldView, pattern: str, base: float) -> np.nd
     json_change = (old.type is FieldType.JSON) != (new.type is FieldType.JSON)
     shape = json_change or type_factor(old, new) <= 0.75
     desc = description_similarity(old.description, new.description)
+    anchored = 0.0
+    if old.gap is not None and new.gap is not None:
+        anchored = 0.5 * (old.gap[0] == new.gap[0]) + 0.5 * (old.gap[1] == new.gap[1])
     values = {
         "base": math.log(max(base, 1e-3) / max(1 - base, 1e-3)),
         "structural": float(pattern in ("separator", "joined") or base >= SEPARATOR_ONLY),
@@ -160,5 +164,6 @@ def features(old: FieldView, new: FieldView, pattern: str, base: float) -> np.nd
         "depth_change": min(abs(len(parts(old.path)) - len(parts(new.path))), 2) / 2.0,
         "description": desc or 0.0,
         "values": _values(old, new),
+        "anchored": anchored,
     }
     return np.array([values[n] for n in RENAME_FEATURES], dtype=np.float64)

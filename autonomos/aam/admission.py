@@ -12,7 +12,9 @@ granularity of whole runs (a run is never pre-empted).
 it awaitable for one event loop. The Ray shell (``actors/admission.py``) holds one
 ``FairAdmission`` for the whole cluster; the inline executor holds one per process.
 Granting is idempotent per run: a run that asks again while it holds its slot (a
-restarted actor retrying it) keeps the same slot.
+restarted actor retrying it) keeps the same slot. A holder re-asserts its slot
+periodically (``adopt``), so a queue that lost its state counts the runs in flight again
+within one period instead of admitting new ones over the limits.
 """
 
 from __future__ import annotations
@@ -61,6 +63,17 @@ class FairQueue:
         if not queue:
             self._turns.append(tenant)
         queue.append(run)
+
+    def adopt(self, tenant: str, run: str) -> bool:
+        """Count ``run`` as holding a slot without asking the limits: it is already
+        running (its holder says so after this queue lost its state). False if it held one."""
+        if self.holds(tenant, run):
+            return False
+        queue = self._waiting.get(tenant)
+        if queue is not None and run in queue:
+            self.release(tenant, run)
+        self._running.setdefault(tenant, set()).add(run)
+        return True
 
     def grant(self) -> list[tuple[str, str]]:
         """Give free slots to waiting runs, one tenant at a time in turn; the (tenant,
@@ -147,6 +160,14 @@ class FairAdmission:
         released = self.queue.release(tenant, run)
         self.dispatch()
         return released
+
+    def adopt(self, tenant: str, run: str) -> bool:
+        """See :meth:`FairQueue.adopt`; a pending ``acquire`` of the run returns."""
+        adopted = self.queue.adopt(tenant, run)
+        fut = self._granted.pop((tenant, run), None)
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+        return adopted
 
     def dispatch(self) -> None:
         """Grant what the limits allow now (after a release or a change of limits)."""

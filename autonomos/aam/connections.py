@@ -33,9 +33,11 @@ from autonomos.connectors.configs.base import has_path
 from autonomos.connectors.registry import build_connector, config_model
 from autonomos.connectors.schema import StreamSchema
 from autonomos.dcl.registry import mapping_counts_query
-from autonomos.store.aam_models import Connection, DriftEventRow, EventLogEntry, SyncRun
+from autonomos.events.log import record
+from autonomos.store.aam_models import Connection, DriftEventRow, SyncRun
 from autonomos.store.base import utcnow
 from autonomos.store.errors import Conflict, NotFound
+from autonomos.store.event_models import EventRow
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import session_tenant
 
@@ -254,6 +256,12 @@ class ConnectionService:
         run = SyncRun(connection_id=connection_id, streams=streams or None)
         s.add(run)
         await s.flush()
+        record(
+            s,
+            "sync.queued",
+            subject={"connection_id": connection_id, "run_id": run.id},
+            streams=run.streams,
+        )
         return run
 
     async def launch(self, tenant_id: uuid.UUID, run: SyncRun) -> None:
@@ -269,6 +277,14 @@ class ConnectionService:
         except InvalidTransition as e:
             raise Conflict(str(e)) from None
         run.finished_at = utcnow()
+        record(
+            s,
+            "sync.cancelled",
+            subject={"connection_id": run.connection_id, "run_id": run.id},
+            read=run.records_read,
+            written=run.records_written,
+            quarantined=run.records_quarantined,
+        )
         return run
 
     # -- the connectors overview -------------------------------------------------
@@ -283,11 +299,11 @@ class ConnectionService:
             .subquery()
         )
         ranked = select(
-            EventLogEntry.connection_id,
-            EventLogEntry.type,
-            EventLogEntry.at,
+            EventRow.connection_id,
+            EventRow.type,
+            EventRow.occurred_at.label("at"),
             func.row_number()
-            .over(partition_by=EventLogEntry.connection_id, order_by=EventLogEntry.at.desc())
+            .over(partition_by=EventRow.connection_id, order_by=EventRow.seq.desc())
             .label("rn"),
         ).subquery()
         last = select(ranked).where(ranked.c.rn == 1).subquery()

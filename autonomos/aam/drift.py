@@ -14,6 +14,7 @@ from autonomos.aam._rename import (
     FieldView,
     description_similarity,
     match_renames,
+    placed,
     schema_vocabulary,
 )
 from autonomos.aam._rename_model import RenameModel
@@ -192,7 +193,9 @@ def detect_drift(
             )
     removed = {p: before[p] for p in sorted(before.keys() - after.keys())}
     added = {p: after[p] for p in sorted(after.keys() - before.keys())}
-    old_views, new_views = _views(old, samples), _views(new, samples)
+    old_views, new_views = placed(
+        list(_views(old, samples).values()), list(_views(new, samples).values())
+    )
     for cand in match_renames(
         [old_views[p] for p in removed],
         [new_views[p] for p in added],

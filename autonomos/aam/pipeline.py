@@ -1,5 +1,5 @@
 """What happens after every sync run, in one place: drift -> repair -> materialise ->
-resolution -> events.
+resolution.
 
 Both shells call :class:`AfterSync`: the in-process launcher after each run it executes
 (``sync_executor=inline``) and the tenant's supervisor actor after each run its connector
@@ -14,9 +14,12 @@ actor finishes (``ray``). What differs between them is only the ports they hand 
   with the batches its complete snapshots superseded (their rows leave the views; see
   :mod:`autonomos.aam.snapshots`) — entity resolution runs inside the DCL after a
   materialisation that touched accounts or contacts — with the outcome recorded in
-  ``view_refreshes``;
-- ``publish``: platform events (``sync.<status>``, ``views.refreshed`` /
-  ``views.refresh_failed``).
+  ``view_refreshes``.
+
+The platform events of these steps are recorded by the steps themselves, in the
+transactions that make their changes (``events.log.record``): ``sync.<status>`` by the
+engine, ``drift.detected`` by schema resolution, ``repair.*`` by the repair agent,
+``views.refreshed`` / ``views.refresh_failed`` with the refresh's outcome.
 
 A failing step is logged and reported in the outcome; it never changes the run's status
 nor stops the next step.
@@ -41,14 +44,12 @@ if TYPE_CHECKING:
     from autonomos.dcl.refresh import ViewRefresher
     from autonomos.store.session import Database
 
-__all__ = ["AfterSync", "DriftHandler", "PipelineOutcome", "Publish", "drift_event_dict"]
+__all__ = ["AfterSync", "DriftHandler", "PipelineOutcome", "drift_event_dict"]
 
 log = logging.getLogger("autonomos.aam.pipeline")
 
 # (tenant, the run's drift events) -> None; see ``drift_event_dict`` for an event's shape
 DriftHandler = Callable[[uuid.UUID, list[dict[str, Any]]], Awaitable[Any]]
-# (tenant, event type, payload) -> None
-Publish = Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]
 
 
 def drift_event_dict(row: DriftEventRow, run_id: uuid.UUID | None) -> dict[str, Any]:
@@ -91,11 +92,9 @@ class AfterSync:
         refresher: ViewRefresher,
         *,
         drift_handlers: Mapping[str, DriftHandler] | None = None,
-        publish: Publish | None = None,
     ) -> None:
         self.db, self.refresher = db, refresher
         self.drift_handlers = dict(drift_handlers or {})
-        self.publish = publish
 
     async def __call__(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> PipelineOutcome:
         async with self.db.tenant_session(tenant_id) as s:
@@ -110,7 +109,6 @@ class AfterSync:
         outcome = PipelineOutcome(str(run_id), status.value, drift_events=len(events))
         if not status.finished:
             return outcome  # not ours yet: the run's own executor calls us when it ends
-        await self._emit(tenant_id, f"sync.{status.value}", connection_id, run_id=str(run_id))
         if events:
             for name, handler in self.drift_handlers.items():
                 try:
@@ -132,14 +130,6 @@ class AfterSync:
                     subject_id=run_id,
                 )
                 outcome.refresh = done.to_dict()
-                kind = (
-                    "views.refresh_failed"
-                    if done.status == RefreshStatus.FAILED
-                    else ("views.refreshed")
-                )
-                await self._emit(
-                    tenant_id, kind, connection_id, refresh_id=str(done.id), error=done.error
-                )
             except Exception as exc:
                 log.exception("tenant %s: refreshing views after run %s failed", tenant_id, run_id)
                 outcome.refresh = {"status": RefreshStatus.FAILED, "error": str(exc)}
@@ -155,13 +145,3 @@ class AfterSync:
         if run.finished_at is not None:
             query = query.where(DriftEventRow.detected_at <= run.finished_at)
         return list(await s.scalars(query.order_by(DriftEventRow.detected_at)))
-
-    async def _emit(
-        self, tenant_id: uuid.UUID, kind: str, connection_id: uuid.UUID, **payload: Any
-    ) -> None:
-        if self.publish is None:
-            return
-        try:
-            await self.publish(tenant_id, kind, {"connection_id": str(connection_id), **payload})
-        except Exception:  # events are best effort on top of SQL, which stays the record
-            log.exception("tenant %s: publishing %s failed", tenant_id, kind)

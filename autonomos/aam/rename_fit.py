@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from autonomos.aam._drift_synth import generate
-from autonomos.aam._rename import schema_vocabulary, scored_pairs
+from autonomos.aam._rename import placed, schema_vocabulary, scored_pairs
 from autonomos.aam._rename_model import RenameModel
 from autonomos.aam._rename_patterns import FieldView
 from autonomos.aam._rename_signals import RENAME_FEATURES, features
@@ -115,7 +115,7 @@ def _sides(
     def samples(path: str) -> Sequence[Any]:
         return values.get(path, ())
 
-    ov, nv = _views(before, samples), _views(after, samples)
+    ov, nv = placed(list(_views(before, samples).values()), list(_views(after, samples).values()))
     removed = [ov[p] for p in bn if p not in an]
     added = [nv[p] for p in an if p not in bn]
     raw_b = {f["name"]: n for n, f in bn.items()}

@@ -27,7 +27,8 @@ from autonomos.aam.drift import (
 from autonomos.aam.fingerprint import fingerprint
 from autonomos.aam.normalize import infer_schema, normalize_name
 from autonomos.connectors.schema import FieldSpec, StreamSchema, schema_from_dict, schema_to_dict
-from autonomos.store.aam_models import DriftEventRow, EventLogEntry, SchemaFingerprint, StreamState
+from autonomos.events.log import record
+from autonomos.store.aam_models import DriftEventRow, SchemaFingerprint, StreamState
 from autonomos.store.base import utcnow
 
 
@@ -140,17 +141,13 @@ async def resolve_schema(
         detected_at=now,
     )
     s.add(drift)
-    s.add(
-        EventLogEntry(
-            type="drift.detected",
-            connection_id=connection_id,
-            stream=stream,
-            payload={
-                "changes": len(changes),
-                "severity": overall_severity(changes),
-                "paused": decision.pause_stream,
-            },
-        )
+    record(
+        s,
+        "drift.detected",
+        subject={"connection_id": connection_id, "stream": stream, "drift_id": drift.id},
+        changes=len(changes),
+        severity=overall_severity(changes),
+        paused=decision.pause_stream,
     )
     await s.flush()  # the row gets its tenant id: it is published after the commit
     found = Resolution(schema, drift=drift, changes=tuple(changes), decision=decision)

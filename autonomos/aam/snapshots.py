@@ -14,8 +14,10 @@ not a deleted one) — and an incremental read never yields one. Superseding is
 idempotent: the next run's snapshot names the same generations and marks nothing.
 
 Superseded batches are kept (row and file) with the time and the run that superseded
-them; the DCL reads only live ones (``LandedBatch.live()``), and a slice built from a batch
-that is no longer live is rebuilt, without its rows (see ``dcl.views``).
+them for ``AUTONOMOS_LANDING_SUPERSEDED_KEEP_DAYS``, after which the next sync of their
+stream removes both (``SyncEngine._sweep_orphans``). The DCL reads only live ones
+(``LandedBatch.live()``), and a slice built from a batch that is no longer live is
+rebuilt, without its rows (see ``dcl.views``).
 """
 
 from __future__ import annotations

@@ -31,11 +31,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import anyio
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from autonomos.aam.drift import DriftPolicy
 from autonomos.aam.edge import EdgePolicies
@@ -62,9 +63,9 @@ from autonomos.connectors.edge import EdgePolicy
 from autonomos.connectors.registry import build_connector
 from autonomos.connectors.schema import StreamSchema
 from autonomos.events import EventBus, publisher
+from autonomos.events.log import record
 from autonomos.store.aam_models import (
     Connection,
-    EventLogEntry,
     LandedBatch,
     QuarantinedRecord,
     StreamState,
@@ -82,6 +83,7 @@ PublishDrift = Callable[[DriftDetected], Awaitable[None]]
 # An uncommitted landed file older than this is an orphan. A live run commits each file
 # within one batch's read time, so an hour is far beyond any writer still in flight.
 DEFAULT_ORPHAN_GRACE_S = 3600.0
+DEFAULT_SUPERSEDED_KEEP_S = 7 * 86400.0
 MAX_QUARANTINE_ROWS_PER_BATCH = 1_000  # beyond this only the count is kept
 DEFAULT_RETRY_WINDOW_S = 120.0  # keep retrying an unreachable database / landing store
 MAX_BACKOFF_S = 5.0
@@ -124,6 +126,7 @@ class SyncEngine:
         publish: Publish | None = None,
         publish_drift: PublishDrift | None = None,
         orphan_grace_s: float = DEFAULT_ORPHAN_GRACE_S,
+        superseded_keep_s: float = DEFAULT_SUPERSEDED_KEEP_S,
         max_attempts: int = 3,
         backoff_s: float = 1.0,
         retry_window_s: float = DEFAULT_RETRY_WINDOW_S,
@@ -132,6 +135,7 @@ class SyncEngine:
         self.db, self.landing, self.box, self.edges = db, landing, box, edges
         self.publish, self.publish_drift = publish, publish_drift
         self.orphan_grace_s = orphan_grace_s
+        self.superseded_keep = timedelta(seconds=superseded_keep_s)
         self.max_attempts, self.backoff_s = max_attempts, backoff_s
         self.retry_window_s = retry_window_s
         self.connector_factory = connector_factory
@@ -157,6 +161,7 @@ class SyncEngine:
             publish=publisher(bus, tenant_id, "canonical"),
             publish_drift=publisher(bus, tenant_id, "drift"),
             retry_window_s=settings.sync_retry_window_s,
+            superseded_keep_s=settings.landing_superseded_keep_days * 86400,
         )
 
     async def run(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> SyncStatus:
@@ -243,6 +248,12 @@ class SyncEngine:
             if status is SyncStatus.QUEUED:
                 run.status = transition(status, SyncStatus.RUNNING)
                 run.started_at = utcnow()
+                record(
+                    s,
+                    "sync.started",
+                    subject={"connection_id": run.connection_id, "run_id": run_id},
+                    streams=run.streams,
+                )
             wanted = set(run.streams or ())
             config = join(conn.config, self.box.decrypt(conn.secrets) if conn.secrets else {})
             source_type, policy = conn.source_type, DriftPolicy(conn.drift_policy)
@@ -449,8 +460,25 @@ class SyncEngine:
     ) -> int:
         """Remove the stream's landed files that no committed manifest row lists (left by
         a crash between write and commit), if older than ``orphan_grace_s``: a younger
-        file may belong to a run of this connection still on its way to its commit."""
+        file may belong to a run of this connection still on its way to its commit.
+
+        Batches superseded by a complete snapshot longer than ``superseded_keep`` ago
+        leave the manifest first, so their files go with the orphans (no view reads a
+        superseded batch: the DCL plans from live ones only)."""
         async with self.db.tenant_session(tenant_id) as s:
+            expired = await s.execute(
+                delete(LandedBatch).where(
+                    LandedBatch.connection_id == connection_id,
+                    LandedBatch.stream == stream,
+                    LandedBatch.superseded_at < utcnow() - self.superseded_keep,
+                )
+            )
+            if expired.rowcount:  # type: ignore[attr-defined]
+                log.info(
+                    "stream %s: %d superseded batch(es) left the manifest",
+                    stream,
+                    expired.rowcount,  # type: ignore[attr-defined]
+                )
             # the whole connection's files: two stream names may share a directory
             keep = set(
                 await s.scalars(
@@ -564,19 +592,16 @@ class SyncEngine:
                 superseded += await apply_snapshot(
                     s, run.connection_id, stream, parts, run_id, run.finished_at
                 )
-            s.add(
-                EventLogEntry(
-                    type=f"sync.{final.value}",
-                    connection_id=run.connection_id,
-                    payload={
-                        "run_id": str(run_id),
-                        "read": run.records_read,
-                        "written": run.records_written,
-                        "quarantined": run.records_quarantined,
-                        "snapshots": sorted(applied),
-                        "superseded_batches": superseded,
-                    },
-                )
+            record(
+                s,
+                f"sync.{final.value}",
+                subject={"connection_id": run.connection_id, "run_id": run_id},
+                read=run.records_read,
+                written=run.records_written,
+                quarantined=run.records_quarantined,
+                snapshots=sorted(applied),
+                superseded_batches=superseded,
+                error=error,
             )
         return final
 

@@ -6,9 +6,10 @@ connector actor that needs it. A ``ConnectorActor`` acquires a slot for each run
 the engine starts reading and releases it when the run ends. Slots are keyed by run, so
 a connector that Ray restarts and that retries its run keeps the slot it held; a holder
 that died for good (its release never comes) is found by a periodic ping and its slots
-are freed. If this actor itself restarts, it starts empty: runs then in flight finish
-outside its count (briefly over the limits), waiting ones ask again through Ray's task
-retry.
+are freed. If this actor itself restarts, it starts empty: each holder re-asserts its
+slot every ``HOLD_RENEW_S`` (:meth:`SyncAdmission.hold`), so the runs in flight are
+counted again within that period (until then new runs may be admitted over the limits);
+waiting ones ask again through Ray's task retry.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ log = logging.getLogger("autonomos.actors.admission")
 
 NAME = "sync-admission"
 HOLDER_CHECK_S = 5.0
+HOLD_RENEW_S = 5.0
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)  # async: 1,000 calls at once
@@ -45,6 +47,16 @@ class SyncAdmission:
         if holder is not None:
             self._holders[(tenant, run)] = holder
         return waited
+
+    def hold(self, tenant: str, run: str, holder: Any = None) -> bool:
+        """``run`` is running and holds a slot (its holder re-asserting it); True when
+        this actor had lost it (it restarted) and counts it again."""
+        if holder is not None:
+            self._holders[(tenant, run)] = holder
+        adopted = self.admission.adopt(tenant, run)
+        if adopted:
+            log.warning("sync run %s of tenant %s: slot re-asserted by its holder", run, tenant)
+        return adopted
 
     def release(self, tenant: str, run: str) -> bool:
         self._holders.pop((tenant, run), None)

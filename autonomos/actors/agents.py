@@ -12,9 +12,10 @@ detached singleton (``agent-scheduler`` in the AutonomOS namespace) running
 :class:`~autonomos.agents.runner.AgentScheduler`; every API replica gets-or-creates it at
 start-up (:func:`ensure_scheduler`), so there is one however many replicas run.
 
-Restriction: a run task is owned by the process that submitted it; if that process dies
-while the run is ``running``, the run stays ``running`` (the scheduler re-submits only
-``queued`` ones).
+A run task is owned by the process that submitted it; if that process dies while the
+run is ``running``, Ray ends the task with it and the scheduler fails the run once it is
+``AUTONOMOS_AGENT_RUN_TIMEOUT_S`` plus a minute old (a live executor would have ended it
+by then).
 """
 
 from __future__ import annotations
@@ -40,28 +41,25 @@ SCHEDULER_NAME = "agent-scheduler"
 async def _execute(settings: Settings, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
     from autonomos.actors.dcl import RayDCL
     from autonomos.agents.executor import execute_run
-    from autonomos.agents.runner import publish_on_commit
-    from autonomos.events import bus_from_url, event_publisher
+    from autonomos.events.log import EventLog
     from autonomos.store.session import Database
 
     db = Database(settings.app_database_url)
+    # this task's run events are numbered (and fanned out) before it returns
+    events = EventLog.from_settings(settings, db)
     dcl = RayDCL(settings)
-    bus = bus_from_url(settings.redis_url)
 
     async def analyze(code: str, params: dict[str, Any]) -> dict[str, Any]:
         return await dcl.analyze(tenant_id, code, params)
 
     try:
-        observe = publish_on_commit(event_publisher(bus))
-        status = await execute_run(db, tenant_id, run_id, analyze, observe=observe)
-        await asyncio.sleep(0)  # let the last event's publish task start
+        status = await execute_run(
+            db, tenant_id, run_id, analyze, timeout_s=settings.agent_run_timeout_s
+        )
         return status.value
     finally:
-        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        if pending:
-            await asyncio.wait(pending, timeout=5)
+        await events.close()
         await dcl.close()
-        await bus.close()
         await db.dispose()
 
 
@@ -111,12 +109,16 @@ class AgentSchedulerActor:
 
     def __init__(self, settings: Settings) -> None:
         from autonomos.agents.runner import AgentScheduler
+        from autonomos.events.log import EventLog
         from autonomos.store.session import Database
 
+        db = Database(settings.app_database_url)
+        self.events = EventLog.from_settings(settings, db)  # the runs it queues
         self.scheduler = AgentScheduler(
-            Database(settings.app_database_url),
+            db,
             RayAgentRunner(settings),
             interval_s=settings.agent_scheduler_s,
+            run_timeout_s=settings.agent_run_timeout_s,
         )
         self.scheduler.start()  # Ray runs an async actor's __init__ inside its event loop
 

@@ -15,18 +15,21 @@ same checkpoint and land the same rows twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import ray
 
-from autonomos.actors.admission import admission_handle
+from autonomos.actors.admission import HOLD_RENEW_S, admission_handle
 from autonomos.actors.process import process_info
 
 if TYPE_CHECKING:
     from autonomos.aam.sync import SyncEngine
     from autonomos.aam.sync_runs import SyncStatus
     from autonomos.config import Settings
+
+log = logging.getLogger("autonomos.actors.connector")
 
 MAX_RESTARTS = 10
 MAX_TASK_RETRIES = 5
@@ -46,16 +49,16 @@ class ConnectorActor:
         from autonomos.aam.sync import SyncEngine
         from autonomos.common.private_files import restrict_umask
         from autonomos.events import bus_from_url
+        from autonomos.events.log import EventLog
         from autonomos.store.session import Database
 
         restrict_umask()  # landed Parquet is private (0600 in 0700 folders)
         self.settings = settings
         self.tenant_id, self.connection_id = tenant_id, UUID(str(connection_id))
+        db = Database(settings.app_database_url)
+        self.events = EventLog.from_settings(settings, db)  # sync.*, drift.detected
         self.engine: SyncEngine = SyncEngine.from_settings(
-            settings,
-            Database(settings.app_database_url),
-            bus_from_url(settings.redis_url),
-            tenant_id,
+            settings, db, bus_from_url(settings.redis_url), tenant_id
         )
         self._lock = asyncio.Lock()
         self._runs: dict[UUID, asyncio.Future[SyncStatus]] = {}
@@ -83,10 +86,22 @@ class ConnectorActor:
             tenant, run = str(self.tenant_id), str(run_id)
             me = ray.get_runtime_context().current_actor
             await admission.acquire.remote(tenant, run, me)
+            renew = asyncio.ensure_future(self._hold(admission, tenant, run, me))
             try:
                 return await self.engine.run(self.tenant_id, run_id)
             finally:
+                renew.cancel()
                 await admission.release.remote(tenant, run)
+
+    @staticmethod
+    async def _hold(admission: Any, tenant: str, run: str, me: Any) -> None:
+        """Re-assert the run's slot while it runs (the admission actor may restart empty)."""
+        while True:
+            await asyncio.sleep(HOLD_RENEW_S)
+            try:
+                await admission.hold.remote(tenant, run, me)
+            except Exception as exc:  # restarting: the next period asks again
+                log.debug("re-asserting the slot of run %s failed: %r", run, exc)
 
     def ping(self) -> dict[str, Any]:
         return {

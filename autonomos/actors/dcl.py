@@ -62,12 +62,14 @@ class DCL:
         from autonomos.common.private_files import restrict_umask
         from autonomos.dcl.refresh import ViewRefresher
         from autonomos.dcl.service import DCLService
+        from autonomos.events.log import EventLog
         from autonomos.store.session import Database
 
         restrict_umask()  # the tenant's DuckDB files are private (0600)
         settings = on_this_node(settings)
         self.tenant_id = tenant_id
         db = Database(settings.app_database_url)
+        self.events = EventLog.from_settings(settings, db)  # views.* of the refreshes it recovers
         self.service = DCLService.from_settings(
             settings, db, tenant_id, LandingZone.from_settings(settings)
         )
@@ -151,6 +153,7 @@ class DCL:
                 continue
             log.info("dcl %s: idle for %.0f s, passivating", self.tenant_id, self.idle_s)
             await self.service.close()
+            await self.events.close()
             ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
             return
 

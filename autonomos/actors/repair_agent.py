@@ -43,11 +43,13 @@ class RepairAgent:
         from autonomos.actors.dcl import RayDCL
         from autonomos.common.private_files import restrict_umask
         from autonomos.dcl.refresh import ViewRefresher
+        from autonomos.events.log import EventLog
         from autonomos.store.session import Database
 
         restrict_umask()  # the embeddings cache it may write is private (0600)
         self.tenant_id = tenant_id
         db = Database(settings.app_database_url)
+        self.events = EventLog.from_settings(settings, db)  # repair.*, views.*
         # applied repairs refresh their views through the tenant's DCL actor
         self.service: RepairService = RepairService.from_settings(
             settings, db, ViewRefresher(db, RayDCL(settings))

@@ -103,6 +103,7 @@ class TenantSupervisor:
         check_s: float = DEFAULT_CHECK_S,
         kinds: Mapping[str, ChildSpec] | None = None,
     ) -> None:
+        from autonomos.events.log import EventLog
         from autonomos.store.session import Database
 
         self.settings, self.tenant_id = settings, tenant_id
@@ -112,6 +113,7 @@ class TenantSupervisor:
         self.kinds = {**CHILD_KINDS, **(kinds or {})}
         check_kinds(self.kinds)
         self.db = Database(settings.app_database_url)
+        self.events = EventLog.from_settings(settings, self.db)  # views.* of its refreshes
         self.after_sync = self._pipeline()
         self._children: dict[_Key, _Child] = {}
         self._deaths: dict[str, int] = {}  # consecutive deaths per connection
@@ -174,8 +176,9 @@ class TenantSupervisor:
     async def passivate_if_idle(self) -> bool:
         """Exit this actor if it has no children and has been idle for ``idle_s``.
 
-        Runs on the event loop with no await between the check and the exit. Calls that
-        Ray had already dispatched to the loop still run after it: they are refused with
+        Runs on the event loop with no await between the check and marking itself exited
+        (then it waits for its last events to be numbered). Calls that Ray had already
+        dispatched to the loop still run after it: they are refused with
         :class:`SupervisorExiting`; later ones fail with ``ActorDiedError``. The launcher
         retries both on a new supervisor.
         """
@@ -185,6 +188,7 @@ class TenantSupervisor:
         log.info("tenant %s: supervisor idle, passivating", self.tenant_id)
         self._exited = True
         self._monitor.cancel()
+        await self.events.close()  # calls that come meanwhile are refused (``_exited``)
         ray.actor.exit_actor()
         return True  # not reached
 
@@ -366,7 +370,6 @@ class TenantSupervisor:
     def _pipeline(self) -> AfterSync:
         from autonomos.aam.pipeline import AfterSync
         from autonomos.dcl.refresh import ViewRefresher
-        from autonomos.events import bus_from_url, event_publisher
 
         handlers: dict[str, DriftHandler] = {
             kind: self._drift_handler(kind, spec.on_drift)
@@ -382,7 +385,6 @@ class TenantSupervisor:
             self.db,
             ViewRefresher(self.db, _ChildDCL(self), on_materialized=agents),
             drift_handlers=handlers,
-            publish=event_publisher(bus_from_url(self.settings.redis_url)),
         )
 
     def _drift_handler(self, kind: str, method: str) -> DriftHandler:

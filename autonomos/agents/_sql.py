@@ -49,12 +49,14 @@ def key_filter(column: str, value: str) -> str:
 
 
 class Scratch:
-    """Temp tables of one analysis on one connection; all dropped by :func:`scratch`."""
+    """Temp tables (and views) of one analysis on one connection; all dropped by
+    :func:`scratch`."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self._suffix = uuid.uuid4().hex[:12]
-        self._tables: list[str] = []
+        self._tables: list[str] = []  # and views, dropped in reverse order
+        self._views: set[str] = set()
 
     def table(self, name: str, select: str, params: Sequence[Any] = ()) -> str:
         """``CREATE TEMP TABLE`` from ``select``; returns the table's (quoted) name."""
@@ -63,13 +65,23 @@ class Scratch:
         self._tables.append(qualified)
         return qualified
 
+    def view(self, name: str, select: str) -> str:
+        """``CREATE TEMP VIEW`` of ``select`` (no parameters); returns its (quoted) name."""
+        qualified = f"temp.{ident(f'_agent_{name}_{self._suffix}')}"
+        self.con.execute(f"CREATE TEMP VIEW {qualified} AS {select}")
+        self._tables.append(qualified)
+        self._views.add(qualified)
+        return qualified
+
     def drop_all(self) -> None:
         for table in reversed(self._tables):
+            kind = "VIEW" if table in self._views else "TABLE"
             try:
-                self.con.execute(f"DROP TABLE IF EXISTS {table}")
+                self.con.execute(f"DROP {kind} IF EXISTS {table}")
             except duckdb.Error:  # the connection is gone; so are its temp tables
                 break
         self._tables.clear()
+        self._views.clear()
 
 
 @contextmanager

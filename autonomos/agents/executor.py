@@ -9,8 +9,9 @@ plain data (the agent's code name and parameters) and returns plain data (the re
 JSON), so in Ray mode it is a call on the tenant's DCL actor (see
 ``builtin.run_analysis``), inline it is :func:`local_analyzer` over a ``DCLService``.
 
-Each state change can be observed (``observe(session, event_type, payload)``) inside the
-transaction that makes it, which is where a durable event log belongs.
+Each state change is announced by the run store (``agent.run.<status>``,
+``agent.finding``) in the transaction that makes it: the tenant's event log has it
+exactly when the change committed.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from autonomos.agents.run_store import (
     request_run,
 )
 from autonomos.agents.runs import RunStatus, RunTrigger
-from autonomos.store.agent_models import AgentRow, AgentRunRow
+from autonomos.store.agent_models import AgentRunRow
 from autonomos.store.session import Database
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("autonomos.agents.executor")
 
 Analyzer = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
-RunObserver = Callable[[AsyncSession, str, dict[str, Any]], Awaitable[None]]
 
 
 def local_analyzer(service: DCLService) -> Analyzer:
@@ -67,7 +67,7 @@ async def execute_run(
     run_id: uuid.UUID,
     analyze: Analyzer,
     *,
-    observe: RunObserver | None = None,
+    timeout_s: float | None = None,
 ) -> RunStatus:
     """Run a queued run to its end; its final status (or, when another executor or a
     cancellation got there first, the status it has). AgentNotFound for an unknown run."""
@@ -76,14 +76,16 @@ async def execute_run(
         if claimed is None:
             return RunStatus((await get_run(s, run_id)).status)
         run, agent = claimed
-        await _emit(observe, s, "agent.run.running", run, agent)
     assert agent.code is not None
     started = time.perf_counter()
     error, transient, report = None, False, None
     try:
-        report = AgentReport.model_validate(await analyze(agent.code, dict(run.inputs)))
+        result = await asyncio.wait_for(analyze(agent.code, dict(run.inputs)), timeout_s)
+        report = AgentReport.model_validate(result)
+    except TimeoutError:
+        error, transient = f"the analysis did not finish within {timeout_s:g} s", True
     except asyncio.CancelledError:
-        await _cancelled(db, tenant_id, run, agent, observe)
+        await _cancelled(db, tenant_id, run)
         raise
     except ValidationError as exc:
         log.error("tenant %s: run %s returned an invalid report: %s", tenant_id, run_id, exc)
@@ -96,24 +98,10 @@ async def execute_run(
             rows = await complete_run(s, run, report, duration_ms=duration)
             if rows is None:
                 return await _current(s, run_id)
-            await _emit(observe, s, "agent.run.succeeded", run, agent, findings=len(rows))
-            for row in rows:
-                await _emit(
-                    observe,
-                    s,
-                    "agent.finding",
-                    run,
-                    agent,
-                    finding_id=str(row.id),
-                    kind=row.kind,
-                    severity=row.severity,
-                    title=row.title,
-                )
             return RunStatus.SUCCEEDED
         assert error is not None
         if not await fail_run(s, run_id, error, transient=transient, duration_ms=duration):
             return await _current(s, run_id)
-        await _emit(observe, s, "agent.run.failed", run, agent, error=error)
         return RunStatus.FAILED
 
 
@@ -128,36 +116,14 @@ def _describe(exc: Exception, run_id: uuid.UUID) -> tuple[str, bool]:
     return f"internal error ({type(exc).__name__}); see the logs for run {run_id}", transient
 
 
-async def _cancelled(
-    db: Database,
-    tenant_id: uuid.UUID,
-    run: AgentRunRow,
-    agent: AgentRow,
-    observe: RunObserver | None,
-) -> None:
+async def _cancelled(db: Database, tenant_id: uuid.UUID, run: AgentRunRow) -> None:
     """The executing task itself was cancelled: the run ends cancelled (if still running)."""
     async with db.tenant_session(tenant_id) as s:
-        if await abandon_run(s, run.id):
-            await _emit(observe, s, "agent.run.cancelled", run, agent)
+        await abandon_run(s, run.id)
 
 
 async def _current(s: AsyncSession, run_id: uuid.UUID) -> RunStatus:
     return RunStatus((await get_run(s, run_id)).status)
-
-
-async def _emit(
-    observe: RunObserver | None,
-    s: AsyncSession,
-    event: str,
-    run: AgentRunRow,
-    agent: AgentRow,
-    **payload: Any,
-) -> None:
-    if observe is None:
-        return
-    await observe(
-        s, event, {"run_id": str(run.id), "agent_id": str(agent.id), "agent": agent.name} | payload
-    )
 
 
 async def queue_after_materialize(

@@ -1,5 +1,7 @@
 """Agent runs and findings in SQL (tenant sessions only), every status move through
-``runs.transition``.
+``runs.transition``, each announced (``agent.run.<status>``, ``agent.finding``; see
+``events.log.record``) in the transaction that makes it, whoever moves the run: the
+executor, the API (cancel), a third-party agent's report.
 
 Executors claim and finish runs with status-conditional updates, so two executors never
 run one run twice, and a run cancelled while its analysis was going stays cancelled
@@ -24,6 +26,7 @@ from autonomos.agents.errors import AgentConflict, AgentInputError, AgentNotFoun
 from autonomos.agents.findings import AgentReport, Finding, LLMUsage, Severity
 from autonomos.agents.registry import AgentKind, get_agent
 from autonomos.agents.runs import RunStatus, RunTrigger, transition
+from autonomos.events.log import record
 from autonomos.store.agent_models import AgentFindingRow, AgentRow, AgentRunRow
 from autonomos.store.base import utcnow
 
@@ -80,6 +83,7 @@ async def request_run(
     )
     s.add(run)
     await s.flush()
+    await _announce(s, run, RunStatus.QUEUED, agent=agent)
     return run, True
 
 
@@ -110,7 +114,9 @@ async def claim_run(s: AsyncSession, run_id: uuid.UUID) -> tuple[AgentRunRow, Ag
         return None
     run = await get_run(s, run_id)
     await s.refresh(run)
-    return run, await get_agent(s, run.agent_id)
+    agent = await get_agent(s, run.agent_id)
+    await _announce(s, run, RunStatus.RUNNING, agent=agent)
+    return run, agent
 
 
 async def complete_run(
@@ -137,6 +143,10 @@ async def complete_run(
         return None
     rows = _add_findings(s, run, report.findings, finished)
     await s.flush()
+    agent = await _announce(
+        s, run, RunStatus.SUCCEEDED, findings=len(rows), duration_ms=duration_ms
+    )
+    _announce_findings(s, agent, rows)
     return rows
 
 
@@ -150,7 +160,7 @@ async def fail_run(
     duration_ms: float | None = None,
 ) -> bool:
     """``current`` -> failed with the error; False when the run had moved on."""
-    return await _move(
+    moved = await _move(
         s,
         run_id,
         current,
@@ -160,22 +170,33 @@ async def fail_run(
         error_transient=transient,
         duration_ms=duration_ms,
     )
+    if moved:
+        await _announce(
+            s, await get_run(s, run_id), RunStatus.FAILED, error=error[:500], transient=transient
+        )
+    return moved
 
 
 async def abandon_run(s: AsyncSession, run_id: uuid.UUID) -> bool:
     """running -> cancelled because its executor stopped (the task was cancelled)."""
-    return await _move(s, run_id, RunStatus.RUNNING, RunStatus.CANCELLED, finished_at=utcnow())
+    moved = await _move(s, run_id, RunStatus.RUNNING, RunStatus.CANCELLED, finished_at=utcnow())
+    if moved:
+        await _announce(s, await get_run(s, run_id), RunStatus.CANCELLED, by="executor")
+    return moved
 
 
 async def cancel_run(s: AsyncSession, run_id: uuid.UUID) -> AgentRunRow:
     """Cancel a queued or running run (InvalidRunTransition for a finished one)."""
     run = await get_run(s, run_id)
     current = RunStatus(run.status)
-    if not await _move(s, run_id, current, RunStatus.CANCELLED, finished_at=utcnow()):
+    moved = await _move(s, run_id, current, RunStatus.CANCELLED, finished_at=utcnow())
+    if not moved:
         run = await get_run(s, run_id)  # it moved meanwhile: say from where
         await s.refresh(run)
         transition(RunStatus(run.status), RunStatus.CANCELLED)
     await s.refresh(run)
+    if moved:  # (not when it moved on meanwhile: it was not cancelled)
+        await _announce(s, run, RunStatus.CANCELLED, by="request")
     return run
 
 
@@ -249,6 +270,8 @@ async def report_run(
         s.add(run)
         run.status = transition(RunStatus.QUEUED, RunStatus.RUNNING).value
         run.started_at = report.started_at or now
+        await s.flush()
+        await _announce(s, run, RunStatus.RUNNING, agent=agent)
     elif RunStatus(run.status) is target:
         return run, False
     if target is not RunStatus.RUNNING:
@@ -264,9 +287,54 @@ async def report_run(
         for name, value in _llm(report.llm).items():
             setattr(run, name, value)
         await s.flush()
-        _add_findings(s, run, report.findings, run.finished_at)
+        rows = _add_findings(s, run, report.findings, run.finished_at)
+        await s.flush()
+        await _announce(
+            s,
+            run,
+            target,
+            agent=agent,
+            findings=len(rows),
+            duration_ms=run.duration_ms,
+            error=None if run.error is None else run.error[:500],
+        )
+        _announce_findings(s, agent, rows)
     await s.flush()
     return run, created
+
+
+async def _announce(
+    s: AsyncSession,
+    run: AgentRunRow,
+    status: RunStatus,
+    *,
+    agent: AgentRow | None = None,
+    **payload: Any,
+) -> AgentRow:
+    """Record ``agent.run.<status>`` of ``run`` in ``s``'s transaction; the run's agent."""
+    agent = agent or await get_agent(s, run.agent_id)
+    record(
+        s,
+        f"agent.run.{status.value}",
+        subject={"agent_id": agent.id, "run_id": run.id},
+        agent=agent.name,
+        trigger=run.trigger,
+        **payload,
+    )
+    return agent
+
+
+def _announce_findings(s: AsyncSession, agent: AgentRow, rows: list[AgentFindingRow]) -> None:
+    for row in rows:
+        record(
+            s,
+            "agent.finding",
+            subject={"agent_id": agent.id, "run_id": row.run_id, "finding_id": row.id},
+            agent=agent.name,
+            kind=row.kind,
+            severity=row.severity,
+            title=row.title,
+        )
 
 
 async def list_runs(

@@ -29,20 +29,19 @@ from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.agents.executor import (
     Analyzer,
-    RunObserver,
     execute_run,
     queue_after_materialize,
     queue_due,
 )
+from autonomos.agents.run_store import fail_run
 from autonomos.agents.runs import RunStatus
 from autonomos.store.agent_models import AgentRunRow
 from autonomos.store.base import utcnow
 from autonomos.store.models import Tenant
-from autonomos.store.session import TENANT_KEY, Database, on_commit
+from autonomos.store.session import Database
 
 log = logging.getLogger("autonomos.agents.runner")
 
@@ -53,15 +52,12 @@ __all__ = [
     "InlineAgentRunner",
     "MaterializedHook",
     "after_materialize",
-    "publish_on_commit",
 ]
 
 # (tenant) -> the analyzer of that tenant's views
 AnalyzerFor = Callable[[uuid.UUID], Awaitable[Analyzer]]
 # (tenant, entities whose views were rebuilt) -> None
 MaterializedHook = Callable[[uuid.UUID, Collection[str]], Awaitable[None]]
-# (tenant, event type, payload) -> None
-Publish = Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]
 
 ORPHAN_AFTER = timedelta(minutes=2)  # a run queued this long was never handed over
 
@@ -76,23 +72,6 @@ class AgentRunner(Protocol):
     async def close(self) -> None: ...
 
 
-def publish_on_commit(publish: Publish) -> RunObserver:
-    """An executor observer that publishes each run event once its transaction commits
-    (a rolled-back state change is never announced)."""
-
-    async def observe(s: AsyncSession, event_type: str, payload: dict[str, Any]) -> None:
-        tenant_id = s.info[TENANT_KEY]
-        loop = asyncio.get_running_loop()
-
-        def send() -> None:
-            task = asyncio.ensure_future(publish(tenant_id, event_type, payload), loop=loop)
-            task.add_done_callback(_log_failure)
-
-        on_commit(s, send)
-
-    return observe
-
-
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("agent run task failed: %r", task.exception())
@@ -102,9 +81,9 @@ class InlineAgentRunner:
     """An asyncio task per run in this process (``dcl_executor=inline``)."""
 
     def __init__(
-        self, db: Database, analyzer_for: AnalyzerFor, *, observe: RunObserver | None = None
+        self, db: Database, analyzer_for: AnalyzerFor, *, timeout_s: float | None = None
     ) -> None:
-        self.db, self.analyzer_for, self.observe = db, analyzer_for, observe
+        self.db, self.analyzer_for, self.timeout_s = db, analyzer_for, timeout_s
         self._tasks: dict[uuid.UUID, asyncio.Task[RunStatus]] = {}
 
     async def submit(self, tenant_id: uuid.UUID, run_ids: Sequence[uuid.UUID]) -> None:
@@ -117,7 +96,7 @@ class InlineAgentRunner:
 
     async def _execute(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> RunStatus:
         analyze = await self.analyzer_for(tenant_id)
-        return await execute_run(self.db, tenant_id, run_id, analyze, observe=self.observe)
+        return await execute_run(self.db, tenant_id, run_id, analyze, timeout_s=self.timeout_s)
 
     def _done(self, run_id: uuid.UUID, task: asyncio.Task[RunStatus]) -> None:
         self._tasks.pop(run_id, None)
@@ -172,16 +151,55 @@ async def orphaned_runs(db: Database, tenant_id: uuid.UUID, now: datetime) -> li
         return list(rows)
 
 
+STALL_GRACE = timedelta(minutes=1)
+
+
+async def fail_stalled_runs(
+    db: Database, tenant_id: uuid.UUID, now: datetime, run_timeout: timedelta
+) -> list[uuid.UUID]:
+    """Fail runs still ``running`` a grace period past the run timeout: an executor would
+    have ended them by then, so it died (its process, or the Ray task's owner, went away)."""
+    async with db.tenant_session(tenant_id) as s:
+        stalled = list(
+            await s.scalars(
+                select(AgentRunRow.id).where(
+                    AgentRunRow.status == RunStatus.RUNNING.value,
+                    AgentRunRow.started_at < now - run_timeout - STALL_GRACE,
+                )
+            )
+        )
+        failed = []
+        for run_id in stalled:
+            error = (
+                "its executor stopped before finishing (no result "
+                f"{(run_timeout + STALL_GRACE).total_seconds():g} s after it started)"
+            )
+            if await fail_run(s, run_id, error, transient=True):
+                failed.append(run_id)
+    for run_id in failed:
+        log.warning("tenant %s: agent run %s stalled; marked failed", tenant_id, run_id)
+    return failed
+
+
 class AgentScheduler:
     """Every ``interval_s``: each tenant's due scheduled runs, and its orphaned queued
-    runs, handed to ``runner``.
+    runs, handed to ``runner``; its stalled running runs failed (see
+    :func:`fail_stalled_runs`).
 
     Restriction: a tick asks every tenant (one small indexed query each); a very large
     number of tenants wants the due time kept in a global index instead.
     """
 
-    def __init__(self, db: Database, runner: AgentRunner, *, interval_s: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        runner: AgentRunner,
+        *,
+        interval_s: float,
+        run_timeout_s: float = 900.0,
+    ) -> None:
         self.db, self.runner, self.interval_s = db, runner, interval_s
+        self.run_timeout = timedelta(seconds=run_timeout_s)
         self._task: asyncio.Task[None] | None = None
 
     async def tick(
@@ -192,6 +210,7 @@ class AgentScheduler:
         handed: dict[uuid.UUID, list[uuid.UUID]] = {}
         for tenant_id in await tenant_ids(self.db) if tenants is None else tenants:
             try:
+                await fail_stalled_runs(self.db, tenant_id, now, self.run_timeout)
                 due = await queue_due(self.db, tenant_id, now)
                 orphans = await orphaned_runs(self.db, tenant_id, now)
             except Exception:

@@ -8,14 +8,18 @@ configuration.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
 from autonomos.config import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from autonomos.store.session import Database
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # an error line is never cut mid-path
@@ -68,3 +72,19 @@ def do_migrate(settings: Settings, revision: str = "head") -> None:
         migrate.upgrade(settings.owner_database_url, revision, settings.app_database_url)
     except Exception as e:  # alembic/driver errors: show the cause, not a traceback
         fail(f"migration failed: {type(e).__name__}: {e}")
+
+
+@contextlib.asynccontextmanager
+async def numbering_events(settings: Settings, db: Database) -> AsyncIterator[None]:
+    """While a command changes things: the events it records are numbered (and fanned
+    out) by this process at once, not by the API's sweep later."""
+    from autonomos.events.log import EventLog, installed
+
+    if installed() is not None:
+        yield
+        return
+    events = EventLog.from_settings(settings, db)
+    try:
+        yield
+    finally:
+        await events.close()

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from autonomos.cli._common import do_migrate, fail, load_settings, out, run_async
+from autonomos.cli._common import (
+    do_migrate,
+    fail,
+    load_settings,
+    numbering_events,
+    out,
+    run_async,
+)
 from autonomos.config import Settings
 
 ingest_app = typer.Typer(help="Ingest data into a tenant.", no_args_is_help=True)
@@ -28,7 +35,8 @@ def ingest(
         db = Database(settings.app_database_url)
         try:
             tenant_id = await find_tenant(db, tenant)
-            return await ingest_files(settings, db, tenant_id, connection_id, path, name)
+            async with numbering_events(settings, db):
+                return await ingest_files(settings, db, tenant_id, connection_id, path, name)
         finally:
             await db.dispose()
 

@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from autonomos.cli._common import do_migrate, err, fail, load_settings, out, parse_input, run_async
+from autonomos.cli._common import (
+    do_migrate,
+    err,
+    fail,
+    load_settings,
+    numbering_events,
+    out,
+    parse_input,
+    run_async,
+)
 
 if TYPE_CHECKING:  # imported where used: `autonomos --help` stays fast
     from autonomos.jobs.service import JobService, JobView
@@ -43,7 +52,8 @@ def _with_service(tenant: str, fn: Callable[[JobService, uuid.UUID], Awaitable[T
         try:
             tenant_id = await find_tenant(db, tenant)
             service = JobService(db, RayJobServer(settings.job_server_url), settings)
-            return await fn(service, tenant_id)
+            async with numbering_events(settings, db):
+                return await fn(service, tenant_id)
         except JobError as e:
             fail(str(e))
         finally:

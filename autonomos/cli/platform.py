@@ -15,7 +15,14 @@ from typing import Annotated, Any
 
 import typer
 
-from autonomos.cli._common import do_migrate, fail, load_settings, out, run_async
+from autonomos.cli._common import (
+    do_migrate,
+    fail,
+    load_settings,
+    numbering_events,
+    out,
+    run_async,
+)
 from autonomos.cli.ingest import ingest
 from autonomos.config import Settings, SettingsError
 
@@ -147,9 +154,7 @@ def up(
                 run = ingest(settings, demo, DEMO_CONNECTION_ID, MOCK_SOURCES, "demo-sources")
             out.print(f"[green]✓[/] demo sources synced: {run.status}, {run.records_written} rows")
             with out.status("Mapping the demo sources onto the ontology, building the views"):
-                from autonomos.jobs.batch_map import map_tenant
-
-                report = run_async(lambda: map_tenant(settings, demo))
+                report = run_async(lambda: _map_demo(settings, demo))
             active = sum(s.active for s in report.streams)
             proposed = sum(s.proposed for s in report.streams)
             out.print(
@@ -179,6 +184,19 @@ def up(
 AGENT_WAIT_S = 600.0
 
 
+async def _map_demo(settings: Settings, tenant: str) -> Any:
+    """The batch mapping of the demo tenant, in this process (its events numbered here)."""
+    from autonomos.jobs.batch_map import map_tenant
+    from autonomos.store.session import Database
+
+    db = Database(settings.app_database_url)
+    try:
+        async with numbering_events(settings, db):
+            return await map_tenant(settings, tenant)
+    finally:
+        await db.dispose()
+
+
 async def _run_demo_agents(settings: Settings, tenant_id: uuid.UUID) -> list[Any]:
     """Wait for the agent runs the demo's materialisation queued (Ray tasks owned by this
     process, which exits after ``up``), running any built-in agent that never ran."""
@@ -188,7 +206,8 @@ async def _run_demo_agents(settings: Settings, tenant_id: uuid.UUID) -> list[Any
 
     db = Database(settings.app_database_url)
     try:
-        await ensure_builtin_runs(db, tenant_id, RayAgentRunner(settings))
+        async with numbering_events(settings, db):  # the runs it queues
+            await ensure_builtin_runs(db, tenant_id, RayAgentRunner(settings))
         await wait_for_runs(db, tenant_id, timeout_s=AGENT_WAIT_S)
         return await builtin_outcomes(db, tenant_id)
     finally:

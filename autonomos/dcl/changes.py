@@ -1,9 +1,10 @@
-"""Mapping changes made by a person: set, retire, restore — audited, and refreshed.
+"""Mapping changes made by a person: set, retire, restore — audited, announced, refreshed.
 
-Each change is one tenant transaction holding the registry write, its audit row and (when
-asked) the view refresh request of the stream it touches (:mod:`autonomos.dcl.refresh`);
-after the commit the refresh is carried out and its recorded outcome returned. Repair
-decisions and batch mapping take the same refresh path (``aam/repair``, ``jobs``).
+Each change is one tenant transaction holding the registry write, its audit row, its
+``mapping.changed`` event (``events.log.record``) and (when asked) the view refresh
+request of the stream it touches (:mod:`autonomos.dcl.refresh`); after the commit the
+refresh is carried out and its recorded outcome returned. Repair decisions and batch
+mapping take the same refresh path (``aam/repair``, ``jobs``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autonomos.dcl import registry
 from autonomos.dcl.refresh import RefreshOutcome, RefreshReason, ViewRefresher
 from autonomos.dcl.registry import MappingStatus
+from autonomos.events.log import record
 from autonomos.store.audit import audit
 from autonomos.store.dcl_models import MappingRegistry
 
@@ -166,6 +168,21 @@ class MappingChanges:
                 request_id=editor.request_id,
                 version=row.version,
                 **details(row),
+            )
+            record(
+                s,
+                "mapping.changed",
+                subject={
+                    "connection_id": row.connection_id,
+                    "stream": row.stream,
+                    "mapping_id": row.id,
+                },
+                action=action.removeprefix("mapping."),
+                source_field=row.source_field,
+                target=f"{row.entity}.{row.field}",
+                status=row.status,
+                version=row.version,
+                decided_by=row.decided_by,
             )
             if materialize:
                 request = await self.refresher.request(

@@ -9,7 +9,8 @@ run — goes through :class:`ViewRefresher`, in both deployment modes:
    record (an outbox: a crash right after the commit loses nothing);
 2. after the commit, :meth:`ViewRefresher.settle` carries the requests out through the
    tenant's DCL port (its ``dcl:<tenant>`` actor, or in-process) and records the outcome
-   — ``succeeded`` with the DCL's report, or ``failed`` with the reason — waiting a bounded
+   — ``succeeded`` with the DCL's report, or ``failed`` with the reason, and, in the same
+   transaction, its ``views.refreshed`` / ``views.refresh_failed`` event — waiting a bounded
    time: a refresh still running past it goes on, tracked, and its row tells how it ended;
 3. :meth:`ViewRefresher.recover` re-runs requests left ``queued``/``running`` by a process
    that died (called when a DCL port starts serving a tenant).
@@ -37,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.common.states import StateMachine
+from autonomos.events.log import record
 from autonomos.store.aam_models import Connection
 from autonomos.store.base import utcnow
 from autonomos.store.dcl_models import ViewRefresh
@@ -135,6 +137,14 @@ class RefreshOutcome:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+
+# a refresh's ``subject_id`` in its event's subject: the id of what caused it (a repair's
+# is its proposal when a person decided, its drift event when Safe Mode applied it)
+_CAUSE = {
+    RefreshReason.SYNC.value: "run_id",
+    RefreshReason.MAPPING.value: "mapping_id",
+    RefreshReason.MANUAL.value: "user_id",
+}
 
 CHANGED_MODES = frozenset({"full", "incremental", "dropped"})
 # (tenant, entities whose views were rebuilt) -> None
@@ -371,4 +381,18 @@ class ViewRefresher:
             row.error = error[:MAX_ERROR_CHARS] if error else None
             row.result = report
             row.finished_at = utcnow()
+            record(
+                s,
+                "views.refresh_failed" if error else "views.refreshed",
+                subject={
+                    "connection_id": connection_id,
+                    "refresh_id": refresh_id,
+                    _CAUSE.get(row.reason, "cause_id"): row.subject_id,
+                },
+                reason=row.reason,
+                streams=streams,
+                full=full,
+                entities=sorted(changed_entities(report)),
+                error=row.error,
+            )
             return RefreshOutcome.of(row), True

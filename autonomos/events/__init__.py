@@ -1,13 +1,13 @@
-"""Event bus: Redis Streams when ``REDIS_URL`` is set, an in-process bus otherwise."""
+"""Event bus: Redis Streams when ``REDIS_URL`` is set, an in-process bus otherwise (the
+data-plane topics ``canonical`` and ``drift``). Platform events go through the tenant's
+durable event log instead: :mod:`autonomos.events.log`."""
 
 from autonomos.events.bus import (
     DEFAULT_MAXLEN,
     EventBus,
     InMemoryBus,
-    PlatformEvent,
     RedisStreamsBus,
     bus_from_url,
-    event_publisher,
     publisher,
     tenant_topic,
 )
@@ -16,10 +16,8 @@ __all__ = [
     "DEFAULT_MAXLEN",
     "EventBus",
     "InMemoryBus",
-    "PlatformEvent",
     "RedisStreamsBus",
     "bus_from_url",
-    "event_publisher",
     "publisher",
     "tenant_topic",
 ]

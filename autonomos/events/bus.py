@@ -151,24 +151,3 @@ def publisher(
             _log.warning("event fan-out to %s failed: %s", topic, type(e).__name__)
 
     return publish
-
-
-class PlatformEvent(BaseModel):
-    """Something that happened in the platform (``sync.succeeded``, ``views.refreshed``, ...),
-    on the tenant's ``platform`` topic."""
-
-    tenant_id: uuid.UUID
-    type: str
-    payload: dict[str, Any]
-
-
-def event_publisher(bus: EventBus) -> Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]:
-    """An ``async (tenant, type, payload) -> None`` onto each tenant's ``platform`` topic
-    (best effort, like :func:`publisher`)."""
-
-    async def publish(tenant_id: uuid.UUID, type_: str, payload: dict[str, Any]) -> None:
-        await publisher(bus, tenant_id, "platform")(
-            PlatformEvent(tenant_id=tenant_id, type=type_, payload=payload)
-        )
-
-    return publish

@@ -42,6 +42,7 @@ from autonomos.aam.repair.suggest import tenant_memory
 from autonomos.common.private_files import restrict_umask
 from autonomos.config import Settings, SettingsError
 from autonomos.dcl.refresh import ViewRefresher
+from autonomos.events.log import EventLog
 from autonomos.jobs.mapping import (
     Report,
     UsageError,
@@ -190,14 +191,22 @@ async def map_tenant(
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> Report:
-    return await map_tenant(
-        settings,
-        args.tenant,
-        args.connection,
-        auto_threshold=args.auto_threshold,
-        use_embedder=not args.no_embedder,
-        materialize_views=not args.no_materialize,
-    )
+    # the job's own process: its events (views.*, agent runs its refreshes queue) are
+    # numbered here before it exits
+    db = Database(settings.app_database_url)
+    events = EventLog.from_settings(settings, db)
+    try:
+        return await map_tenant(
+            settings,
+            args.tenant,
+            args.connection,
+            auto_threshold=args.auto_threshold,
+            use_embedder=not args.no_embedder,
+            materialize_views=not args.no_materialize,
+        )
+    finally:
+        await events.close()
+        await db.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,10 @@ logs stay findable. Ray is asked about a job only when someone looks at it (``ge
 ``list``); a failed or lost job with retries left is resubmitted then, as attempt + 1.
 
 Database transactions never span a call to Ray: read, ask Ray, then apply the answer
-to the row re-read under ``FOR UPDATE`` (:meth:`JobService._apply`).
+to the row re-read under ``FOR UPDATE`` (:meth:`JobService._apply`). Every status change
+is announced there, in its transaction (``job.<state>``, see :func:`announce`), so two
+processes that see the same change from Ray (the API answering a request and the
+:class:`~autonomos.jobs.follow.JobFollower`) record it once.
 """
 
 from __future__ import annotations
@@ -24,15 +27,17 @@ import json
 import shlex
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.config import Settings
+from autonomos.events.log import record
 from autonomos.jobs.errors import JobServerError, JobServerUnavailable, JobStateError
 from autonomos.jobs.kinds import KINDS, JobKind
 from autonomos.jobs.server import JobServer, RemoteJob
@@ -98,6 +103,37 @@ def _kind(name: str) -> JobKind:
         return KINDS[name]
     except KeyError:
         raise JobStateError(f"unknown job kind {name!r}; expected one of {sorted(KINDS)}") from None
+
+
+# a job status -> the event that announces a move there; ``pending`` (Ray acknowledged the
+# submission) is no event of its own, and a ``lost`` job is a ``job.failed`` one
+_EVENTS = {
+    JobStatus.QUEUED: "job.queued",
+    JobStatus.RUNNING: "job.running",
+    JobStatus.SUCCEEDED: "job.succeeded",
+    JobStatus.FAILED: "job.failed",
+    JobStatus.STOPPED: "job.stopped",
+    JobStatus.LOST: "job.failed",
+}
+
+
+def announce(s: AsyncSession, job: Job, previous: str | None) -> None:
+    """Record the event of ``job``'s move from ``previous`` (None: a new row) to its
+    status, in ``s``'s transaction; nothing when it did not move or the move has none."""
+    status = JobStatus(job.status)
+    kind = _EVENTS.get(status)
+    if kind is None or previous == job.status:
+        return
+    record(
+        s,
+        kind,
+        subject={"job_id": job.id},
+        kind=job.kind,
+        status=status.value,
+        previous=previous,
+        attempt=job.attempt,
+        error=None if job.error is None else job.error[:500],
+    )
 
 
 def _move(job: Job, new: JobStatus) -> None:
@@ -169,7 +205,9 @@ class JobService:
             job = await s.scalar(select(Job).where(Job.id == job_id).with_for_update())
             if job is None:
                 raise NotFound("job not found")
+            previous = job.status
             change(job)
+            announce(s, job, previous)
         return job
 
     # -- verbs --------------------------------------------------------------------------
@@ -217,6 +255,7 @@ class JobService:
         )
         async with self.db.tenant_session(tenant_id) as s:
             s.add(job)
+            announce(s, job, None)
         return await self._send(tenant_id, job), True
 
     async def _send(self, tenant_id: uuid.UUID, job: Job) -> Job:
@@ -338,6 +377,35 @@ class JobService:
         except (JobServerUnavailable, JobServerError) as exc:
             return jobs, False, str(exc)
         return [fresh.get(j.id, j) for j in jobs], True, None
+
+    async def followed(self, tenant_id: uuid.UUID) -> Sequence[Job]:
+        """The tenant's jobs whose status can still move on its own: active ones, and
+        failed or lost ones with retries left."""
+        async with self.db.tenant_session(tenant_id) as s:
+            rows = await s.scalars(
+                select(Job)
+                .where(
+                    Job.status.in_(ACTIVE)
+                    | (
+                        Job.status.in_([JobStatus.FAILED.value, JobStatus.LOST.value])
+                        & (Job.attempt <= Job.max_retries)
+                    )
+                )
+                .order_by(Job.created_at)
+            )
+            return list(rows)
+
+    async def follow(
+        self, tenant_id: uuid.UUID, jobs: Iterable[Job], remote: dict[str, RemoteJob]
+    ) -> int:
+        """Apply the job server's ``remote`` view (``infos()``) to ``jobs`` (see
+        :meth:`followed`), as a read would; how many of them changed status."""
+        changed = 0
+        for job in jobs:
+            before = (job.status, job.attempt)
+            fresh = await self._reconcile(tenant_id, job, remote.get(job.submission_id))
+            changed += (fresh.status, fresh.attempt) != before
+        return changed
 
     async def stop(self, tenant_id: uuid.UUID, job_id: uuid.UUID) -> JobView:
         job = await self._load(tenant_id, job_id)

@@ -8,6 +8,7 @@ from autonomos.store import (  # noqa: F401
     aam_models,
     agent_models,
     dcl_models,
+    event_models,
     jobs_models,
     kb_models,
     models,

@@ -149,17 +149,3 @@ class QuarantinedRecord(TenantOwned, Base):
     reason: Mapped[str] = mapped_column(Text)
     record: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class EventLogEntry(TenantOwned, Base):
-    """Durable log of platform events (sync finished, drift detected, ...)."""
-
-    __tablename__ = "event_log"
-    __table_args__ = (Index("ix_event_log_connection_at", "connection_id", "at"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    type: Mapped[str] = mapped_column(String(100))
-    connection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
-    stream: Mapped[str | None] = mapped_column(String(200), default=None)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    at: Mapped[datetime] = mapped_column(default=utcnow)

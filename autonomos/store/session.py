@@ -289,4 +289,8 @@ def _run_on_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # a savepoint rolled back: the transaction goes on and may commit (callbacks of
+        # what the savepoint undid run then too, which must be harmless)
+        return
     session.info.pop(_ON_COMMIT, None)

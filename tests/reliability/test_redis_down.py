@@ -18,7 +18,7 @@ from autonomos.aam.connections import InlineSyncLauncher
 from autonomos.aam.landing import LandingZone
 from autonomos.config import Settings
 from autonomos.events import tenant_topic
-from autonomos.store.aam_models import EventLogEntry
+from autonomos.store.event_models import EventRow
 from autonomos.store.session import Database
 from tests.conftest import files_connection
 from tests.reliability.conftest import landed_ids, new_tenant, proxied_settings, report, write_csv
@@ -98,9 +98,9 @@ async def test_redis_killed_events_durable_api_up(
         async with direct_db.tenant_session(tid) as s:
             logged = list(
                 await s.scalars(
-                    select(EventLogEntry.payload).where(
-                        EventLogEntry.connection_id == uuid.UUID(cid),
-                        EventLogEntry.type == "sync.succeeded",
+                    select(EventRow.subject).where(
+                        EventRow.connection_id == uuid.UUID(cid),
+                        EventRow.type == "sync.succeeded",
                     )
                 )
             )

@@ -56,6 +56,7 @@ SEMANTIC: dict[str, tuple[str | tuple[str, ...], str]] = {
     "startAgentRun": ("422", "run params by the agent's model; a report's times and status"),
     "listAgentFindings": ("422", "since needs a time zone"),
     "getAgentMetrics": ("422", "times need a zone; since before until"),
+    "listEvents": ("422", "types names event types or their prefixes (`sync.*`)"),
 }
 
 
@@ -93,7 +94,9 @@ CONFIG = SchemathesisConfig.from_dict(
         ],
     }
 )
-schema = schemathesis.openapi.from_dict(DOC, config=CONFIG)
+# an endless stream cannot be called in-process (the transport waits for its end); its
+# auth and input checks are in tests/integration/api/test_events_routes.py
+schema = schemathesis.openapi.from_dict(DOC, config=CONFIG).exclude(operation_id="streamEvents")
 schemathesis.openapi.format(
     "email",
     st.emails(domains=st.from_regex(r"[a-z][a-z0-9]{0,10}\.(com|org|net|io)", fullmatch=True)),

@@ -8,7 +8,9 @@ inside the caller's tenant transaction, and is recorded as steps on the proposal
 
 A rollback undoes the steps newest first, restoring each field's previous version (as a
 new version: history is never rewritten) and refuses when a later change touched the same
-field. Every decision is audited with who, when, and the proposal's state before and after;
+field. Every decision is audited with who, when, and the proposal's state before and after,
+and announced (``repair.applied`` / ``approved`` / ``rejected`` / ``rolled_back``) in the
+same transaction;
 approvals are registry rows ``decided_by`` the user, which is the tenant's mapping memory.
 """
 
@@ -26,6 +28,7 @@ from autonomos.dcl import registry
 from autonomos.dcl.errors import MappingError
 from autonomos.dcl.registry import MappingStatus
 from autonomos.dcl.transforms import validate as validate_transform
+from autonomos.events.log import record
 from autonomos.ontology import load_ontology
 from autonomos.store.audit import audit
 from autonomos.store.base import utcnow
@@ -36,6 +39,16 @@ from autonomos.store.repair_models import RepairProposalRow
 __all__ = ["AGENT", "Decider", "Edit", "apply", "approve", "reject", "rollback", "snapshot"]
 
 AGENT = "repair-agent"  # decided_by of repairs Safe Mode applied on its own
+# a decision's audit action -> the event it announces: Safe Mode *applies* a repair on its
+# own (``repair.applied``); a person *approves* one (as proposed or edited), which applies
+# it (``repair.approved``), rejects or rolls it back
+_EVENTS = {
+    "repair.auto_apply": "repair.applied",
+    "repair.approve": "repair.approved",
+    "repair.edit_approve": "repair.approved",
+    "repair.reject": "repair.rejected",
+    "repair.rollback": "repair.rolled_back",
+}
 _EDITABLE = {
     "remap": {"target", "transform", "new_source_field"},
     "new_mapping": {"target", "transform"},
@@ -304,6 +317,22 @@ async def _decided(
         after=_state(row),
         note=note,
         **details,
+    )
+    record(
+        session,
+        _EVENTS[action],
+        subject={
+            "connection_id": row.connection_id,
+            "stream": row.stream,
+            "proposal_id": row.id,
+            "drift_id": row.drift_event_id,
+        },
+        kind=row.kind,
+        source_field=row.source_field,
+        target=row.target,
+        decided_by=decider.decided_by,
+        edited=action == "repair.edit_approve",
+        mappings_changed=sum(1 for st in row.applied or [] if not st.get("noop")),
     )
     await session.flush()
     return row

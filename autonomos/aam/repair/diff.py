@@ -15,13 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from autonomos.aam._rename_model import RenameModel
+from autonomos.aam._words import WRAPPERS
 from autonomos.aam.drift import detect_drift
 from autonomos.aam.normalize import normalize_names
 from autonomos.aam.schema_io import load_schema
+from autonomos.aam.type_lattice import type_direction
+from autonomos.connectors.schema import FieldType, StreamSchema
 
 __all__ = ["SPELLING_ONLY", "SchemaInputError", "diff_schemas", "fields_of", "read_schema_file"]
 
 SPELLING_ONLY = 0.98  # createdAt -> created_at: the same name, spelled another way
+UNWRAPPED = 0.93  # Revenue.Value -> revenue: an envelope dropped (as the rename patterns rate it)
 
 
 class SchemaInputError(ValueError):
@@ -129,11 +133,51 @@ def diff_schemas(
             old = old_names[c.old_path]
             pred["renamed"][old] = new_names[c.new_path]
             pred["rename_confidence"][old] = c.confidence
+    _unwrapped(pred, before, after, old_names, new_names, respelled)
     order_b = {n: i for i, n in enumerate(f["name"] for f in before_fields)}
     order_a = {n: i for i, n in enumerate(f["name"] for f in after_fields)}
     pred["added"].sort(key=order_a.__getitem__)
     pred["removed"].sort(key=order_b.__getitem__)
     return pred
+
+
+def _unwrapped(
+    pred: dict[str, Any],
+    before: StreamSchema,
+    after: StreamSchema,
+    old_names: dict[str, str],
+    new_names: dict[str, str],
+    respelled: set[str],
+) -> None:
+    """An object flattened to its value (``Revenue`` {``Revenue.Value``} -> ``revenue``):
+    the value child was renamed and the object removed, not the object re-spelled into
+    a scalar. Applies when a re-spelled object became a scalar and exactly one of its
+    removed children (its only child, or an envelope such as ``value``) has a type the
+    scalar can hold."""
+    old_type = {f.name: f.type for f in before.fields}
+    new_type = {f.name: f.type for f in after.fields}
+    removed = {old_names[o] for o in old_names} & set(pred["removed"])
+    for p in sorted(respelled):
+        if old_type[p] is not FieldType.JSON or new_type[p] is FieldType.JSON:
+            continue
+        kids = [q for q in old_names if q.startswith(p + ".")]
+        fits = [
+            q
+            for q in kids
+            if old_names[q] in removed
+            and (len(kids) == 1 or q.rsplit(".", 1)[1] in WRAPPERS)
+            and old_type[q] is not FieldType.JSON
+            and type_direction(old_type[q], new_type[p]) != "incompatible"
+        ]
+        if len(fits) != 1:
+            continue
+        child, container = old_names[fits[0]], old_names[p]
+        pred["renamed"].pop(container, None)
+        pred["rename_confidence"].pop(container, None)
+        pred["removed"].remove(child)
+        pred["removed"].append(container)
+        pred["renamed"][child] = new_names[p]
+        pred["rename_confidence"][child] = UNWRAPPED
 
 
 def read_schema_file(path: Path, side: str) -> list[dict[str, Any]]:

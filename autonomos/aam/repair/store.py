@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autonomos.aam.repair.models import PROPOSALS, ProposalStatus, RepairProposal
 from autonomos.aam.repair.safe_mode import DEFAULT_THRESHOLD, SafeMode
+from autonomos.events.log import record
 from autonomos.store.errors import Conflict, NotFound
 from autonomos.store.repair_models import RepairProposalRow, RepairSettings
 
@@ -62,7 +63,8 @@ def _row(p: RepairProposal) -> RepairProposalRow:
 async def save_proposals(
     session: AsyncSession, proposals: Sequence[RepairProposal]
 ) -> list[RepairProposalRow]:
-    """Insert the proposals not stored yet (by dedupe key); returns the new rows.
+    """Insert the proposals not stored yet (by dedupe key), each with its
+    ``repair.proposed`` event; returns the new rows.
 
     A pending proposal about the same field of the same stream is superseded by a newer
     one: only the latest drift is worth deciding on.
@@ -96,6 +98,22 @@ async def save_proposals(
         session.add(row)
         rows.append(row)
     await session.flush()
+    for row in rows:
+        record(
+            session,
+            "repair.proposed",
+            subject={
+                "connection_id": row.connection_id,
+                "stream": row.stream,
+                "proposal_id": row.id,
+                "drift_id": row.drift_event_id,
+            },
+            kind=row.kind,
+            source_field=row.source_field,
+            target=row.target,
+            confidence=row.confidence,
+            destructive=row.destructive,
+        )
     return rows
 
 

@@ -56,15 +56,13 @@ def analyze(con: duckdb.DuckDBPyConnection, params: FinOpsParams | None = None) 
         if w is None:
             return AgentReport(agent=NAME, summary={"notes": ["cloud_cost holds no cost lines"]})
         daily = daily_table(s, p, w)
-        typical = typical_month(con, daily, w, p.anomaly_window_days)
-        series = an.series_table(s, daily, w)
-        scored = an.scored_days(s, p, w, series)
-        flagged = an.flagged_days(s, p, scored)
-        episodes = an.episodes(con, flagged)
-        fcs, notes = forecasts(con, p, w, daily, series, flagged)
+        typical = typical_month(con, daily.view, w, p.anomaly_window_days)
+        scored = an.score(con, p, w, daily)
+        episodes = an.episodes(scored)
+        fcs, notes = forecasts(con, p, w, daily.view, scored)
         by_currency, driver_notes = drivers(con, p, w, daily)
         idle, idle_notes = idle_resources(s, p, w)
-        findings = [_anomaly(con, p, w, scored, a, typical) for a in episodes]
+        findings = [_anomaly(p, scored, a, typical) for a in episodes]
         findings += [_forecast(p, w, f) for f in fcs]
         findings += [
             f
@@ -130,10 +128,8 @@ def _name(provider: str, service: str) -> str:
 
 
 def _anomaly(
-    con: duckdb.DuckDBPyConnection,
     p: FinOpsParams,
-    w: Window,
-    scored: str,
+    scored: an.Scored,
     a: an.Anomaly,
     typical: dict[str, float],
 ) -> Finding:
@@ -180,7 +176,7 @@ def _anomaly(
             "peak_z": round(a.peak_z, 2),
             "share_of_month": None if share is None else round(share, 4),
         },
-        evidence=Evidence(view=VIEW, query=query, rows=an.episode_days(con, scored, a)),
+        evidence=Evidence(view=VIEW, query=query, rows=an.episode_days(scored, a)),
     )
 
 

@@ -14,8 +14,8 @@ last day of a month: the next one). It adds three parts:
   n - 2 degrees of freedom; residual variance per day plus the line's own uncertainty),
   at ``forecast_interval`` coverage.
 
-The regression's sums come from DuckDB's ``regr_*`` aggregates; only the closed-form
-arithmetic on them is Python.
+The fit reads the anomaly scan's (series x day) matrix (see ``anomalies.Scored``); the
+month's totals come from the daily table in one query.
 """
 
 # ruff: noqa: S608 - table names come from Scratch, values are bound
@@ -24,10 +24,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import duckdb
+import numpy as np
 from scipy import stats
 
+from autonomos.agents.finops.anomalies import Scored, fit_inputs
 from autonomos.agents.finops.params import FinOpsParams
 from autonomos.agents.finops.prepare import Window, add_months
 
@@ -63,8 +66,7 @@ def forecasts(
     params: FinOpsParams,
     w: Window,
     daily: str,
-    series: str,
-    flagged: str,
+    scored: Scored,
 ) -> tuple[list[Forecast], list[str]]:
     """One forecast per currency that has usage in the fit window; notes on the rest."""
     month = w.target_month
@@ -72,19 +74,7 @@ def forecasts(
     remaining = (month_end - w.as_of).days
     previous = add_months(month, -1)
     fit_from = w.as_of - timedelta(days=params.forecast_window_days - 1)
-    fits = {
-        r[0]: r[1:]
-        for r in con.execute(
-            "SELECT currency, regr_count(y, x), regr_slope(y, x), regr_intercept(y, x), "
-            "regr_sxx(y, x), regr_syy(y, x), regr_sxy(y, x), avg(x) FROM ("
-            "SELECT s.currency, CAST(s.day - CAST(? AS DATE) AS DOUBLE) AS x, "
-            "sum(CASE WHEN f.day IS NULL THEN s.cost ELSE f.expected END) AS y "
-            f"FROM {series} AS s LEFT JOIN {flagged} AS f "
-            "USING (currency, provider, service, day) "
-            "WHERE s.day BETWEEN ? AND ? GROUP BY s.currency, s.day) GROUP BY currency",
-            [w.as_of, fit_from, w.as_of],
-        ).fetchall()
-    }
+    fits = {c: _regression(x, y) for c, (x, y) in fit_inputs(scored, fit_from, w.as_of).items()}
     totals = {
         r[0]: r[1:]
         for r in con.execute(
@@ -101,13 +91,14 @@ def forecasts(
     level = params.forecast_interval
     for currency in sorted(set(fits) | set(totals)):
         mtd, other_lines, prev_total, prev_other = totals.get(currency, (0.0, 0, None, None))
-        n, slope, intercept, sxx, syy, sxy, xbar = fits.get(currency, (0,) + (None,) * 6)
-        if not n or n < 3 or not sxx:
+        fit = fits.get(currency)
+        if fit is None or fit.n < 3 or not fit.sxx:
             notes.append(
                 f"{currency or 'no currency'}: no forecast, fewer than 3 days of usage in "
                 f"the last {params.forecast_window_days} days"
             )
             continue
+        n, slope, intercept, sxx, syy, sxy, xbar = fit
         k = remaining
         usage = max(k * intercept + slope * k * (k + 1) / 2, 0.0)
         half = 0.0
@@ -135,3 +126,24 @@ def forecasts(
             )
         )
     return out, notes
+
+
+class _Fit(NamedTuple):
+    """An ordinary least-squares line's sums, as SQL's ``regr_*`` aggregates name them."""
+
+    n: int
+    slope: float
+    intercept: float
+    sxx: float
+    syy: float
+    sxy: float
+    xbar: float
+
+
+def _regression(x: np.ndarray, y: np.ndarray) -> _Fit:
+    n = len(x)
+    xbar, ybar = float(np.mean(x)), float(np.mean(y))
+    dx, dy = x - xbar, y - ybar
+    sxx, syy, sxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
+    slope = sxy / sxx if sxx else 0.0
+    return _Fit(n, slope, ybar - slope * xbar, sxx, syy, sxy, xbar)

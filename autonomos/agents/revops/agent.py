@@ -46,7 +46,8 @@ def analyze(con: duckdb.DuckDBPyConnection, params: RevOpsParams | None = None) 
         else:
             stale = []
             notes.append("stale deals: skipped, no open deal has an updated_at (is it mapped?)")
-        accounts = q.pipeline_by_account(con)
+        accounts = q.pipeline_by_account(con, max(p.top_n, p.concentration_top_accounts + 1))
+        named = {r["currency"]: r.pop("named_accounts") for r in accounts}
         summary: dict[str, Any] = {
             "as_of": as_of.isoformat(),
             "pipeline": totals,
@@ -60,25 +61,18 @@ def analyze(con: duckdb.DuckDBPyConnection, params: RevOpsParams | None = None) 
             "notes": notes,
         }
     findings: list[Finding] = []
-    for currency, deals in groupby(slipped, lambda r: r["currency"]):
-        findings.append(_slipped(p, as_of, currency, list(deals), totals[currency]))
-    for currency, deals in groupby(stale, lambda r: r["currency"]):
-        findings.append(_stale(p, as_of, currency, list(deals), totals[currency]))
+    findings += [_slipped(p, as_of, d, totals[d.currency]) for d in slipped]
+    findings += [_stale(p, as_of, d, totals[d.currency]) for d in stale]
     for currency, rows in groupby(accounts, lambda r: r["currency"]):
-        finding = _concentration(p, currency, list(rows), totals[currency])
+        finding = _concentration(p, currency, list(rows), named[currency], totals[currency])
         if finding is not None:
             findings.append(finding)
     findings.sort(key=lambda f: (-f.severity.rank, f.kind, f.key))
     return AgentReport(agent=NAME, as_of=as_of, findings=findings, summary=summary)
 
 
-def _counts(deals: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    for d in deals:
-        c = out.setdefault(d["currency"], {"deals": 0, "amount": 0.0})
-        c["deals"] += 1
-        c["amount"] += d["amount"] or 0.0
-    return out
+def _counts(sets: list[q.DealSet]) -> dict[str, dict[str, float]]:
+    return {d.currency: {"deals": d.deals, "amount": d.amount} for d in sets}
 
 
 def _open_in(currency: str) -> str:
@@ -96,6 +90,7 @@ def _deal_finding(
     query: str,
     as_of: date,
 ) -> Finding:
+    """``deals``: the first deals in the finding's order (its evidence)."""
     return Finding(
         kind=kind,
         severity=severity,
@@ -112,13 +107,10 @@ def _deal_finding(
     )
 
 
-def _slipped(
-    p: RevOpsParams, as_of: date, currency: str, deals: list[dict[str, Any]], total: dict[str, Any]
-) -> Finding:
-    amount = sum(d["amount"] or 0.0 for d in deals)
+def _slipped(p: RevOpsParams, as_of: date, ds: q.DealSet, total: dict[str, Any]) -> Finding:
+    currency, count, amount, worst, deals = ds.currency, ds.deals, ds.amount, ds.max_days, ds.top
     share = amount / total["open_amount"] if total["open_amount"] else None
     cutoff = as_of - timedelta(days=p.slipped_grace_days)
-    worst = max(d["days_overdue"] for d in deals)
     top = deals[0]
     query = (
         f"SELECT {q.DEAL_COLUMNS}, {literal(as_of)} - close_date AS days_overdue FROM {q.VIEW} "
@@ -128,9 +120,9 @@ def _slipped(
     return _deal_finding(
         "slipped_deals",
         p.slipped_severity.severity(share),
-        f"{len(deals)} open deal(s) worth {money(amount, currency)} are past their close date",
+        f"{count} open deal(s) worth {money(amount, currency)} are past their close date",
         (
-            f"{len(deals)} deal(s) still open after their close date, "
+            f"{count} deal(s) still open after their close date, "
             f"{money(amount, currency)} ({_share_text(share)} of the open pipeline); the "
             f"largest is {top['name'] or top['opportunity_id']} "
             f"({money(top['amount'], currency)}, due {top['close_date']}, "
@@ -140,7 +132,7 @@ def _slipped(
         deals,
         {
             "currency": currency,
-            "deals": len(deals),
+            "deals": count,
             "amount": round(amount, 2),
             "share_of_pipeline": None if share is None else round(share, 4),
             "max_days_overdue": worst,
@@ -152,13 +144,10 @@ def _slipped(
     )
 
 
-def _stale(
-    p: RevOpsParams, as_of: date, currency: str, deals: list[dict[str, Any]], total: dict[str, Any]
-) -> Finding:
-    amount = sum(d["amount"] or 0.0 for d in deals)
+def _stale(p: RevOpsParams, as_of: date, ds: q.DealSet, total: dict[str, Any]) -> Finding:
+    currency, count, amount, longest, deals = ds.currency, ds.deals, ds.amount, ds.max_days, ds.top
     share = amount / total["open_amount"] if total["open_amount"] else None
     cutoff = as_of - timedelta(days=p.stale_days)
-    longest = max(d["days_since_update"] for d in deals)
     query = (
         f"SELECT {q.DEAL_COLUMNS}, {literal(as_of)} - {q.UPDATED} AS days_since_update "
         f"FROM {q.VIEW} WHERE {_open_in(currency)} AND {q.UPDATED} < {literal(cutoff)} "
@@ -167,10 +156,9 @@ def _stale(
     return _deal_finding(
         "stale_deals",
         p.stale_severity.severity(share),
-        f"{len(deals)} open deal(s) worth {money(amount, currency)} not updated in "
-        f"{p.stale_days}+ days",
+        f"{count} open deal(s) worth {money(amount, currency)} not updated in {p.stale_days}+ days",
         (
-            f"{len(deals)} open deal(s), {money(amount, currency)} "
+            f"{count} open deal(s), {money(amount, currency)} "
             f"({_share_text(share)} of the open pipeline), have had no update for more than "
             f"{p.stale_days} days; the longest {longest} days."
         ),
@@ -178,7 +166,7 @@ def _stale(
         deals,
         {
             "currency": currency,
-            "deals": len(deals),
+            "deals": count,
             "amount": round(amount, 2),
             "share_of_pipeline": None if share is None else round(share, 4),
             "max_days_since_update": longest,
@@ -191,11 +179,17 @@ def _stale(
 
 
 def _concentration(
-    p: RevOpsParams, currency: str, rows: list[dict[str, Any]], total: dict[str, Any]
+    p: RevOpsParams,
+    currency: str,
+    rows: list[dict[str, Any]],
+    named_accounts: int,
+    total: dict[str, Any],
 ) -> Finding | None:
+    """``rows``: the currency's largest account pipelines (the top accounts and one more:
+    the deals without an account may be among them); ``named_accounts``: how many."""
     open_amount = total["open_amount"]
     named = [r for r in rows if r["account_id"]]
-    if len(named) < p.concentration_min_accounts or open_amount <= 0:
+    if named_accounts < p.concentration_min_accounts or open_amount <= 0:
         return None
     top = named[: p.concentration_top_accounts]
     share = sum(r["amount"] for r in top) / open_amount
@@ -227,7 +221,7 @@ def _concentration(
             "largest_share": round(first["amount"] / open_amount, 4),
             "open_amount": round(open_amount, 2),
             "open_deals": total["open_deals"],
-            "accounts": len(named),
+            "accounts": named_accounts,
         },
         evidence=Evidence(
             view=q.VIEW,

@@ -23,6 +23,7 @@ from autonomos.serve_apps.api.routes import (
     aoa,
     auth,
     dcl,
+    events,
     graph,
     health,
     jobs,
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         nlp_kb,
         nlp_persona,
         aoa,
+        events,
     ):
         app.include_router(module.router)
     document_errors(app)

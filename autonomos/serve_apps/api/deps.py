@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
+from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,8 @@ from autonomos.config import Settings
 from autonomos.dcl.changes import MappingChanges
 from autonomos.dcl.port import DCLPort
 from autonomos.dcl.refresh import ViewRefresher
+from autonomos.events.hub import EventHub
+from autonomos.events.log import EventLog
 from autonomos.jobs.service import JobService
 from autonomos.nlp.kb import KnowledgeBase
 from autonomos.nlp.personas import PersonaService
@@ -43,12 +46,13 @@ oauth2 = OAuth2PasswordBearer(
 
 # Dependencies are ``async def``: a plain ``def`` dependency costs a thread-pool hop per
 # request in FastAPI, which dominated the latency profile of /auth/me.
-async def get_runtime(request: Request) -> Runtime:
-    return _runtime(request)
+# ``HTTPConnection``: the same dependencies serve HTTP routes and WebSocket ones.
+async def get_runtime(conn: HTTPConnection) -> Runtime:
+    return _runtime(conn)
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def _runtime(conn: HTTPConnection) -> Runtime:
+    runtime: Runtime = conn.app.state.runtime
     return runtime
 
 
@@ -95,6 +99,14 @@ async def get_agent_runner(runtime: RuntimeDep) -> AgentRunner:
     return runtime.agent_runner
 
 
+async def get_event_log(runtime: RuntimeDep) -> EventLog:
+    return runtime.events
+
+
+async def get_event_hub(runtime: RuntimeDep) -> EventHub:
+    return runtime.live
+
+
 async def get_kb(runtime: RuntimeDep) -> KnowledgeBase:
     assert runtime.kb is not None, "start_runtime builds the knowledge base"
     return runtime.kb
@@ -116,6 +128,8 @@ RepairDep = Annotated[RepairService, Depends(get_repair)]
 ConnectionsDep = Annotated[ConnectionService, Depends(get_connections)]
 JobsDep = Annotated[JobService, Depends(get_jobs)]
 AgentRunnerDep = Annotated[AgentRunner, Depends(get_agent_runner)]
+EventLogDep = Annotated[EventLog, Depends(get_event_log)]
+EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 BearerToken = Annotated[str | None, Depends(oauth2)]
 
 

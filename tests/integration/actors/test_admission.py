@@ -36,3 +36,24 @@ async def test_dead_holder_frees_its_slot(ray_cluster: None) -> None:
         assert (await admission.status.remote())["limits"] == {"total": 2, "per_tenant": 1}
     finally:
         ray.kill(admission)
+
+
+async def test_a_restarted_admission_counts_the_runs_in_flight_again(ray_cluster: None) -> None:
+    admission = SyncAdmission.remote(1, 1, check_s=60)  # type: ignore[attr-defined]
+    holder = Probe.remote(None, uuid.uuid4())  # type: ignore[attr-defined]
+    await holder.ping.remote()
+    try:
+        await admission.acquire.remote("a", "r1", holder)
+        ray.kill(admission, no_restart=False)  # restarts with an empty queue
+        await asyncio.sleep(1)
+        assert (await admission.status.remote())["running"] == {}
+        assert await admission.hold.remote("a", "r1", holder) is True  # the holder speaks up
+        assert await admission.hold.remote("a", "r1", holder) is False
+        waiting = admission.acquire.remote("b", "r2")
+        await asyncio.sleep(0.5)
+        assert (await admission.status.remote())["waiting"] == {"b": ["r2"]}  # limits hold
+        await admission.release.remote("a", "r1")
+        assert await asyncio.wait_for(waiting, 10) >= 0.5
+    finally:
+        ray.kill(admission)
+        ray.kill(holder)

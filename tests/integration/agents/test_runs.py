@@ -34,13 +34,8 @@ from autonomos.agents.runs import RunStatus, RunTrigger
 from autonomos.dcl.service import DCLService
 from autonomos.store.session import Database
 from tests.helpers.agents import slipped_pipeline
+from tests.helpers.events import brief, last_id, numbered
 from tests.integration.agents.conftest import Load
-
-OBSERVED: list[tuple[str, dict[str, Any]]] = []
-
-
-async def observe(_: Any, event: str, payload: dict[str, Any]) -> None:
-    OBSERVED.append((event, payload))
 
 
 async def revops_id(db: Database, tid: uuid.UUID) -> uuid.UUID:
@@ -53,11 +48,11 @@ async def test_an_internal_run_end_to_end(
 ) -> None:
     service, load = dcl
     load("opportunity", slipped_pipeline())
-    OBSERVED.clear()
+    before = await last_id(db, tid)
     (run_id,) = await queue_after_materialize(db, tid, {"opportunity"})
     assert await queue_after_materialize(db, tid, {"opportunity"}) == [run_id]  # one queued run
     assert await queue_after_materialize(db, tid, {"ticket"}) == []
-    status = await execute_run(db, tid, run_id, local_analyzer(service), observe=observe)
+    status = await execute_run(db, tid, run_id, local_analyzer(service))
     assert status is RunStatus.SUCCEEDED
     # a second executor of the same run does nothing
     assert await execute_run(db, tid, run_id, local_analyzer(service)) is RunStatus.SUCCEEDED
@@ -73,8 +68,23 @@ async def test_an_internal_run_end_to_end(
     assert (finding.kind, finding.severity) == ("slipped_deals", "high")  # 9k of 29k open
     assert finding.metrics["amount"] == 9000.0 and finding.evidence["row_keys"] == ["late"]
     assert run.summary["pipeline"]["USD"]["open_deals"] == 21
-    assert [e for e, _ in OBSERVED] == ["agent.run.running", "agent.run.succeeded", "agent.finding"]
-    assert OBSERVED[2][1]["severity"] == "high" and OBSERVED[2][1]["run_id"] == str(run_id)
+    # every state change and the finding are in the tenant's event log, in order, once
+    events = await numbered(db, tid, after=before)
+    ids = {"agent_id": str(run.agent_id), "run_id": str(run_id)}
+    assert brief(events) == [
+        ("agent.run.queued", ids),
+        ("agent.run.running", ids),
+        ("agent.run.succeeded", ids),
+        ("agent.finding", {**ids, "finding_id": str(finding.id)}),
+    ]
+    assert events[0].payload == {"agent": "revops", "trigger": "materialize"}
+    assert events[2].payload["findings"] == 1 and events[2].payload["duration_ms"] > 0
+    assert events[3].payload == {
+        "agent": "revops",
+        "kind": "slipped_deals",
+        "severity": "high",
+        "title": finding.title,
+    }
 
 
 async def test_manual_runs_take_validated_params(db: Database, tid: uuid.UUID) -> None:
@@ -95,6 +105,7 @@ async def test_a_cancelled_run_keeps_no_result(
     service, load = dcl
     load("opportunity", slipped_pipeline())
     agent_id = await revops_id(db, tid)
+    before = await last_id(db, tid)
     async with db.tenant_session(tid) as s:
         run, _ = await request_run(s, agent_id)
     release, started = asyncio.Event(), asyncio.Event()
@@ -120,6 +131,14 @@ async def test_a_cancelled_run_keeps_no_result(
         ):
             await cancel_run(s, run.id)
     assert done.findings_count == 0 and done.summary == {}
+    # the cancel request is announced; the late result is not
+    events = await numbered(db, tid, after=before)
+    assert [e.type for e in events] == [
+        "agent.run.queued",
+        "agent.run.running",
+        "agent.run.cancelled",
+    ]
+    assert events[2].payload["by"] == "request"
 
 
 async def test_a_failed_analysis_is_recorded(
@@ -138,6 +157,7 @@ async def test_a_failed_analysis_is_recorded(
 
 
 async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> None:
+    before = await last_id(db, tid)
     async with db.tenant_session(tid) as s:
         agent, _ = await registry.register_agent(s, AgentSpec(name="churn-bot"))
         started = datetime.now(UTC) - timedelta(seconds=30)
@@ -185,6 +205,14 @@ async def test_third_party_runs_are_reported(db: Database, tid: uuid.UUID) -> No
     assert (finished.llm_calls, finished.llm_input_tokens, finished.llm_cost_usd) == (3, 1200, 0.02)
     assert finished.trigger == RunTrigger.REPORTED.value and finished.findings_count == 1
     assert [f.title for f in page.items] == ["Acme may churn"]
+    events = await numbered(db, tid, after=before)  # reported runs are announced too
+    ids = {"agent_id": str(agent.id), "run_id": str(run.id)}
+    assert brief(events) == [
+        ("agent.run.running", ids),
+        ("agent.run.succeeded", ids),
+        ("agent.finding", {**ids, "finding_id": str(page.items[0].id)}),
+    ]
+    assert events[1].payload["trigger"] == "reported" and events[1].payload["findings"] == 1
     for incoherent in (
         {"status": "failed", "findings": [finding]},
         {"status": "succeeded", "error": "boom"},
@@ -228,3 +256,61 @@ async def test_runs_and_findings_are_listed_newest_first_per_tenant(
             await get_run(s, ids[0])
         with pytest.raises(AgentNotFound):
             await cancel_run(s, ids[0])
+
+
+async def test_an_analysis_past_the_run_timeout_fails(db: Database, tid: uuid.UUID) -> None:
+    agent_id = await revops_id(db, tid)
+    async with db.tenant_session(tid) as s:
+        run, _ = await request_run(s, agent_id)
+
+    async def hangs(code: str, params: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(60)
+        raise AssertionError("never reached")
+
+    status = await execute_run(db, tid, run.id, hangs, timeout_s=0.2)
+    assert status is RunStatus.FAILED
+    async with db.tenant_session(tid) as s:
+        failed = await get_run(s, run.id)
+    assert failed.error == "the analysis did not finish within 0.2 s" and failed.error_transient
+
+
+async def test_the_scheduler_fails_a_run_whose_executor_died(db: Database, tid: uuid.UUID) -> None:
+    """A run left ``running`` by a dead executor (its process, or a Ray task's owner, went
+    away) is failed once it is a minute past the run timeout; a younger one is left alone."""
+    from autonomos.agents.run_store import claim_run
+    from autonomos.agents.runner import AgentScheduler
+    from autonomos.store.agent_models import AgentRunRow
+
+    agent_id = await revops_id(db, tid)
+    ids = []
+    for minutes_ago in (20, 5):
+        async with db.tenant_session(tid) as s:
+            run, _ = await request_run(s, agent_id)
+            assert await claim_run(s, run.id) is not None  # an executor took it, then died
+            row = await s.get(AgentRunRow, run.id)
+            assert row is not None
+            row.started_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+        ids.append(run.id)
+
+    class RecordingRunner:  # the runner port, recording what it is handed
+        def __init__(self) -> None:
+            self.submitted: list[uuid.UUID] = []
+
+        async def submit(self, tenant_id: uuid.UUID, run_ids: Any) -> None:
+            self.submitted.extend(run_ids)
+
+        async def cancel(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> None: ...
+
+        async def close(self) -> None: ...
+
+    runner = RecordingRunner()
+    scheduler = AgentScheduler(db, runner, interval_s=60, run_timeout_s=600)
+    await scheduler.tick(tenants=[tid])
+    assert not set(ids) & set(runner.submitted)  # a failed run is not handed over again
+    async with db.tenant_session(tid) as s:
+        old, young = await get_run(s, ids[0]), await get_run(s, ids[1])
+    assert old.status == RunStatus.FAILED.value and old.error_transient
+    assert old.error is not None and "executor stopped" in old.error
+    assert young.status == RunStatus.RUNNING.value
+    async with db.tenant_session(tid) as s:  # leave nothing running for other tests
+        assert await cancel_run(s, ids[1])

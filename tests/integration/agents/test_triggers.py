@@ -4,7 +4,6 @@ it rebuilt — each through the inline runner on the tenant's real DCL service."
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,6 @@ from autonomos.agents.runner import (
     AgentScheduler,
     InlineAgentRunner,
     after_materialize,
-    publish_on_commit,
 )
 from autonomos.agents.runs import RunStatus
 from autonomos.dcl.refresh import RefreshReason, RefreshStatus, ViewRefresher, changed_entities
@@ -31,6 +29,7 @@ from autonomos.store.agent_models import AgentRunRow
 from autonomos.store.session import Database
 from tests.conftest import Tenant
 from tests.helpers.agents import slipped_pipeline
+from tests.helpers.events import last_id, numbered
 from tests.integration.agents.conftest import Load
 
 
@@ -169,21 +168,22 @@ async def _connection(db: Database, tenant_id: uuid.UUID) -> uuid.UUID:
         return row.id
 
 
-async def test_run_events_are_published_once_committed(db: Database, tid: uuid.UUID) -> None:
-    sent: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
-
-    async def publish(tenant_id: uuid.UUID, event_type: str, payload: dict[str, Any]) -> None:
-        sent.append((tenant_id, event_type, payload))
-
-    observe = publish_on_commit(publish)
-    async with db.tenant_session(tid) as s:
-        await observe(s, "agent.run.running", {"run_id": "r1"})
-        assert sent == []  # not before the commit
-    await asyncio.sleep(0)
-    assert sent == [(tid, "agent.run.running", {"run_id": "r1"})]
+async def test_run_events_are_recorded_with_the_change_only(db: Database, tid: uuid.UUID) -> None:
+    before = await last_id(db, tid)
     with pytest.raises(RuntimeError):
         async with db.tenant_session(tid) as s:
-            await observe(s, "agent.run.succeeded", {"run_id": "r1"})
+            await registry.ensure_builtin_agents(s)
+            agent = await registry.get_agent_by_name(s, "finops")
+            await request_run(s, agent.id)
             raise RuntimeError("the transaction rolls back")
-    await asyncio.sleep(0)
-    assert len(sent) == 1  # a rolled-back change is never announced
+    assert await numbered(db, tid, after=before) == []  # a rolled-back run was never queued
+    async with db.tenant_session(tid) as s:
+        await registry.ensure_builtin_agents(s)
+        agent = await registry.get_agent_by_name(s, "finops")
+        run, _ = await request_run(s, agent.id)
+    (event,) = await numbered(db, tid, after=before)
+    assert (event.type, event.subject) == (
+        "agent.run.queued",
+        {"agent_id": str(agent.id), "run_id": str(run.id)},
+    )
+    assert event.payload == {"agent": "finops", "trigger": "manual"}

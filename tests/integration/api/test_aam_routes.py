@@ -57,7 +57,9 @@ async def test_files_connection_lifecycle(
     assert [r["id"] for r in runs] == [run["id"]]
     overview = (await api.get(f"{API}/connectors", headers=tenant_a.headers)).json()
     mine = next(c for c in overview["connectors"] if c["id"] == cid)
-    assert mine["last_event_type"] == "sync.succeeded" and mine["mapping_count"] == 0
+    # the run's last step: its views brought up to date (sync.queued, started, succeeded,
+    # then views.refreshed)
+    assert mine["last_event_type"] == "views.refreshed" and mine["mapping_count"] == 0
     assert mine["has_drift"] is False and overview["total"] >= 1
     # finished runs cannot be cancelled
     assert_error(

@@ -16,11 +16,13 @@ import pytest
 from sqlalchemy import select
 
 from autonomos.config import Settings
+from autonomos.jobs.follow import JobFollower
 from autonomos.jobs.server import RayJobServer
 from autonomos.jobs.service import JobService, job_env, submission_id
 from autonomos.store.jobs_models import Job
 from tests.conftest import Tenant, free_port
 from tests.helpers.api import add_user, assert_error
+from tests.helpers.events import last_id, numbered
 from tests.helpers.jobs import stream_mappings, synced_connection, tenant_uuid
 from tests.integration.jobs.conftest import REPO, VENV_BIN, RayHead
 
@@ -351,3 +353,72 @@ async def test_batch_map_job_materialises_and_resolves_a_crm_and_billing_pair(
         assert both >= 100, both
     finally:
         con.close()
+
+
+async def test_job_states_are_followed_without_anyone_asking(
+    api: httpx.AsyncClient, tenant_a: Tenant, jobs: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API's follower asks Ray about active jobs on its own: each state a real job
+    goes through reaches the tenant's event log (and the row) while nobody reads the job."""
+    monkeypatch.setattr(jobs, "entrypoint", lambda *a: "sleep 3")
+    tid = await tenant_uuid(api, tenant_a)
+    db = api.runtime.db  # type: ignore[attr-defined]
+    start = await last_id(db, tid)
+    r = await api.post(JOBS, headers=tenant_a.headers, json={"kind": "batch_map"})
+    assert r.status_code == 201, r.text
+    job_id = r.json()["id"]
+    follower = JobFollower(db, jobs, interval_s=0.5)
+    follower.start()
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            events = await numbered(db, tid, after=start, types="job.*")
+            if any(e.type == "job.succeeded" for e in events):
+                break
+            assert time.monotonic() < deadline, events
+            await asyncio.sleep(0.5)
+    finally:
+        await follower.stop()
+    assert [(e.type, e.subject) for e in events] == [
+        ("job.queued", {"job_id": job_id}),
+        ("job.running", {"job_id": job_id}),
+        ("job.succeeded", {"job_id": job_id}),
+    ]
+    assert [e.payload["previous"] for e in events] == [None, "pending", "running"]
+    assert all(e.payload["kind"] == "batch_map" and e.payload["attempt"] == 1 for e in events)
+    async with db.tenant_session(tid) as s:  # the row too, without a GET
+        row = await s.get(Job, uuid.UUID(job_id))
+        assert row is not None and row.status == "succeeded" and row.finished_at is not None
+
+
+async def test_a_failed_attempt_and_its_retry_are_announced(
+    api: httpx.AsyncClient, tenant_a: Tenant, jobs: JobService
+) -> None:
+    jobs.python = "/nonexistent/python"  # the real job fails: its interpreter is missing
+    tid = await tenant_uuid(api, tenant_a)
+    db = api.runtime.db  # type: ignore[attr-defined]
+    start = await last_id(db, tid)
+    r = await api.post(
+        JOBS,
+        headers=tenant_a.headers,
+        json={"kind": "batch_map", "params": {"embedder": False}, "max_retries": 1},
+    )
+    assert r.status_code == 201, r.text
+    job_id = r.json()["id"]
+    follower = JobFollower(db, jobs, interval_s=0.5)
+    follower.start()
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            events = await numbered(db, tid, after=start, types="job.*")
+            if [e.type for e in events].count("job.failed") == 2:
+                break
+            assert time.monotonic() < deadline, events
+            await asyncio.sleep(0.5)
+    finally:
+        await follower.stop()
+    # (a job that fails at once may skip ``running`` between two looks)
+    assert {e.subject["job_id"] for e in events} == {job_id}
+    seen = [(e.type, e.payload["attempt"]) for e in events if e.type != "job.running"]
+    assert seen == [("job.queued", 1), ("job.failed", 1), ("job.queued", 2), ("job.failed", 2)]
+    assert "exit code" in events[-1].payload["error"] or "127" in events[-1].payload["error"]

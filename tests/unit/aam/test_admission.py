@@ -68,3 +68,32 @@ async def test_fair_admission_awaits_a_slot() -> None:
     adm.release("b", "r2")
     await asyncio.wait_for(later, 1)
     assert adm.queue.holds("d", "r4") and not adm.queue.is_waiting("c", "r3")
+
+
+def test_a_restarted_queue_counts_runs_in_flight_again() -> None:
+    """The queue lost its state (its actor restarted) while two runs of ``a`` ran: once
+    their holders re-assert their slots, new runs wait for the limits again."""
+    q = FairQueue(AdmissionLimits(total=2, per_tenant=2))
+    q.submit("b", "b0")  # asked before the holders spoke up: granted over nothing
+    assert q.grant() == [("b", "b0")]
+    assert q.adopt("a", "a0") and q.adopt("a", "a1")
+    assert not q.adopt("a", "a0")  # re-asserting again changes nothing
+    assert q.running == 3  # over the limit for a moment: nothing is pre-empted
+    q.submit("c", "c0")
+    assert q.grant() == []  # new work waits until the runs in flight end
+    q.release("a", "a0")
+    q.release("b", "b0")
+    assert q.grant() == [("c", "c0")]
+    q.submit("a", "a2")
+    assert q.adopt("a", "a2") and not q.is_waiting("a", "a2")  # a waiting run that runs
+
+
+async def test_adopting_a_waiting_run_ends_its_wait() -> None:
+    admission = FairAdmission(AdmissionLimits(total=1, per_tenant=1))
+    assert await admission.acquire("a", "r0") < 0.1
+    waiting = asyncio.ensure_future(admission.acquire("b", "r1"))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    assert admission.adopt("b", "r1")
+    assert await asyncio.wait_for(waiting, 1) < 1
+    assert admission.snapshot()["running"] == {"a": ["r0"], "b": ["r1"]}

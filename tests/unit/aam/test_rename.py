@@ -212,3 +212,99 @@ def test_values_that_carry_over_support_a_rename() -> None:
     )
     without = score_pair(FieldView("zeta_score", T.STRING), FieldView("omega_rank", T.STRING))
     assert with_values.confidence > without.confidence
+
+
+def test_an_object_flattened_to_its_value_renames_the_value_child() -> None:
+    """``StateCode`` {``StateCode.Value``} -> ``statecode``: the child's value is what was
+    renamed; the object (a new shape) was removed, not re-spelled into a scalar."""
+    before = [
+        {"name": "Name", "type": "string"},
+        {"name": "Revenue", "type": "object"},
+        {"name": "Revenue.Value", "type": "number"},
+        {"name": "StateCode", "type": "object"},
+        {"name": "StateCode.Value", "type": "integer"},
+    ]
+    after = [
+        {"name": "name", "type": "string"},
+        {"name": "revenue", "type": "number"},
+        {"name": "statecode", "type": "integer"},
+    ]
+    d = diff_schemas(before, after)
+    assert d["renamed"]["Revenue.Value"] == "revenue"
+    assert d["renamed"]["StateCode.Value"] == "statecode"
+    assert "Revenue" not in d["renamed"] and "StateCode" not in d["renamed"]
+    assert {"Revenue", "StateCode"} <= set(d["removed"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("id:integer|string", "gid"), ("vid:integer", "id"), ("id", "list_id")],
+)
+def test_the_one_removed_and_one_added_identifier_pair(old: str, new: str) -> None:
+    got = diff_schemas(fields("name", old, "email"), fields("name", new, "email"))
+    o = old.partition(":")[0]
+    assert got["renamed"] == {o: new}
+    assert 0.78 <= got["rename_confidence"][o] < 0.9  # plausible, never sure on names
+
+
+def test_identifiers_of_sub_records_do_not_make_the_pair_ambiguous_or_win() -> None:
+    got = diff_schemas(
+        fields("id", "workspace.id", "workspace.gid", "name"),
+        fields("gid", "workspace.gid", "name"),
+    )
+    assert got["renamed"] == {"id": "gid"}
+
+
+def test_two_removed_identifiers_and_one_added_are_not_guessed() -> None:
+    got = diff_schemas(fields("euid", "leid", "email"), fields("id", "email"))
+    assert all(c < 0.9 for c in got["rename_confidence"].values())
+    assert "leid" not in got["renamed"] or "euid" not in got["renamed"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("account_balance:number", "balance:number"),
+        ("contact_count:integer", "membership_count:integer"),
+    ],
+)
+def test_the_one_field_replaced_in_place_with_the_same_head_word_is_a_rename(
+    old: str, new: str
+) -> None:
+    got = diff_schemas(fields("name", old, "email"), fields("name", new, "email"))
+    o = old.partition(":")[0]
+    assert got["renamed"] == {o: new.partition(":")[0]}
+    assert got["rename_confidence"][o] < 0.9  # proposed, never applied on names alone
+
+
+def test_in_place_is_not_enough_for_a_qualifier_or_an_opposite() -> None:
+    for old, new in (("email", "primary_email"), ("opened_at:datetime", "closed_at:datetime")):
+        got = diff_schemas(fields("name", old, "phone"), fields("name", new, "phone"))
+        assert got["renamed"] == {}, (old, new)
+
+
+def test_in_place_needs_one_field_on_each_side() -> None:
+    got = diff_schemas(
+        fields("name", "account_balance:number", "email"),
+        fields("name", "balance:number", "credit_balance:number", "email"),
+    )
+    assert got["renamed"] == {}
+
+
+def test_a_glued_identifier_splits_on_a_word_the_schema_uses() -> None:
+    before = [
+        {"name": "ACCOUNTID", "type": "string"},
+        {"name": "Account Name", "type": "string"},
+        {"name": "Phone", "type": "string"},
+    ]
+    after = [
+        {"name": "id", "type": "string"},
+        {"name": "Account Name", "type": "string"},
+        {"name": "Phone", "type": "string"},
+    ]
+    got = diff_schemas(before, after)
+    assert got["renamed"] == {"ACCOUNTID": "id"}
+    assert got["rename_confidence"]["ACCOUNTID"] < 0.9
+    # a glued word the schema does not use elsewhere is not split
+    got = diff_schemas([before[0], before[2]], [after[0], after[2]])
+    assert got["renamed"] == {}

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from autonomos.agents._sql import scratch
 from autonomos.agents.builtin import run_analysis, validate_params
 from autonomos.agents.errors import AgentInputError, AnalysisError
 from autonomos.agents.findings import AgentReport, Finding, Severity
-from autonomos.agents.finops import FinOpsParams, analyze
+from autonomos.agents.finops import FinOpsParams, analyze, prepare
 from autonomos.dcl import sandbox
 from tests.unit.agents.conftest import Views
 
@@ -322,3 +323,76 @@ def test_a_missing_analysed_cost_falls_back_to_the_other(views: Views) -> None:
     assert spend["cost"] == pytest.approx(200.0)
     billed = analyze(views.cursor(), FinOpsParams(cost_column="billed_cost"))
     assert billed.summary["spend"]["USD"]["cost"] == pytest.approx(200.0)
+
+
+def _exact_daily(views: Views) -> list[tuple[Any, ...]]:
+    """The daily grain grouped by the columns themselves (what the hashed scan must equal)."""
+    return (
+        views.cursor()
+        .execute(
+            "SELECT CAST(timezone('UTC', charge_period_start) AS DATE) AS day, "
+            "upper(coalesce(billing_currency, '')), coalesce(provider_name, ''), "
+            "coalesce(service_name, ''), coalesce(sub_account_id, ''), coalesce(region_id, ''), "
+            "(charge_category IS NULL OR lower(charge_category) LIKE '%usage%') AND "
+            "charge_period_end <= charge_period_start + INTERVAL 36 HOUR, "
+            "round(sum(effective_cost), 6) FROM cloud_cost GROUP BY ALL ORDER BY ALL"
+        )
+        .fetchall()
+    )
+
+
+def _daily_of_run(views: Views) -> list[tuple[Any, ...]]:
+    con = views.cursor()
+    p = FinOpsParams()
+    w = prepare.plan_window(con, p)
+    assert w is not None
+    with scratch(con) as s:
+        daily = prepare.daily_table(s, p, w)
+        return con.execute(
+            f"SELECT day, currency, provider, service, sub_account, region, usage, "
+            f"round(cost, 6) FROM {daily.view} ORDER BY ALL"
+        ).fetchall()
+
+
+def _scattered_keys() -> list[dict[str, Any]]:
+    """Key tuples that each occur on days of their own (more than the days the names are
+    read from one at a time), null and empty names, a null and an empty category, and a
+    monthly line."""
+    rows = lines({"Compute": lambda i, d: 10.0, "Storage": lambda i, d: 3.0}, 40)
+    for n in range(8):  # service n is billed only on days 4n and 4n + 1
+        for r in lines(
+            {f"Batch-{n}": lambda i, d, n=n: 1.0 + n}, 2, start=START + timedelta(days=4 * n)
+        ):
+            rows.append(r | {"sub_account_id": None if n == 3 else ("" if n == 4 else "b")})
+    rows[0] = rows[0] | {"charge_category": None}
+    rows[1] = rows[1] | {"charge_category": ""}
+    rows[2] = rows[2] | {"region_id": None}
+    fee = dict(rows[3]) | {"cost_line_id": "fee", "charge_category": "Fee"}
+    fee["charge_period_end"] = fee["charge_period_start"] + timedelta(days=30)
+    return [*rows, fee]
+
+
+def test_the_hashed_daily_scan_equals_grouping_by_the_columns(views: Views) -> None:
+    views.load("cloud_cost", _scattered_keys())
+    assert _daily_of_run(views) == _exact_daily(views)
+
+
+def test_a_shared_key_hash_falls_back_to_grouping_by_the_columns(
+    views: Views, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    views.load("cloud_cost", _scattered_keys())
+    expected = _exact_daily(views)
+    # tuples of one provider and currency collide (Compute and Storage on the day the
+    # names are read from first: that is how a collision is seen)
+    monkeypatch.setattr(prepare, "_KEY", "hash(billing_currency, provider_name)")
+    assert _daily_of_run(views) == expected
+
+
+def test_a_resource_with_any_measured_usage_is_not_idle(views: Views) -> None:
+    rows = lines({"Compute": noisy(200, 0.05, 9)}, 30)
+    idle = lines({"Endpoint": lambda i, d: 20.0}, 30, quantity=0.0)
+    busy = lines({"Queue": lambda i, d: 20.0}, 30, quantity=0.0)
+    busy[-5] = busy[-5] | {"consumed_quantity": 2.0}  # used once in the last 14 days
+    views.load("cloud_cost", rows + idle + busy)
+    report = analyze(views.cursor())
+    assert [f.metrics["resource_id"] for f in of_kind(report, "idle_resource")] == ["res-endpoint"]

@@ -188,3 +188,19 @@ def test_an_empty_pipeline(views: Views) -> None:
     views.load("account", accounts())
     report = analyze(views.cursor(), RevOpsParams(as_of=AS_OF))
     assert report.findings == [] and report.summary["pipeline"] == {}
+
+
+def test_the_fast_utc_day_is_the_readable_one() -> None:
+    import duckdb
+
+    from autonomos.agents.revops import queries as q
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/New_York'")  # neither form may depend on it
+    rows = con.execute(
+        f"SELECT {q.UPDATED}, {q._UPDATED} FROM (SELECT unnest(["
+        "TIMESTAMPTZ '2025-03-01 00:00:00+00', TIMESTAMPTZ '2025-02-28 23:59:59.999999+00', "
+        "TIMESTAMPTZ '2025-03-01 01:00:00+05', TIMESTAMPTZ '1969-12-31 23:00:00+00', "
+        "TIMESTAMPTZ '1900-06-15 12:00:00+00']) AS updated_at)"
+    ).fetchall()
+    assert all(readable == fast for readable, fast in rows), rows
