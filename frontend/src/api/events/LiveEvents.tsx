@@ -29,7 +29,7 @@ export const STREAM_PATH = "/api/v1/events/stream";
  * server for a route it does not have.
  */
 type HasStream = typeof STREAM_PATH extends keyof paths ? true : false;
-export const STREAM_IN_SCHEMA: HasStream = false;
+export const STREAM_IN_SCHEMA: HasStream = true;
 
 export interface LiveStream {
   /** The stream is wired in this build (the backend has the route). */

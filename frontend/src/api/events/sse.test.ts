@@ -248,6 +248,29 @@ describe("openEventStream", () => {
     await h.handle.done;
   });
 
+  it("a 422 on resuming drops the unknown id and reconnects for new events, without looping", async () => {
+    const fresh = stream();
+    const h = harness([{ status: 422 }, fresh], { lastEventId: "500" });
+    await h.untilRequests(2);
+    expect(h.requests.map((r) => r.lastEventId)).toEqual(["500", null]);
+    expect(h.sleeps).toEqual([5]); // a short pause, not a growing backoff
+    expect(h.statuses[1]).toMatchObject({ state: "reconnecting", lastEventId: null });
+    fresh.stream.push(frame(7));
+    await h.settle();
+    expect(h.events.map((e) => e.id)).toEqual([7]);
+    expect(h.statuses.at(-1)?.state).toBe("open");
+    expect(h.handle.lastEventId()).toBe("7");
+    h.handle.close();
+    await h.handle.done;
+  });
+
+  it("a 422 without a resume id is final (retrying the same request cannot help)", async () => {
+    const h = harness([{ status: 422 }, { status: 422 }], { lastEventId: "500" });
+    await h.handle.done;
+    expect(h.requests.map((r) => r.lastEventId)).toEqual(["500", null]);
+    expect(h.statuses.at(-1)).toMatchObject({ state: "closed" });
+  });
+
   it("stops for good on an answer retrying cannot change (no stream route)", async () => {
     const h = harness([{ status: 404 }]);
     await h.handle.done;

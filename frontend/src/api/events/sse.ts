@@ -6,7 +6,8 @@
  * reads it with fetch and parses the frames itself. The reader resumes with `Last-Event-ID`
  * after a network error, after the server ends the stream, and after an `overflow` frame
  * (the server dropped a client too slow to keep up: resuming from the last event we did
- * receive loses nothing). Errors back off exponentially with jitter; a stream that stays
+ * receive loses nothing). A 422 on resuming (an id the server does not know) drops the id
+ * and reconnects for new events only. Errors back off exponentially with jitter; a stream that stays
  * silent longer than its heartbeat allows is treated as dead and reopened.
  */
 
@@ -191,6 +192,7 @@ const FINAL: Record<number, string> = {
   403: "this account may not read the event stream",
   404: "this server has no event stream",
   405: "this server has no event stream",
+  422: "the server refused the stream's request",
 };
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -223,6 +225,13 @@ class Overflow extends Error {
 }
 
 class Idle extends Error {}
+
+/** The server does not know the id we resumed from (a log reset, another server): 422. */
+class UnknownResume extends Error {
+  constructor(readonly id: string) {
+    super(`the server does not know event ${id}; resuming with new events only`);
+  }
+}
 
 /** Open the stream and keep it open until `close()`; see the module comment. */
 export function openEventStream(options: EventStreamOptions): EventStreamHandle {
@@ -261,6 +270,11 @@ export function openEventStream(options: EventStreamOptions): EventStreamHandle 
         signal: conn.signal,
         cache: "no-store",
       });
+      if (response.status === 422 && lastEventId !== null) {
+        // an id beyond the tenant's newest event: asking again with it would loop forever
+        await response.body?.cancel().catch(() => undefined);
+        throw new UnknownResume(lastEventId);
+      }
       if (!response.ok || !response.body) {
         const final = FINAL[response.status];
         await response.body?.cancel().catch(() => undefined);
@@ -349,6 +363,10 @@ export function openEventStream(options: EventStreamOptions): EventStreamHandle 
         if (error instanceof Overflow) {
           // resume where we are; the server's last_id only helps when we had nothing yet
           if (lastEventId === null) lastEventId = error.lastId;
+          reason = error.message;
+          delay = options.overflowDelayMs ?? 250;
+        } else if (error instanceof UnknownResume) {
+          lastEventId = null; // new events only; a second 422 (without an id) is final
           reason = error.message;
           delay = options.overflowDelayMs ?? 250;
         } else if ((error as { final?: boolean }).final) {
