@@ -167,11 +167,32 @@ try {
     await shot(page, "03-connections");
   });
 
-  await step("a sync is triggered and seen to finish", async () => {
+  await step("a sync is triggered and seen to finish, live through the event stream", async () => {
     const row = page.locator('tr[data-connection="demo-sources"]');
+    // the stream is open before the sync starts, so its events reach this page as they happen
+    await page.locator('.live-indicator[data-stream="open"]').waitFor({ timeout: 30_000 });
+    await page.locator(".source-badge.live.pulsing").first().waitFor();
     await row.getByRole("button", { name: "Sync demo-sources" }).click();
     await row.locator("[data-run-status]").first().waitFor();
-    await row.locator('[data-run-status="succeeded"]').waitFor({ timeout: 120_000 });
+    const seen = Date.now();
+    await page.waitForFunction(
+      () =>
+        (document.querySelector(".live-indicator")?.getAttribute("data-seen") ?? "")
+          .split(" ")
+          .includes("sync.succeeded"),
+      null,
+      { timeout: 120_000 },
+    );
+    const streamed = Date.now();
+    // while the stream is open the run is polled only every 10 s: succeeded within 5 s of
+    // the event means the event itself refreshed the row (a buffering proxy would fail here)
+    await row.locator('[data-run-status="succeeded"]').waitFor({ timeout: 5_000 });
+    console.log(
+      `sync.succeeded streamed ${((streamed - seen) / 1000).toFixed(1)} s after the run showed; ` +
+        `row succeeded ${((Date.now() - streamed) / 1000).toFixed(2)} s after the event`,
+    );
+    await page.locator('.live-indicator[data-stream="open"]').waitFor({ timeout: 1_000 });
+    await page.locator(".source-badge.live.pulsing").first().waitFor({ timeout: 1_000 });
   });
 
   await step("Safe Mode: automatic repairs off, so every repair waits for review", async () => {
