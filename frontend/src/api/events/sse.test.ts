@@ -1,6 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
 
+import { createAuthFetch, type Tokens } from "../session";
 import {
   backoffDelay,
   DEFAULT_BACKOFF,
@@ -262,6 +263,54 @@ describe("openEventStream", () => {
     expect(h.handle.lastEventId()).toBe("7");
     h.handle.close();
     await h.handle.done;
+  });
+
+  it("after the server ends a stream whose token expired, resumes with a refreshed token", async () => {
+    let tokens: Tokens | null = { access_token: "a1", refresh_token: "r1", expires_in: 900 };
+    const seen: { auth: string | null; lastEventId: string | null }[] = [];
+    const first = stream();
+    const second = stream();
+    const base: typeof fetch = (input, init) => {
+      const request = new Request(input, init);
+      if (request.url.endsWith("/auth/refresh")) {
+        return Promise.resolve(Response.json({ access_token: "a2", refresh_token: "r2", expires_in: 900 }));
+      }
+      seen.push({ auth: request.headers.get("authorization"), lastEventId: request.headers.get("last-event-id") });
+      if (seen.length === 1) return Promise.resolve(first.response);
+      // the server's rule: only the refreshed token still works
+      if (request.headers.get("authorization") !== "Bearer a2") return Promise.resolve(new Response("{}", { status: 401 }));
+      return Promise.resolve(second.response);
+    };
+    const authFetch = createAuthFetch({
+      store: { get: () => tokens, set: (t) => void (tokens = t) },
+      refreshUrl: "http://aos.test/api/v1/auth/refresh",
+      fetch: base,
+      lock: (fn) => fn(),
+    });
+    const events: number[] = [];
+    const handle = openEventStream({
+      url: "http://aos.test/api/v1/events/stream",
+      fetch: authFetch,
+      onEvent: (e) => events.push(e.id),
+      idleTimeoutMs: 0,
+      random: () => 0,
+      sleep: () => Promise.resolve(),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    first.stream.push(frame(4));
+    first.stream.end(); // the heartbeat's re-check found the token expired: a quiet end
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    second.stream.push(frame(5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen).toEqual([
+      { auth: "Bearer a1", lastEventId: null },
+      { auth: "Bearer a1", lastEventId: "4" },
+      { auth: "Bearer a2", lastEventId: "4" },
+    ]);
+    expect(events).toEqual([4, 5]);
+    expect(tokens?.access_token).toBe("a2");
+    handle.close();
+    await handle.done;
   });
 
   it("a 422 without a resume id is final (retrying the same request cannot help)", async () => {
