@@ -106,6 +106,12 @@ async function shot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+// every panel has loaded (no loading spinner left); not "networkidle", which an open
+// event stream never reaches
+async function settled(page) {
+  await page.waitForFunction(() => !document.querySelector(".spinner"), null, { timeout: 90_000 });
+}
+
 async function visit(page, path, title) {
   await page.goto(`${URL_}${path}`);
   await page.getByRole("heading", { level: 1, name: title }).waitFor();
@@ -161,11 +167,32 @@ try {
     await shot(page, "03-connections");
   });
 
-  await step("a sync is triggered and seen to finish", async () => {
+  await step("a sync is triggered and seen to finish, live through the event stream", async () => {
     const row = page.locator('tr[data-connection="demo-sources"]');
+    // the stream is open before the sync starts, so its events reach this page as they happen
+    await page.locator('.live-indicator[data-stream="open"]').waitFor({ timeout: 30_000 });
+    await page.locator(".source-badge.live.pulsing").first().waitFor();
     await row.getByRole("button", { name: "Sync demo-sources" }).click();
     await row.locator("[data-run-status]").first().waitFor();
-    await row.locator('[data-run-status="succeeded"]').waitFor({ timeout: 120_000 });
+    const seen = Date.now();
+    await page.waitForFunction(
+      () =>
+        (document.querySelector(".live-indicator")?.getAttribute("data-seen") ?? "")
+          .split(" ")
+          .includes("sync.succeeded"),
+      null,
+      { timeout: 120_000 },
+    );
+    const streamed = Date.now();
+    // while the stream is open the run is polled only every 10 s: succeeded within 5 s of
+    // the event means the event itself refreshed the row (a buffering proxy would fail here)
+    await row.locator('[data-run-status="succeeded"]').waitFor({ timeout: 5_000 });
+    console.log(
+      `sync.succeeded streamed ${((streamed - seen) / 1000).toFixed(1)} s after the run showed; ` +
+        `row succeeded ${((Date.now() - streamed) / 1000).toFixed(2)} s after the event`,
+    );
+    await page.locator('.live-indicator[data-stream="open"]').waitFor({ timeout: 1_000 });
+    await page.locator(".source-badge.live.pulsing").first().waitFor({ timeout: 1_000 });
   });
 
   await step("Safe Mode: automatic repairs off, so every repair waits for review", async () => {
@@ -268,6 +295,51 @@ try {
     await shot(page, "11-ontology-sql");
   });
 
+  await step("Orchestration: agents with their xAO metrics; a FinOps run is started and seen to finish", async () => {
+    await visit(page, "/orchestration", "AOS Orchestration");
+    await page.getByRole("table", { name: "Agents and their xAO metrics" }).waitFor();
+    const finops = page.locator('tr[data-agent="finops"]');
+    await finops.waitFor();
+    await page.locator('tr[data-agent="revops"]').waitFor();
+    await finops.getByRole("button", { name: "Run finops" }).click();
+    await finops.locator("[data-run-status]").waitFor();
+    await finops.locator('[data-run-status="succeeded"]').waitFor({ timeout: 120_000 });
+    // the run's detail panel followed it to the end, and the runs list shows it
+    await page.locator('[data-run] [data-run-status="succeeded"]').waitFor();
+    await page.getByRole("table", { name: "Agent runs" }).locator('tr[data-run-status="succeeded"]').first().waitFor();
+    const runs = Number((await finops.locator("td.num").first().textContent()).replace(/,/g, ""));
+    expect(runs >= 1, `finops shows ${runs} runs`);
+    await checkLabels(page, "orchestration");
+    await shot(page, "11a-orchestration");
+  });
+
+  await step("Agents: a FinOps finding is read with its numbers; spend, pipeline and a briefing render", async () => {
+    await visit(page, "/agents", "AOS Agents");
+    await page.getByRole("combobox", { name: "Agent" }).selectOption("finops");
+    const finding = page.locator('li.finding[data-agent="finops"]').first();
+    await finding.waitFor();
+    const title = (await finding.locator("strong").first().textContent()).trim();
+    expect(title.length > 10, `finding title ${JSON.stringify(title)}`);
+    await finding.getByRole("button", { name: "The numbers and evidence" }).click();
+    await finding.getByRole("definition").first().waitFor();
+    const query = await finding.getByLabel("Evidence query").textContent();
+    expect(/cloud_cost/.test(query), `evidence query ${query.slice(0, 80)}`);
+    await page.locator('figure[data-chart="spend"]').waitFor({ timeout: 60_000 });
+    await page.locator('figure[data-chart="pipeline"]').waitFor({ timeout: 60_000 });
+    await page.locator("article[data-persona=CFO]").waitFor({ timeout: 90_000 });
+    await page.getByRole("tab", { name: "CRO" }).focus();
+    await page.keyboard.press("ArrowRight"); // keyboard: the next persona's briefing
+    await page.locator("article[data-persona=COO]").waitFor({ timeout: 90_000 });
+    await checkLabels(page, "agents");
+    await shot(page, "11b-agents");
+  });
+
+  await step("Control Center shows the agents' findings and LLM usage", async () => {
+    await visit(page, "/", "AOS Control Center");
+    await page.getByRole("heading", { level: 2, name: "Agent findings" }).waitFor();
+    await page.getByRole("table", { name: /Agents, their runs and LLM usage/ }).waitFor();
+  });
+
   await step("dark mode is switched on and survives a reload, as does the session", async () => {
     await visit(page, connectionUrl.replace(URL_, "") || "/connections", "AOS Connections");
     await page.getByRole("button", { name: "Dark mode" }).click();
@@ -281,9 +353,11 @@ try {
       ["/", "AOS Control Center", "13-control-center-dark"],
       ["/discover", "AOS Discover", "14-discover-dark"],
       ["/faq", "AOS FAQ", "15-faq-dark"],
+      ["/orchestration", "AOS Orchestration", "15a-orchestration-dark"],
+      ["/agents", "AOS Agents", "15b-agents-dark"],
     ]) {
       await visit(page, path, title);
-      await page.waitForLoadState("networkidle");
+      await settled(page);
       await checkLabels(page, title);
       await shot(page, name);
     }

@@ -18,6 +18,8 @@ const ConnectionsPage = lazy(() => import("./pages/ConnectionsPage"));
 const ConnectionDetailPage = lazy(() => import("./pages/ConnectionDetailPage"));
 const ReviewPage = lazy(() => import("./pages/ReviewPage"));
 const OntologyPage = lazy(() => import("./pages/OntologyPage"));
+const OrchestrationPage = lazy(() => import("./pages/OrchestrationPage"));
+const AgentsPage = lazy(() => import("./pages/AgentsPage"));
 const FaqPage = lazy(() => import("./pages/FaqPage"));
 const NotFoundPage = lazy(() => import("./pages/NotFoundPage"));
 
@@ -61,6 +63,8 @@ export function App() {
                     <Route path="review" element={<ReviewPage />} />
                     <Route path="review/:id" element={<ReviewPage />} />
                     <Route path="ontology" element={<OntologyPage />} />
+                    <Route path="orchestration" element={<OrchestrationPage />} />
+                    <Route path="agents" element={<AgentsPage />} />
                     <Route path="faq" element={<FaqPage />} />
                     <Route path="*" element={<NotFoundPage />} />
                   </Route>

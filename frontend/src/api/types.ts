@@ -29,6 +29,17 @@ export type Usage = S["UsageOut"];
 export type User = S["UserOut"];
 export type Tenant = S["TenantOut"];
 export type Role = User["role"];
+export type Agent = S["AgentOut"];
+export type AgentRun = S["RunOut"];
+export type AgentRunSummary = S["RunSummary"];
+export type AgentFinding = S["FindingOut"];
+export type AgentMetrics = S["AgentMetricsOut"];
+export type XaoMetrics = S["MetricsOut"];
+export type TenantAgentMetrics = S["TenantMetricsOut"];
+export type Severity = S["Severity"];
+export type Persona = S["Persona"];
+export type Briefing = S["Briefing"];
+export type BriefingFact = S["FactOut"];
 
 export const TERMINAL_RUN_STATUSES = ["succeeded", "failed", "cancelled"] as const;
 

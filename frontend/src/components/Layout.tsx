@@ -1,6 +1,7 @@
 import { Suspense } from "react";
 import { NavLink, Outlet, useLocation } from "react-router-dom";
 
+import { LiveEventsProvider, LiveIndicator } from "../api/events/LiveEvents";
 import { useMe, useTenant } from "../api/queries/platform";
 import { usePendingCount } from "../api/queries/repair";
 import { useAuth } from "../auth/AuthProvider";
@@ -14,10 +15,21 @@ const NAV = [
   { to: "/connections", label: "Connections", icon: "⇄" },
   { to: "/review", label: "Review queue", icon: "✓" },
   { to: "/ontology", label: "Ontology", icon: "⬡" },
+  { to: "/orchestration", label: "Orchestration", icon: "⚙" },
+  { to: "/agents", label: "Agents", icon: "✦" },
   { to: "/faq", label: "FAQ", icon: "?" },
 ] as const;
 
+/** The signed-in shell; its pages share one live event stream. */
 export function Layout() {
+  return (
+    <LiveEventsProvider>
+      <Shell />
+    </LiveEventsProvider>
+  );
+}
+
+function Shell() {
   const { logout } = useAuth();
   const me = useMe();
   const tenant = useTenant();
@@ -58,6 +70,7 @@ export function Layout() {
               {me.data?.email ?? ""} {me.data ? `· ${me.data.role}` : ""}
             </div>
           </div>
+          <LiveIndicator />
           <ThemeToggle />
           <button type="button" className="ghost" onClick={() => void logout()} aria-label="Sign out">
             <span aria-hidden="true">↩</span>

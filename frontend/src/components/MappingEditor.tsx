@@ -396,9 +396,12 @@ function MapFieldForm({
       .then((changed) => {
         const error = (changed.materialization as { error?: string } | null)?.error;
         toast(error ? "error" : "ok", error ? `Mapped, but the view was not refreshed: ${error}` : `${sourceField} → ${target} saved; the view is refreshed`);
-        setSourceField("");
-        setTarget("");
-        setTransform("");
+        // clear what was saved, but not what the user has typed since: the stream's
+        // mapping.changed shows the new row before the view refresh lets this answer come
+        const saved = { sourceField, target, transform };
+        setSourceField((now) => (now === saved.sourceField ? "" : now));
+        setTarget((now) => (now === saved.target ? "" : now));
+        setTransform((now) => (now === saved.transform ? "" : now));
       })
       .catch((e: unknown) => setProblem(errorMessage(e)))
       .finally(() => {

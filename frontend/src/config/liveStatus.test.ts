@@ -13,8 +13,8 @@ describe("the live-status registry", () => {
       expect(entry.endpoints.length, key).toBeGreaterThan(0);
       for (const endpoint of entry.endpoints) {
         // the tooltip names where the data comes from
-        expect(entry.origin, key).toMatch(/\/api\/v1\//);
-        expect(endpoint.startsWith("/api/v1/"), key).toBe(true);
+        expect(entry.origin, key).toMatch(/\/(api|nlp)\/v1\//);
+        expect(endpoint, key).toMatch(/^\/(api|nlp)\/v1\//);
       }
     }
   });
@@ -41,5 +41,31 @@ describe("the live-status registry", () => {
     expect(isDemoPayload(null)).toBe(false);
     expect(isDemoPayload("demo")).toBe(false);
     expect(badgeFor("ontology.graph", undefined).label).toBe("Live");
+  });
+
+  it("registers every panel of the Orchestration and Agents pages and the Control Center's agent panels", () => {
+    for (const key of [
+      "control.findings",
+      "control.agentUsage",
+      "orchestration.metrics",
+      "orchestration.agents",
+      "orchestration.runs",
+      "orchestration.run",
+      "agents.findings",
+      "agents.spend",
+      "agents.pipeline",
+      "agents.personas",
+    ]) {
+      expect(keysOf, key).toContain(key);
+      expect(LIVE_STATUS[key as LiveStatusKey].source, key).toBe("live");
+    }
+    expect(LIVE_STATUS["agents.spend"].endpoints).toContain("/api/v1/dcl/query");
+    expect(LIVE_STATUS["agents.personas"].endpoints).toEqual(["/nlp/v1/persona/summary"]);
+  });
+
+  it("badges a persona briefing the API built from demo content Demo", () => {
+    const briefing = { persona: "CFO", headline: "h", points: [], facts: [], demo: true };
+    expect(badgeFor("agents.personas", briefing).label).toBe("Demo");
+    expect(badgeFor("agents.personas", { ...briefing, demo: false }).label).toBe("Live");
   });
 });

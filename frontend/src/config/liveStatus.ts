@@ -87,7 +87,7 @@ export const LIVE_STATUS = {
   "connections.runs": {
     title: "Sync runs",
     source: "live",
-    origin: "GET /api/v1/aam/connections/{id}/runs: polled every 1.5 s while a run is in flight.",
+    origin: "GET /api/v1/aam/connections/{id}/runs: refreshed as sync events arrive on the event stream (polled every 1.5 s while a run is in flight when the stream is down).",
     endpoints: ["/api/v1/aam/connections/{connection_id}/runs"],
   },
   "connections.mappings": {
@@ -131,6 +131,66 @@ export const LIVE_STATUS = {
     source: "live",
     origin: "POST /api/v1/dcl/query: one read-only SELECT over the tenant's views, with the server's row and time limits.",
     endpoints: ["/api/v1/dcl/query"],
+  },
+  "control.findings": {
+    title: "Agent findings",
+    source: "live",
+    origin: "GET /api/v1/aoa/findings?severity=medium: the agents' latest findings of medium severity and above, newest first.",
+    endpoints: ["/api/v1/aoa/findings"],
+  },
+  "control.agentUsage": {
+    title: "Agents and their LLM usage",
+    source: "live",
+    origin: "GET /api/v1/aoa/metrics: runs, success rate, findings, LLM tokens and cost per agent over the last 30 days.",
+    endpoints: ["/api/v1/aoa/metrics"],
+  },
+  "orchestration.metrics": {
+    title: "xAO at a glance",
+    source: "live",
+    origin: "GET /api/v1/aoa/metrics: the tenant's total over every agent, internal and third-party, last 30 days.",
+    endpoints: ["/api/v1/aoa/metrics"],
+  },
+  "orchestration.agents": {
+    title: "Agents",
+    source: "live",
+    origin: "GET /api/v1/aoa/agents and /api/v1/aoa/metrics: each registered agent with its runs, success rate, p50/p95 duration, findings and LLM usage (30 days).",
+    endpoints: ["/api/v1/aoa/agents", "/api/v1/aoa/metrics", "/api/v1/aoa/agents/{agent_id}/runs"],
+  },
+  "orchestration.runs": {
+    title: "Runs",
+    source: "live",
+    origin: "GET /api/v1/aoa/runs: runs newest first, refreshed as agent events arrive on the event stream (polled every 1.5 s while one is in flight when the stream is down).",
+    endpoints: ["/api/v1/aoa/runs"],
+  },
+  "orchestration.run": {
+    title: "Run detail",
+    source: "live",
+    origin: "GET /api/v1/aoa/runs/{id}: the run's inputs, analytics summary, duration and LLM usage, polled until it ends.",
+    endpoints: ["/api/v1/aoa/runs/{agent_run_id}", "/api/v1/aoa/runs/{agent_run_id}/cancel"],
+  },
+  "agents.findings": {
+    title: "Findings",
+    source: "live",
+    origin: "GET /api/v1/aoa/findings: the FinOps and RevOps agents' findings with the numbers behind them and the query that reproduces them.",
+    endpoints: ["/api/v1/aoa/findings"],
+  },
+  "agents.spend": {
+    title: "Cloud spend per day",
+    source: "live",
+    origin: "POST /api/v1/dcl/query over the unified cloud_cost view (daily usage spend, as the FinOps agent computes it); anomalies from the FinOps agent's cost_anomaly findings.",
+    endpoints: ["/api/v1/dcl/query", "/api/v1/aoa/findings"],
+  },
+  "agents.pipeline": {
+    title: "Open pipeline by stage",
+    source: "live",
+    origin: "POST /api/v1/dcl/query over the unified opportunity view: open deals per stage, amount and probability-weighted amount.",
+    endpoints: ["/api/v1/dcl/query"],
+  },
+  "agents.personas": {
+    title: "Persona briefings",
+    source: "live",
+    origin: "GET /nlp/v1/persona/summary: a briefing per persona from the views and the agents' findings; every fact cites its source.",
+    endpoints: ["/nlp/v1/persona/summary"],
   },
 } as const satisfies Record<string, LiveStatusEntry>;
 

@@ -2,6 +2,7 @@ import { lazy, Suspense } from "react";
 import { Link } from "react-router-dom";
 
 import { useConnectors, useRunsOf } from "../api/queries/aam";
+import { useAgentMetrics, useAgents, useFindings } from "../api/queries/aoa";
 import { useViews } from "../api/queries/dcl";
 import { useLlmUsage } from "../api/queries/platform";
 import { useProposals } from "../api/queries/repair";
@@ -12,6 +13,7 @@ import { Panel } from "../components/Panel";
 import { EmptyState, ErrorState, Loading, QueryView } from "../components/States";
 import { formatNumber } from "../lib/format";
 import { throughputSeries } from "../lib/throughput";
+import { agentLabel, percent, SeverityBadge, usd } from "./agents/agentBits";
 
 const ThroughputChart = lazy(() => import("../components/charts/ThroughputChart"));
 
@@ -20,6 +22,10 @@ export default function ControlCenterPage() {
   const pending = useProposals({ status: "pending", limit: 5, offset: 0 });
   const views = useViews();
   const usage = useLlmUsage();
+  const findings = useFindings({ severity: "medium", limit: 5, offset: 0 });
+  const agentMetrics = useAgentMetrics();
+  const agents = useAgents();
+  const agentNames = new Map((agents.data?.agents ?? []).map((a) => [a.id, a.name]));
   const ids = connectors.data?.connectors.map((c) => c.id) ?? [];
   const runQueries = useRunsOf(ids);
   const runs: SyncRun[] = runQueries.flatMap((q) => q.data?.runs ?? []);
@@ -32,7 +38,10 @@ export default function ControlCenterPage() {
   const viewRows = (views.data?.views ?? []).reduce((sum, v) => sum + v.rows, 0);
 
   return (
-    <Page feature="Control Center" description="Your tenant at a glance: sources, drift, repairs and views.">
+    <Page
+      feature="Control Center"
+      description="Your tenant at a glance: sources, drift, repairs, views and what the agents found."
+    >
       <div className="stack">
         <div className="grid kpis" aria-label="Key figures">
           <Kpi label="Connections" value={connectors.data ? list.length : "…"} tone="blue" />
@@ -168,6 +177,87 @@ export default function ControlCenterPage() {
                             <td>
                               <When at={v.last_synced_at} />
                             </td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                )
+              }
+            </QueryView>
+          </Panel>
+
+          <Panel
+            status="control.findings"
+            payload={findings.data}
+            actions={<Link to="/agents">All findings</Link>}
+          >
+            <QueryView query={findings} loadingLabel="Loading findings">
+              {(data) =>
+                data.findings.length === 0 ? (
+                  <EmptyState title="No finding of medium severity or above" icon="✓">
+                    The FinOps and RevOps agents report here after they run.
+                  </EmptyState>
+                ) : (
+                  <ul className="stack" style={{ margin: 0, paddingLeft: 0, listStyle: "none", gap: 8 }}>
+                    {data.findings.map((f) => (
+                      <li key={f.id} data-agent={agentNames.get(f.agent_id) ?? ""}>
+                        <SeverityBadge severity={f.severity} /> {f.title}{" "}
+                        <span className="muted small">
+                          {agentLabel(agentNames.get(f.agent_id) ?? "")} · <When at={f.created_at} />
+                        </span>
+                      </li>
+                    ))}
+                  </ul>
+                )
+              }
+            </QueryView>
+          </Panel>
+
+          <Panel
+            status="control.agentUsage"
+            payload={agentMetrics.data}
+            actions={<Link to="/orchestration">Orchestration</Link>}
+          >
+            <QueryView query={agentMetrics} loadingLabel="Loading agent metrics">
+              {(data) =>
+                data.agents.length === 0 ? (
+                  <EmptyState title="No agent yet" icon="⚙" />
+                ) : (
+                  <div className="table-wrap">
+                    <table>
+                      <caption className="sr-only">Agents, their runs and LLM usage over 30 days</caption>
+                      <thead>
+                        <tr>
+                          <th scope="col">Agent</th>
+                          <th scope="col" className="num">
+                            Runs
+                          </th>
+                          <th scope="col" className="num">
+                            Success
+                          </th>
+                          <th scope="col" className="num">
+                            Findings
+                          </th>
+                          <th scope="col" className="num">
+                            LLM tokens
+                          </th>
+                          <th scope="col" className="num">
+                            LLM cost
+                          </th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {[...data.agents, { agent_id: "total", name: "All agents", metrics: data.total }].map((a) => (
+                          <tr key={a.agent_id}>
+                            <th scope="row">{a.agent_id === "total" ? a.name : agentLabel(a.name)}</th>
+                            <td className="num">{formatNumber(a.metrics.runs)}</td>
+                            <td className="num">{percent(a.metrics.success_rate)}</td>
+                            <td className="num">{formatNumber(a.metrics.findings)}</td>
+                            <td className="num">
+                              {formatNumber(a.metrics.llm_input_tokens + a.metrics.llm_output_tokens)}
+                            </td>
+                            <td className="num">{usd(a.metrics.llm_cost_usd)}</td>
                           </tr>
                         ))}
                       </tbody>

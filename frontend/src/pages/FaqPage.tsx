@@ -55,7 +55,21 @@ const FAQ: { q: string; a: React.ReactNode }[] = [
         <SourceBadge status="control.connections" /> means the panel shows what the API answered for
         your tenant just now; hover or focus it to see which endpoint it reads. A Demo badge marks
         demonstration data (an answer the API flags with <code>"demo": true</code>); no panel shows such
-        data without it.
+        data without it. The Live badge pulses while the dashboard is connected to the platform&apos;s
+        event stream, so pages change the moment a sync, repair, view refresh or agent run does; the
+        sidebar says whether live updates are on.
+      </>
+    ),
+  },
+  {
+    q: "What do the agents do, and where do their numbers come from?",
+    a: (
+      <>
+        The FinOps agent reads the unified <code>cloud_cost</code> view (spend anomalies, forecasts, cost
+        drivers, idle resources); the RevOps agent reads <code>opportunity</code> and <code>account</code>{" "}
+        (slipped and stale deals, concentration). They run after each view refresh, on a schedule, or when
+        an operator presses Run on AOS Orchestration. Every finding on AOS Agents carries its numbers and
+        the SQL query that reproduces them; third-party agents report their runs to the same place.
       </>
     ),
   },

@@ -1,6 +1,7 @@
 import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, unwrap } from "../client";
+import { useInFlightPoll } from "../events/LiveEvents";
 import { isTerminalRun, type ConnectionCreate } from "../types";
 import { keys } from "./keys";
 
@@ -27,6 +28,7 @@ export function useConnection(id: string) {
 }
 
 export function useRuns(connectionId: string, limit = 50) {
+  const poll = useInFlightPoll(1_500);
   return useQuery({
     queryKey: [...keys.runs(connectionId), limit],
     queryFn: ({ signal }) =>
@@ -38,7 +40,7 @@ export function useRuns(connectionId: string, limit = 50) {
       ),
     // poll while a run is in flight, so a sync is seen to finish
     refetchInterval: (query) =>
-      query.state.data?.runs.some((r) => !isTerminalRun(r.status)) ? 1_500 : 30_000,
+      query.state.data?.runs.some((r) => !isTerminalRun(r.status)) ? poll : 30_000,
   });
 }
 
@@ -61,6 +63,7 @@ export function useRunsOf(connectionIds: string[], limit = 50) {
 
 /** One sync run, polled every second until it ends. */
 export function useRun(runId: string | null) {
+  const poll = useInFlightPoll(1_000);
   return useQuery({
     queryKey: keys.run(runId ?? "none"),
     enabled: runId !== null,
@@ -72,7 +75,7 @@ export function useRun(runId: string | null) {
         }),
       ),
     refetchInterval: (query) =>
-      query.state.data && isTerminalRun(query.state.data.status) ? false : 1_000,
+      query.state.data && isTerminalRun(query.state.data.status) ? false : poll,
   });
 }
 

@@ -23,4 +23,16 @@ export const keys = {
   proposals: (params: object) => ["repair", "proposals", params] as const,
   proposal: (id: string) => ["repair", "proposal", id] as const,
   repairSettings: ["repair", "settings"] as const,
+  jobs: ["jobs"] as const,
+  aoa: ["aoa"] as const,
+  agents: ["aoa", "agents"] as const,
+  agentMetrics: ["aoa", "metrics"] as const,
+  agentRuns: (params: object) => ["aoa", "runs", params] as const,
+  agentRun: (id: string) => ["aoa", "run", id] as const,
+  findings: (params: object) => ["aoa", "findings", params] as const,
+  /** Charts computed over the unified views (read-only SQL): a view refresh changes them. */
+  charts: ["charts"] as const,
+  chart: (name: string) => ["charts", name] as const,
+  nlp: ["nlp"] as const,
+  persona: (persona: string) => ["nlp", "persona", persona] as const,
 };
