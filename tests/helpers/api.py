@@ -130,7 +130,7 @@ async def _job(api: httpx.AsyncClient, tenant_id: uuid.UUID) -> str:
 
 # Streams that never end: the in-process transport waits for a response's end, so route
 # matrices leave them out (tests/integration/events/test_live.py runs them on servers;
-# tests/integration/api/test_events_routes.py checks what they answer before streaming).
+# tests/integration/serve_apps/api/routes/test_events.py checks what they answer before streaming).
 ENDLESS = {("GET", "/api/v1/events/stream")}
 
 

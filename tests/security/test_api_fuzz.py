@@ -95,7 +95,7 @@ CONFIG = SchemathesisConfig.from_dict(
     }
 )
 # an endless stream cannot be called in-process (the transport waits for its end); its
-# auth and input checks are in tests/integration/api/test_events_routes.py
+# auth and input checks are in tests/integration/serve_apps/api/routes/test_events.py
 schema = schemathesis.openapi.from_dict(DOC, config=CONFIG).exclude(operation_id="streamEvents")
 schemathesis.openapi.format(
     "email",
