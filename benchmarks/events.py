@@ -54,6 +54,8 @@ FRAME = re.compile(
     rb'id: (\d+)\nevent: [^\n]*\ndata: \{"id":\d+,"type":"[^"]*","occurred_at":"([^"]+)"'
 )
 
+E2E_SAMPLE = 10  # the clients time one event in this many from its occurred_at
+
 
 # -- the producer (a process of its own, like a Ray actor) ---------------------------------
 
@@ -128,7 +130,7 @@ class Client:
         self.repeats = 0
         self.overflows = 0
         self.gaps = 0
-        self.latencies: list[float] = []  # from record()
+        self.latencies: list[float] = []  # from record(), a sample
         self.arrivals: list[tuple[int, float]] = []  # (id, time read)
         self.opened = asyncio.Event()  # the stream answered 200
 
@@ -182,9 +184,10 @@ async def follow(host: str, port: int, c: Client, stop: asyncio.Event) -> None:
                         c.gaps += 1
                     c.last = i
                     c.received += 1
-                    sent = datetime.fromisoformat(m.group(2).decode().replace("Z", "+00:00"))
-                    c.latencies.append(now - sent.timestamp())
                     c.arrivals.append((i, now))
+                    if i % E2E_SAMPLE == 0:  # parsing every timestamp would slow the reader
+                        at = datetime.fromisoformat(m.group(2).decode().replace("Z", "+00:00"))
+                        c.latencies.append(now - at.timestamp())
                 if b"event: overflow" in done:
                     c.overflows += 1
                     break  # resume after c.last, as a browser does
@@ -475,7 +478,8 @@ def run(args: argparse.Namespace) -> int:
         f"delivery latency (numbered -> client) p50 {result['p50_ms']:.1f} ms, "
         f"p90 {result['p90_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
         f"max {result['max_ms']:.1f} ms; from record() (includes the producer's commit and "
-        f"numbering) p50 {result['e2e_p50_ms']:.1f} ms, p99 {result['e2e_p99_ms']:.1f} ms"
+        f"numbering; one event in {E2E_SAMPLE}) p50 {result['e2e_p50_ms']:.1f} ms, "
+        f"p99 {result['e2e_p99_ms']:.1f} ms"
     )
     if result["unstamped"]:
         print(
