@@ -45,7 +45,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 import psutil  # noqa: E402
 import ray  # noqa: E402
 
-from autonomos.actors import RaySyncLauncher  # noqa: E402
+from autonomos.actors.launcher import RaySyncLauncher  # noqa: E402
 from autonomos.actors.process import process_info  # noqa: E402
 from autonomos.config import Settings  # noqa: E402
 from autonomos.store import migrate  # noqa: E402

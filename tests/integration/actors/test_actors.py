@@ -14,7 +14,8 @@ import httpx
 import pytest
 import ray
 
-from autonomos.actors import RaySyncLauncher, actor_name
+from autonomos.actors.launcher import RaySyncLauncher
+from autonomos.actors.naming import actor_name
 from autonomos.config import Settings
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
