@@ -181,6 +181,7 @@ class TenantSupervisor:
             },
             "child_restarts": self._restarts,
             "idle_for_s": round(now - self._last_active, 3),
+            "set_up": self._deps.done(),  # database, event log and pipeline built
             "process": process_info(),
         }
 
