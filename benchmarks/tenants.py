@@ -21,6 +21,9 @@ Goals (issue 15): 1,000 registered tenants, >= 40 active within 12 GB, activatio
 
     .venv/bin/python benchmarks/tenants.py [--tenants 1000 --active 40 --waves 2]
     .venv/bin/python benchmarks/tenants.py --active 8 --waves 2 --parallel 4   # small box
+    # 40 active at once on a small box (DCL actors passivating sooner than the supervisors)
+    .venv/bin/python benchmarks/tenants.py --active 40 --waves 1 --parallel 4 --idle-s 420 \
+        --dcl-idle-s 20
 """
 
 from __future__ import annotations
