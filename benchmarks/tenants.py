@@ -21,6 +21,9 @@ Goals (issue 15): 1,000 registered tenants, >= 40 active within 12 GB, activatio
 
     .venv/bin/python benchmarks/tenants.py [--tenants 1000 --active 40 --waves 2]
     .venv/bin/python benchmarks/tenants.py --active 8 --waves 2 --parallel 4   # small box
+    # 40 active at once on a small box (DCL actors passivating sooner than the supervisors)
+    .venv/bin/python benchmarks/tenants.py --active 40 --waves 1 --parallel 4 --idle-s 420 \
+        --dcl-idle-s 20
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 import psutil  # noqa: E402
 import ray  # noqa: E402
 
-from autonomos.actors import RaySyncLauncher  # noqa: E402
+from autonomos.actors.launcher import RaySyncLauncher  # noqa: E402
 from autonomos.actors.process import process_info  # noqa: E402
 from autonomos.config import Settings  # noqa: E402
 from autonomos.store import migrate  # noqa: E402
@@ -129,6 +132,7 @@ async def measure_actors(tids: set[str]) -> list[dict[str, Any]]:
         out.append(
             {
                 "kind": kind,
+                "tenant": a["name"].split(":")[1],
                 "pid": proc["pid"],
                 "rss": mem.rss,
                 "uss": mem.uss,
@@ -163,7 +167,7 @@ async def main(args: argparse.Namespace) -> None:
         database_url=args.database_url,
         ray_namespace=NAMESPACE,
         actor_idle_s=args.idle_s,
-        dcl_idle_s=args.idle_s,
+        dcl_idle_s=args.idle_s if args.dcl_idle_s is None else args.dcl_idle_s,
         log_level="WARNING",
     )
     await asyncio.to_thread(
@@ -236,6 +240,8 @@ async def main(args: argparse.Namespace) -> None:
             ids = {str(t) for t in wave_tids}
             node_active = psutil.virtual_memory().used
             still = len({a["name"].split(":")[1] for a in tenant_actors(ids)})
+            # all of the wave's live actor processes at once, at the end of the wave
+            live = await measure_actors(ids)
             by_kind: dict[str, list[dict[str, Any]]] = {}
             for p in procs:
                 by_kind.setdefault(p["kind"], []).append(p)
@@ -260,6 +266,16 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"  total for {len(wave_tids)} active tenants: USS {mib(total_uss)}, "
                 f"RSS {mib(total_rss)}; node memory used +{mib(node_active - node_before)}"
+            )
+            live_tenants = len({p["tenant"] for p in live})
+            live_kinds = ", ".join(
+                f"{k} {sum(p['kind'] == k for p in live)}"
+                for k in sorted({p["kind"] for p in live})
+            )
+            print(
+                f"  at the end of the wave, at once: {live_tenants} tenants, {len(live)} actor "
+                f"processes ({live_kinds}): USS {mib(sum(p['uss'] for p in live))}, "
+                f"RSS {mib(sum(p['rss'] for p in live))}"
             )
             t0 = time.monotonic()
             while tenant_actors(ids):
@@ -304,6 +320,13 @@ if __name__ == "__main__":
     parser.add_argument("--parallel", type=int, default=8, help="activations at once")
     parser.add_argument(
         "--idle-s", type=float, default=30.0, help="passivation (longer than one activation)"
+    )
+    parser.add_argument(
+        "--dcl-idle-s",
+        type=float,
+        default=None,
+        help="the DCL actors' own passivation (default: --idle-s); shorter keeps a big wave's "
+        "DCL actors (one per tenant whose views are refreshed) from piling up",
     )
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2)
     parser.add_argument(

@@ -59,6 +59,8 @@ from autonomos.actors.process import process_info
 if TYPE_CHECKING:
     from autonomos.aam.pipeline import AfterSync, DriftHandler
     from autonomos.config import Settings
+    from autonomos.events.log import EventLog
+    from autonomos.store.session import Database
 
 log = logging.getLogger("autonomos.actors.supervisor")
 
@@ -69,6 +71,23 @@ MAX_CONSECUTIVE_DEATHS = 5  # a connector that dies this often in a row is given
 UNFINISHED = ("queued", "running")
 
 _Key = tuple[str, str | None]  # (kind, child id)
+
+
+def _import_deps() -> None:
+    """What :meth:`TenantSupervisor._set_up` builds on (imported off the event loop)."""
+    import autonomos.aam.pipeline
+    import autonomos.actors.agents
+    import autonomos.agents.runner
+    import autonomos.dcl.refresh
+    import autonomos.events.log
+    import autonomos.store.session  # noqa: F401
+
+
+@dataclass(frozen=True)
+class _Deps:
+    db: Database
+    events: EventLog
+    after_sync: AfterSync
 
 
 class SupervisorExiting(RuntimeError):
@@ -103,26 +122,26 @@ class TenantSupervisor:
         check_s: float = DEFAULT_CHECK_S,
         kinds: Mapping[str, ChildSpec] | None = None,
     ) -> None:
-        from autonomos.events.log import EventLog
-        from autonomos.store.session import Database
-
         self.settings, self.tenant_id = settings, tenant_id
         # Children are named in the app's namespace, not in whatever job created us.
         self.namespace = namespace or settings.ray_namespace
         self.idle_s, self.check_s = idle_s, check_s
         self.kinds = {**CHILD_KINDS, **(kinds or {})}
         check_kinds(self.kinds)
-        self.db = Database(settings.app_database_url)
-        self.events = EventLog.from_settings(settings, self.db)  # views.* of its refreshes
-        self.after_sync = self._pipeline()
         self._children: dict[_Key, _Child] = {}
         self._deaths: dict[str, int] = {}  # consecutive deaths per connection
         self._restarts = 0
         self._last_active = time.monotonic()
         self._exiting = False  # a passivation check is on its way
         self._exited = False  # passivated: calls already dispatched are refused
-        # Ray runs an async actor's __init__ inside its event loop.
-        self._monitor = asyncio.get_running_loop().create_task(self._monitor_loop())
+        # Ray runs an async actor's __init__ inside its event loop. The database, the
+        # event log and the after-sync pipeline (SQLAlchemy, the store models, the
+        # ontology, the agents' registry: seconds of imports) are built in the
+        # background: the tenant's first call (activation) needs none of them, and
+        # what does (a finished run, a revived connector, passivation) awaits them.
+        loop = asyncio.get_running_loop()
+        self._deps: asyncio.Task[_Deps] = loop.create_task(self._set_up())
+        self._monitor = loop.create_task(self._monitor_loop())
 
     # -- API -------------------------------------------------------------------------
 
@@ -162,6 +181,7 @@ class TenantSupervisor:
             },
             "child_restarts": self._restarts,
             "idle_for_s": round(now - self._last_active, 3),
+            "set_up": self._deps.done(),  # database, event log and pipeline built
             "process": process_info(),
         }
 
@@ -188,7 +208,11 @@ class TenantSupervisor:
         log.info("tenant %s: supervisor idle, passivating", self.tenant_id)
         self._exited = True
         self._monitor.cancel()
-        await self.events.close()  # calls that come meanwhile are refused (``_exited``)
+        # calls that come meanwhile are refused (``_exited``)
+        if not self._deps.done():
+            self._deps.cancel()  # still importing: nothing to close
+        elif not self._deps.cancelled() and self._deps.exception() is None:
+            await self._deps.result().events.close()
         ray.actor.exit_actor()
         return True  # not reached
 
@@ -246,7 +270,7 @@ class TenantSupervisor:
         self._deaths.pop(str(child.child_id), None)
         log.info("tenant %s: sync run %s ended %s", self.tenant_id, run_id, status)
         try:
-            outcome = await self.after_sync(self.tenant_id, run_id)
+            outcome = await (await self._ready()).after_sync(self.tenant_id, run_id)
             if not outcome.ok:
                 log.warning("tenant %s: after run %s: %s", self.tenant_id, run_id, outcome)
         except Exception:
@@ -361,13 +385,31 @@ class TenantSupervisor:
         query = select(SyncRun.id, SyncRun.connection_id).where(SyncRun.status.in_(UNFINISHED))
         if connection_id is not None:
             query = query.where(SyncRun.connection_id == connection_id)
-        async with self.db.tenant_session(self.tenant_id) as s:
+        db = (await self._ready()).db
+        async with db.tenant_session(self.tenant_id) as s:
             rows = (await s.execute(query.order_by(SyncRun.queued_at))).all()
         return [(r[0], r[1]) for r in rows]
 
+    # -- set-up in the background -------------------------------------------------------
+
+    async def _set_up(self) -> _Deps:
+        # The imports run in a thread, so that the event loop answers calls meanwhile.
+        await asyncio.to_thread(_import_deps)
+        from autonomos.events.log import EventLog
+        from autonomos.store.session import Database
+
+        db = Database(self.settings.app_database_url)
+        events = EventLog.from_settings(self.settings, db)  # views.* of its refreshes
+        return _Deps(db, events, self._pipeline(db))
+
+    async def _ready(self) -> _Deps:
+        """The database, event log and pipeline, once built (shielded: a caller that is
+        cancelled does not cancel the set-up that others await too)."""
+        return await asyncio.shield(self._deps)
+
     # -- the after-sync pipeline, with the children as its ports --------------------------
 
-    def _pipeline(self) -> AfterSync:
+    def _pipeline(self, db: Database) -> AfterSync:
         from autonomos.aam.pipeline import AfterSync
         from autonomos.dcl.refresh import ViewRefresher
 
@@ -380,10 +422,10 @@ class TenantSupervisor:
         from autonomos.agents.runner import after_materialize
 
         # the agents that read the views a sync rebuilt run next, as Ray tasks
-        agents = after_materialize(self.db, RayAgentRunner(self.settings))
+        agents = after_materialize(db, RayAgentRunner(self.settings))
         return AfterSync(
-            self.db,
-            ViewRefresher(self.db, _ChildDCL(self), on_materialized=agents),
+            db,
+            ViewRefresher(db, _ChildDCL(self), on_materialized=agents),
             drift_handlers=handlers,
         )
 

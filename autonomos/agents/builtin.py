@@ -9,16 +9,33 @@ boundary as they are.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 from pydantic import BaseModel, ValidationError
 
 from autonomos.agents import finops, revops
 from autonomos.agents.errors import AgentInputError
 from autonomos.agents.findings import AgentReport
+
+if TYPE_CHECKING:
+    import duckdb
+
+Analysis = Callable[["duckdb.DuckDBPyConnection", Any], AgentReport]
+
+
+def _on_first_use(package: str) -> Analysis:
+    """``package``'s ``analyze``, imported when first called: the registry (which every
+    tenant supervisor imports to know which agents read a view) stays free of DuckDB,
+    NumPy and SciPy; only the processes that run an analysis (the DCL) load them."""
+
+    def analyze(con: duckdb.DuckDBPyConnection, params: Any) -> AgentReport:
+        run: Analysis = importlib.import_module(package).analyze
+        return run(con, params)
+
+    return analyze
 
 
 @dataclass(frozen=True)
@@ -28,7 +45,7 @@ class InternalAgent:
     description: str
     reads: tuple[str, ...]
     params: type[BaseModel]
-    analyze: Callable[[duckdb.DuckDBPyConnection, Any], AgentReport]
+    analyze: Analysis
     persona: str  # who its findings are for (the NLP persona summaries)
 
 
@@ -40,7 +57,7 @@ BUILTIN: dict[str, InternalAgent] = {
         "anomalies, month-end forecast, top cost drivers and idle resources.",
         reads=("cloud_cost",),
         params=finops.FinOpsParams,
-        analyze=finops.analyze,
+        analyze=_on_first_use(finops.__name__),
         persona="cfo",
     ),
     revops.NAME: InternalAgent(
@@ -50,7 +67,7 @@ BUILTIN: dict[str, InternalAgent] = {
         "and stale deals, concentration risk.",
         reads=("opportunity", "account"),
         params=revops.RevOpsParams,
-        analyze=revops.analyze,
+        analyze=_on_first_use(revops.__name__),
         persona="cro",
     ),
 }

@@ -26,6 +26,7 @@ from autonomos.agents.findings import (
     money,
     pct,
 )
+from autonomos.agents.finops import NAME
 from autonomos.agents.finops import anomalies as an
 from autonomos.agents.finops.drivers import Driver, drivers
 from autonomos.agents.finops.forecast import Forecast, forecasts
@@ -43,8 +44,6 @@ from autonomos.agents.finops.prepare import (
     plan_window,
     typical_month,
 )
-
-NAME = "finops"
 
 
 def analyze(con: duckdb.DuckDBPyConnection, params: FinOpsParams | None = None) -> AgentReport:

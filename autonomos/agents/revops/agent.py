@@ -25,10 +25,9 @@ from autonomos.agents.findings import (
     finding_key,
     money,
 )
+from autonomos.agents.revops import NAME
 from autonomos.agents.revops import queries as q
 from autonomos.agents.revops.params import RevOpsParams
-
-NAME = "revops"
 
 
 def analyze(con: duckdb.DuckDBPyConnection, params: RevOpsParams | None = None) -> AgentReport:

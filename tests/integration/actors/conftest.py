@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import ray
 
-from autonomos.actors import RaySyncLauncher, actor_name
+from autonomos.actors.launcher import RaySyncLauncher
+from autonomos.actors.naming import actor_name
 from autonomos.config import Settings
 from autonomos.store.session import Database
 

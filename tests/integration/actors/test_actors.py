@@ -14,7 +14,8 @@ import httpx
 import pytest
 import ray
 
-from autonomos.actors import RaySyncLauncher, actor_name
+from autonomos.actors.launcher import RaySyncLauncher
+from autonomos.actors.naming import actor_name
 from autonomos.config import Settings
 from autonomos.store.secrets import SecretBox
 from autonomos.store.session import Database
@@ -80,6 +81,29 @@ async def test_sync_through_launcher_and_drift_forwarded(
         (str(cid), "orders", str(run_id))
     ]
     assert any(c["kind"] == "added" for c in latest[0]["changes"])
+
+
+async def test_supervisor_starts_lean(
+    api: httpx.AsyncClient,
+    launcher: RaySyncLauncher,
+    cleanup: list[uuid.UUID],
+    tenant_a: Tenant,
+) -> None:
+    """Activation (the first call answered) needs no heavy library, and the supervisor's
+    background set-up (database, event log, after-sync pipeline, agents' registry) loads
+    none either: DuckDB, SciPy and pandas stay in the actors that use them. (pyarrow is
+    loaded by Ray itself in every worker that deserialises arguments:
+    ``ray.util.serialization_addons`` registers its Arrow serialisers when pyarrow is
+    installed.)"""
+    tid = await tenant_id(api, tenant_a, cleanup)
+    status = await launcher.call(tid, "status")
+    assert set(status["process"]["heavy_modules"]) <= {"pyarrow"}
+    deadline = time.monotonic() + 60
+    while not status["set_up"]:
+        assert time.monotonic() < deadline, "the supervisor's set-up did not finish"
+        await asyncio.sleep(0.2)
+        status = await launcher.call(tid, "status")
+    assert set(status["process"]["heavy_modules"]) <= {"pyarrow"}
 
 
 async def test_killed_connector_restarts_and_resumes_exactly_once(

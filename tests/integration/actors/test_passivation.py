@@ -14,8 +14,9 @@ import httpx
 import pytest
 import ray
 
-from autonomos.actors import RaySyncLauncher, actor_name
 from autonomos.actors.children import ChildSpec
+from autonomos.actors.launcher import RaySyncLauncher
+from autonomos.actors.naming import actor_name
 from autonomos.config import Settings
 from autonomos.store.session import Database
 from tests.conftest import Tenant

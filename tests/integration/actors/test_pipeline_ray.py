@@ -18,7 +18,7 @@ import httpx
 import pytest
 import ray
 
-from autonomos.actors import actor_name
+from autonomos.actors.naming import actor_name
 from autonomos.config import Settings
 from tests.conftest import register
 from tests.helpers.drift import REPAIR, drifted_export, new_values
