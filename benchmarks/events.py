@@ -229,18 +229,17 @@ async def clients_main(args: argparse.Namespace) -> None:
     lat = sorted(x for c in clients for x in c.latencies)
     # an event the producer's listener never saw was numbered by another process (the
     # API's sweep numbers what a lagging producer left): no numbering time to measure from
-    stamped = [
-        (t, numbered[c.tenant][i - 1])
-        for c in clients
-        for i, t in c.arrivals
-        if i <= len(numbered[c.tenant])
-    ]
-    hop = sorted(t - at for t, at in stamped if at > 0)
-    unstamped = (
-        len(stamped)
-        - len(hop)
-        + sum(1 for c in clients for i, _ in c.arrivals if i > len(numbered[c.tenant]))
-    )
+    hop: list[float] = []
+    unstamped = 0
+    for c in clients:
+        times = numbered[c.tenant]
+        for i, read_at in c.arrivals:
+            at = times[i - 1] if i <= len(times) else 0.0
+            if at > 0:
+                hop.append(read_at - at)
+            else:
+                unstamped += 1
+    hop.sort()
 
     def pct(values: list[float], q: float) -> float | None:
         return 1000 * values[min(len(values) - 1, int(len(values) * q))] if values else None
