@@ -9,9 +9,9 @@ boundary as they are.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -26,13 +26,14 @@ if TYPE_CHECKING:
 Analysis = Callable[["duckdb.DuckDBPyConnection", Any], AgentReport]
 
 
-def _on_first_use(package: str) -> Analysis:
-    """``package``'s ``analyze``, imported when first called: the registry (which every
-    tenant supervisor imports to know which agents read a view) stays free of DuckDB,
-    NumPy and SciPy; only the processes that run an analysis (the DCL) load them."""
+def _on_first_use(package: ModuleType) -> Analysis:
+    """``package.analyze``, looked up when first called: the package imports its analysis
+    on that lookup, so the registry (which every tenant supervisor imports to know which
+    agents read a view) stays free of DuckDB, NumPy and SciPy; only the processes that
+    run an analysis (the DCL) load them."""
 
     def analyze(con: duckdb.DuckDBPyConnection, params: Any) -> AgentReport:
-        run: Analysis = importlib.import_module(package).analyze
+        run: Analysis = package.analyze
         return run(con, params)
 
     return analyze
@@ -57,7 +58,7 @@ BUILTIN: dict[str, InternalAgent] = {
         "anomalies, month-end forecast, top cost drivers and idle resources.",
         reads=("cloud_cost",),
         params=finops.FinOpsParams,
-        analyze=_on_first_use(finops.__name__),
+        analyze=_on_first_use(finops),
         persona="cfo",
     ),
     revops.NAME: InternalAgent(
@@ -67,7 +68,7 @@ BUILTIN: dict[str, InternalAgent] = {
         "and stale deals, concentration risk.",
         reads=("opportunity", "account"),
         params=revops.RevOpsParams,
-        analyze=_on_first_use(revops.__name__),
+        analyze=_on_first_use(revops),
         persona="cro",
     ),
 }
