@@ -352,3 +352,8 @@ def test_a_term_renamed_across_fields_is_a_rename_of_each() -> None:
     before = fields("name", "builds_enabled:boolean", "public_pages:boolean", "email")
     after = fields("name", "email", "jobs_enabled:boolean", "public_sites:boolean")
     assert diff_schemas(before, after)["renamed"] == {}
+    # the same swap in several fields is still no rename when it is a trap
+    for old_word, new_word in (("min", "max"), ("billing", "shipping"), ("line1", "line2")):
+        before = fields("name", f"{old_word}_price:number", f"{old_word}_qty:integer", "email")
+        after = fields("name", "email", f"{new_word}_price:number", f"{new_word}_qty:integer")
+        assert diff_schemas(before, after)["renamed"] == {}, old_word
