@@ -397,16 +397,24 @@ def _alone_in_place(s: Scored, in_gap: Counter[tuple[str, str]]) -> bool:
 
 def _swapped_word(s: Scored) -> tuple[str, str] | None:
     """(old word, new word) when the two names differ by one word replaced by an unrelated
-    one, every other word the same (``builds_enabled`` -> ``jobs_enabled``)."""
+    one, every other word the same and the leaf still saying something of its own
+    (``builds_enabled`` -> ``jobs_enabled``)."""
     if s.pattern != "fuzzy" or s.score <= 0 or s.signals["type"] < 0.9:
         return None
     a, b = _tokens(s.old.path), _tokens(s.new.path)
-    if len(a) < 2 or len(a) != len(b):
+    if len(a) < 2 or len(a) != len(b) or s.old.path.count(".") != s.new.path.count("."):
         return None
     al = align(a, b)
     if al.kinds or len(al.left) != 1 or len(al.right) != 1:
         return None
-    return singular(al.left[0]), singular(al.right[0])
+    x, y = al.left[0], al.right[0]
+    if tuple(y if t == x else t for t in a) != b:
+        return None  # other words moved too
+    if any(c.isdigit() for c in x + y) or not set(core(s.old.path.rsplit(".", 1)[-1])) - set(
+        core(x)
+    ):
+        return None  # a number, or the leaf's only meaningful word (created_at -> seat_at)
+    return singular(x), singular(y)
 
 
 def _vocabulary_swaps(
@@ -414,10 +422,12 @@ def _vocabulary_swaps(
 ) -> None:
     """The API renamed a term (build -> job): the same word replaced by the same other word
     in two or more removed fields, each paired with a distinct added field, is a plausible
-    rename of each (never sure: a feature dropped for a parallel one looks alike)."""
+    rename of each; so is one word of a long name (four words or more) replaced, the rest
+    in place. Never sure: a feature dropped for a parallel one looks alike."""
     for pairs in swaps.values():
         if len({s.old.path for s in pairs}) < 2 or len({s.new.path for s in pairs}) < 2:
-            continue
+            # alone, only in a long leaf: one word of four or more replaced in place
+            pairs = [s for s in pairs if len(_tokens(s.old.path.rsplit(".", 1)[-1])) >= 4]
         for s in pairs:
             c = table.get((s.old.path, s.new.path))
             if c is not None and c.confidence < SWAP_FLOOR:

@@ -352,6 +352,16 @@ def test_a_term_renamed_across_fields_is_a_rename_of_each() -> None:
     before = fields("name", "builds_enabled:boolean", "public_pages:boolean", "email")
     after = fields("name", "email", "jobs_enabled:boolean", "public_sites:boolean")
     assert diff_schemas(before, after)["renamed"] == {}
+    # alone, one word of a long name replaced; not one of a short name
+    before = fields("name", "only_allow_merge_if_build_succeeds:boolean", "email")
+    after = fields("name", "email", "only_allow_merge_if_pipeline_succeeds:boolean")
+    got = diff_schemas(before, after)
+    assert got["renamed"] == {
+        "only_allow_merge_if_build_succeeds": "only_allow_merge_if_pipeline_succeeds"
+    }
+    before = fields("name", "build_log_url", "email")
+    after = fields("name", "email", "job_log_url")
+    assert diff_schemas(before, after)["renamed"] == {}
     # the same swap in several fields is still no rename when it is a trap
     for old_word, new_word in (("min", "max"), ("billing", "shipping"), ("line1", "line2")):
         before = fields("name", f"{old_word}_price:number", f"{old_word}_qty:integer", "email")
