@@ -9,7 +9,10 @@ type compatibility, position, descriptions, sample values). The model is a logis
 regression fitted on synthetic and real API-version drift the project owns
 (``python -m autonomos.aam.rename_fit``); its probabilities are checked on real systems
 held out of the fit (``benchmarks/drift.py`` prints the reliability). Pairs are then
-assigned one-to-one, best first; two near-equal candidates make a pair ambiguous.
+assigned one-to-one, best first; two near-equal candidates make a pair ambiguous (below
+the auto-apply range, neither is proposed). Evidence across pairs lifts plausible ones:
+the lone record identifiers, the one field replaced in place, a term renamed in several
+fields (``builds_enabled`` / ``public_builds`` -> ``jobs_enabled`` / ``public_jobs``).
 
 Rules stay where data cannot speak: traps are never renames, qualified pairs stay under
 the threshold, an inverted boolean needs a ``not`` and is never confident, and patterns

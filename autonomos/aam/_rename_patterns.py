@@ -3,7 +3,8 @@
 A pair (removed ``old``, added ``new``) is classified from the two paths alone: the same
 tokens under other separators, the same words joined differently, an envelope level
 added or removed, a move to another parent, a plural, a tense, a typo, a reordering, a
-representation suffix (``created`` -> ``created_at``), or one of the traps real APIs
+representation suffix (``created`` -> ``created_at``), a reference's key as one lookup
+value (``OwnerId.Id`` -> ``_ownerid_value``), or one of the traps real APIs
 contain, recognised from general language rather than lists of fields:
 
 - inverted booleans (``deactivated`` -> ``is_active``): a rename only with a ``not``;
