@@ -1,7 +1,7 @@
 """Drift detection: dev cases, leave-one-system-out over the project's own drift corpus,
 and a name-similarity baseline on both.
 
-    python benchmarks/drift.py [--cases DIR] [--out PRED_DIR] [--verbose] [--no-loso]
+    python benchmarks/drift.py [--cases DIR] [--out PRED_DIR] [--verbose] [--no-loso] [--misses]
 
 Dev: one ``<id>.pred.json`` per case and detector (the shape ``score.py`` expects), scored
 by the shipped scorer. Leave-one-system-out (the figure to improve): over the real
@@ -79,8 +79,9 @@ def baseline(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def loso() -> dict[str, Any]:
-    """Rename detection on systems the rename model never saw, and the baseline there."""
+def loso(misses: bool = False) -> dict[str, Any]:
+    """Rename detection on systems the rename model never saw, and the baseline there;
+    ``misses``: list the true renames not found and the pairs that are wrong."""
     from autonomos.aam import rename_fit
     from autonomos.aam.drift_eval import rename_pairs, rename_reliability, score_cases
 
@@ -108,11 +109,28 @@ def loso() -> dict[str, Any]:
             f"{r['rename_P@0.9']:6.3f} {int(r['rename_n@0.9']):6d} {r['rename_cover@0.9']:6.3f} "
             f"{r['rename_ECE']:6.3f} {r['type_R']:7.3f} {r['type_F1']:7.3f}"
         )
+    if misses:
+        _print_misses(real, cv.predictions)
     print("  reliability of rename confidences, held-out systems:")
     for b, (n, c, acc) in enumerate(rename_reliability(rename_pairs(ours))):
         if n:
             print(f"    {b / 10:.1f}-{(b + 1) / 10:.1f}: n={n} conf={c:.2f} acc={acc:.2f}")
     return out
+
+
+def _print_misses(real: list[Any], predictions: dict[str, dict[str, Any]]) -> None:
+    missed, wrong = [], []
+    for c in real:
+        got, conf = predictions[c.id]["renamed"], predictions[c.id].get("rename_confidence", {})
+        truth = c.truth["renamed"]
+        missed += [(c.id, o, n, got.get(o)) for o, n in truth.items() if got.get(o) != n]
+        wrong += [(c.id, o, n, conf.get(o)) for o, n in got.items() if truth.get(o) != n]
+    print(f"  renames missed ({len(missed)}): case, old -> true new [predicted new]")
+    for cid, o, n, g in missed:
+        print(f"    {cid}: {o} -> {n}" + (f" [{g}]" if g else ""))
+    print(f"  wrong renames ({len(wrong)}): case, old -> predicted new (confidence)")
+    for cid, o, n, c in wrong:
+        print(f"    {cid}: {o} -> {n} ({c})")
 
 
 def _scorer(path: Path) -> Any:
@@ -138,6 +156,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-loso", action="store_true", help="skip leave-one-system-out")
+    ap.add_argument(
+        "--misses", action="store_true", help="list the renames leave-one-system-out gets wrong"
+    )
     args = ap.parse_args(argv)
     root = args.out or Path(tempfile.mkdtemp(prefix="drift-pred-"))
     cases = [json.loads(p.read_text()) for p in sorted(args.cases.glob("*.json"))]
@@ -158,7 +179,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"rename F1 (dev): autonomos {f_ours:.3f} vs baseline {f_base:.3f}")
     if not args.no_loso:
         print()
-        out = loso()
+        out = loso(args.misses)
         r, b = out["autonomos (map diff)"], out["rapidfuzz baseline"]
         print(
             f"renames, leave-one-system-out: F1={r['rename_F1']:.3f} P@0.9={r['rename_P@0.9']:.3f} "

@@ -9,7 +9,10 @@ type compatibility, position, descriptions, sample values). The model is a logis
 regression fitted on synthetic and real API-version drift the project owns
 (``python -m autonomos.aam.rename_fit``); its probabilities are checked on real systems
 held out of the fit (``benchmarks/drift.py`` prints the reliability). Pairs are then
-assigned one-to-one, best first; two near-equal candidates make a pair ambiguous.
+assigned one-to-one, best first; two near-equal candidates make a pair ambiguous (below
+the auto-apply range, neither is proposed). Evidence across pairs lifts plausible ones:
+the lone record identifiers, the one field replaced in place, a term renamed in several
+fields (``builds_enabled`` / ``public_builds`` -> ``jobs_enabled`` / ``public_jobs``).
 
 Rules stay where data cannot speak: traps are never renames, qualified pairs stay under
 the threshold, an inverted boolean needs a ``not`` and is never confident, and patterns
@@ -31,6 +34,7 @@ from autonomos.aam._rename_model import RenameModel, default_model
 from autonomos.aam._rename_patterns import (
     SEPARATOR_ONLY,
     FieldView,
+    align,
     description_similarity,
     pattern,
     type_factor,
@@ -60,11 +64,12 @@ QUALIFIED_CAP = 0.55  # a qualifier changes the fact: a replacement, not a renam
 TEMPORAL_FLOOR = 0.86  # only a date/at/time word differs: a plausible rename
 ID_FLOOR = 0.82  # the one removed and the one added identifier of the record
 GAP_FLOOR = 0.8  # the one field removed and the one added in the same place, same head word
+SWAP_FLOOR = 0.8  # one word replaced by the same other word in several fields (build -> job)
 _AMBIGUOUS_MARGIN = 0.03  # a runner-up this close makes a confident pair ambiguous
 _AMBIGUOUS_CAP = 0.86
 _FUZZY_CAP = 0.95
 # structural patterns that may be confident on names alone; the rest are capped
-_SURE_PATTERNS = frozenset({"separator", "joined", "envelope"})
+_SURE_PATTERNS = frozenset({"separator", "joined", "envelope", "lookup"})
 _NEVER = frozenset({"opposite", "numbered"})
 _RESPELLED = frozenset({"typo", "spelling"})
 _tokens = name_tokens
@@ -318,8 +323,11 @@ def match_renames(
     rivals = [f for f in (*removed, *added) if f.description]
     table: dict[tuple[str, str], RenameCandidate] = {}
     in_gap = Counter(f.gap for f in (*removed, *added) if f.gap is not None)
+    swaps: dict[tuple[str, str], list[Scored]] = {}
     for s in scored_pairs(removed, added, vocab, model):
         conf = _confidence(s)
+        if (w := _swapped_word(s)) is not None:
+            swaps.setdefault(w, []).append(s)
         if s.score > 0 and _alone_in_place(s, in_gap):
             conf = max(conf, GAP_FLOOR)
         c = RenameCandidate(
@@ -336,6 +344,7 @@ def match_renames(
         if parent is not None and parent.signals["type"] <= 0.75:
             del table[(parent.old, parent.new)]
     _identifiers(table, removed, added, vocab)
+    _vocabulary_swaps(table, swaps)
     ranked = sorted(
         table.values(),
         key=lambda c: (-c.confidence, -c.signals["name"], -c.signals["position"], c.old, c.new),
@@ -345,12 +354,20 @@ def match_renames(
     for c in table.values():
         by_old.setdefault(c.old, []).append(c.confidence)
         by_new.setdefault(c.new, []).append(c.confidence)
+    fields_of: dict[str, list[RenameCandidate]] = {}  # the plausible pairs of each field
+    for c in table.values():
+        if c.is_rename:
+            fields_of.setdefault(c.old, []).append(c)
+            fields_of.setdefault(c.new, []).append(c)
     used_old: set[str] = set()
     used_new: set[str] = set()
     pairs: list[RenameCandidate] = []
     for c in ranked:
         if not c.is_rename or c.old in used_old or c.new in used_new:
             continue
+        open_pairs = (*fields_of[c.old], *fields_of[c.new])
+        if c.confidence < 0.9 and _open_rival(c, open_pairs, used_old, used_new):
+            continue  # two plausible answers, neither sure (euid or leid -> id): no choice
         used_old.add(c.old)
         used_new.add(c.new)
         runner_up = max(
@@ -379,6 +396,45 @@ def _alone_in_place(s: Scored, in_gap: Counter[tuple[str, str]]) -> bool:
         return False
     a, b = core(s.old.path), core(s.new.path)
     return bool(a) and a[-1:] == b[-1:]
+
+
+def _swapped_word(s: Scored) -> tuple[str, str] | None:
+    """(old word, new word) when the two names differ by one word replaced by an unrelated
+    one, every other word the same and the leaf still saying something of its own
+    (``builds_enabled`` -> ``jobs_enabled``)."""
+    if s.pattern != "fuzzy" or s.score <= 0 or s.signals["type"] < 0.9:
+        return None
+    a, b = _tokens(s.old.path), _tokens(s.new.path)
+    if len(a) < 2 or len(a) != len(b) or s.old.path.count(".") != s.new.path.count("."):
+        return None
+    al = align(a, b)
+    if al.kinds or len(al.left) != 1 or len(al.right) != 1:
+        return None
+    x, y = al.left[0], al.right[0]
+    if tuple(y if t == x else t for t in a) != b:
+        return None  # other words moved too
+    if any(c.isdigit() for c in x + y) or not set(core(s.old.path.rsplit(".", 1)[-1])) - set(
+        core(x)
+    ):
+        return None  # a number, or the leaf's only meaningful word (created_at -> seat_at)
+    return singular(x), singular(y)
+
+
+def _vocabulary_swaps(
+    table: dict[tuple[str, str], RenameCandidate], swaps: dict[tuple[str, str], list[Scored]]
+) -> None:
+    """The API renamed a term (build -> job): the same word replaced by the same other word
+    in two or more removed fields, each paired with a distinct added field, is a plausible
+    rename of each; so is one word of a long name (four words or more) replaced, the rest
+    in place. Never sure: a feature dropped for a parallel one looks alike."""
+    for pairs in swaps.values():
+        if len({s.old.path for s in pairs}) < 2 or len({s.new.path for s in pairs}) < 2:
+            # alone, only in a long leaf: one word of four or more replaced in place
+            pairs = [s for s in pairs if len(_tokens(s.old.path.rsplit(".", 1)[-1])) >= 4]
+        for s in pairs:
+            c = table.get((s.old.path, s.new.path))
+            if c is not None and c.confidence < SWAP_FLOOR:
+                table[(s.old.path, s.new.path)] = replace(c, confidence=SWAP_FLOOR)
 
 
 def _id_tokens(path: str, vocab: frozenset[str]) -> tuple[str, ...]:
@@ -428,6 +484,24 @@ def _identifiers(
             c = RenameCandidate(o.path, n.path, 0.0, "identifier", None, signals)
         if c.confidence < ID_FLOOR:
             table[(o.path, n.path)] = replace(c, confidence=ID_FLOOR)
+
+
+def _open_rival(
+    c: RenameCandidate,
+    candidates: Iterable[RenameCandidate],
+    used_old: set[str],
+    used_new: set[str],
+) -> bool:
+    """Another pair still open for one of ``c``'s fields, at the rename threshold and
+    within the ambiguity margin of ``c``."""
+    floor = max(RENAME_THRESHOLD, c.confidence - _AMBIGUOUS_MARGIN)
+    return any(
+        r.confidence >= floor
+        and (r.old == c.old) != (r.new == c.new)
+        and r.old not in used_old
+        and r.new not in used_new
+        for r in candidates
+    )
 
 
 def _runner_up(values: list[float], own: float) -> float:

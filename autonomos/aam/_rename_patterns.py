@@ -3,7 +3,8 @@
 A pair (removed ``old``, added ``new``) is classified from the two paths alone: the same
 tokens under other separators, the same words joined differently, an envelope level
 added or removed, a move to another parent, a plural, a tense, a typo, a reordering, a
-representation suffix (``created`` -> ``created_at``), or one of the traps real APIs
+representation suffix (``created`` -> ``created_at``), a reference's key as one lookup
+value (``OwnerId.Id`` -> ``_ownerid_value``), or one of the traps real APIs
 contain, recognised from general language rather than lists of fields:
 
 - inverted booleans (``deactivated`` -> ``is_active``): a rename only with a ``not``;
@@ -168,8 +169,10 @@ def type_factor(old: FieldView, new: FieldView) -> float:
     o, n = old.type, new.type
     json_o, json_n = o is FieldType.JSON, n is FieldType.JSON
     if json_o != json_n:
-        if _scalar_union(old if json_o else new):
-            return 0.92  # integer|string -> string: a union of scalars narrowed to one
+        if _scalar_union(old if json_o else new) or _union_holds(
+            old if json_o else new, new if json_o else old
+        ):
+            return 0.92  # integer|string -> string, string|object -> string: narrowed to one
         return 0.75  # a scalar became an object/array (or the reverse): a new shape
     direction = type_direction(o, n)
     if {o, n} in _EPOCHS:
@@ -189,6 +192,13 @@ def type_factor(old: FieldView, new: FieldView) -> float:
 _SCALARS = frozenset(
     {"string", "integer", "number", "boolean", "null", "date", "date-time", "datetime", "time"}
 )
+
+
+def _union_holds(union: FieldView, scalar: FieldView) -> bool:
+    """A declared union (``string|object``) one of whose members is the other field's
+    scalar type: the value was already that scalar some of the time."""
+    names = {t.strip().lower() for t in (union.source_type or "").split("|")}
+    return "|" in (union.source_type or "") and scalar.type.value in names
 
 
 def _scalar_union(f: FieldView) -> bool:
@@ -246,6 +256,11 @@ def pattern(
     levels = envelope(pa, pb)
     if levels is not None:
         words = {t for level in levels for t in _tokens(level)}
+        leaf = _tokens(min(pa, pb, key=len)[-1])
+        if len(levels) == 1 and len(leaf) > 1 and all(_said(w, leaf) for w in words):
+            # the new parent repeats the leaf's own word (archived_at -> archived.archived_at):
+            # fields gathered under their common word; the level adds no meaning
+            return "envelope", 0.9, None
         if words & QUALIFIERS:
             return "qualified", 0.55, None
         if all(level in WRAPPERS for level in levels):
@@ -259,6 +274,8 @@ def pattern(
         _tokens(".".join(unwrapped[1]))
     ):
         return "envelope", 0.9, None  # StateCode.Value -> statecode: unwrapped and joined
+    if _lookup(pa, pb) or _lookup(pb, pa):
+        return "lookup", 0.88, None  # OwnerId.Id -> _ownerid_value: a reference's key
     if booleans:
         a, b = _strip_bool_prefix(a), _strip_bool_prefix(b)
         if a == b:
@@ -303,5 +320,21 @@ def _unwrap(levels: tuple[str, ...]) -> tuple[str, ...]:
     return levels
 
 
+def _lookup(obj: tuple[str, ...], flat: tuple[str, ...]) -> bool:
+    """``obj`` is a referenced object's identifier (``owner_id.id``, ``owner.id``) and
+    ``flat`` the same reference as one scalar, named by the object (``ownerid_value``,
+    ``owner_value``, ``owner``): OData's ``_x_value`` lookups, expandable references."""
+    if len(obj) < 2 or obj[-1] != "id" or len(flat) != len(obj) - 1 or flat[:-1] != obj[:-2]:
+        return False
+    ref = "".join(_tokens(obj[-2]))
+    got = "".join(t for t in _tokens(flat[-1]) if t not in WRAPPERS)
+    return bool(got) and (got in (ref, ref + "id") or (ref.endswith("id") and got == ref[:-2]))
+
+
 def _qualifier_swap(al: _Alignment) -> bool:
     return any(x in QUALIFIERS or y in QUALIFIERS for x in al.left for y in al.right)
+
+
+def _said(word: str, tokens: tuple[str, ...]) -> bool:
+    """``word`` is one of ``tokens``, or one of them in another form (plural, tense)."""
+    return any(word == t or singular(word) == singular(t) or inflected(word, t) for t in tokens)
