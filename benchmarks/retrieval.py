@@ -107,13 +107,15 @@ async def platform(
         migrate.upgrade, settings.owner_database_url, "head", settings.app_database_url
     )
     db = Database(settings.app_database_url)
-    embedder = LocalEmbedder(recorder=UsageRecorder())  # no cache: every text is computed
+    recorder = UsageRecorder()
+    embedder = LocalEmbedder(recorder=recorder)  # no cache: every text is computed
     embedder.load()
     kb = await build_knowledge_base(settings, db, embedder)
     tenant = uuid.uuid4()
     started = time.perf_counter()
     await index_corpus(kb, tenant, docs, redact)
     took = time.perf_counter() - started
+    tokens = sum(u.input_tokens for u in recorder.drain(tenant).values())
     from sqlalchemy import func, select
 
     from autonomos.store.kb_models import KBChunk, KBDocument
@@ -134,7 +136,7 @@ async def platform(
             for q, hits in zip(queries, results, strict=True)
         }
     await db.dispose()
-    return took, runs, {"chunks": n_chunks, "search_s": search_s}
+    return took, runs, {"chunks": n_chunks, "search_s": search_s, "tokens": tokens}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     doc_vecs = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
     direct_s = time.perf_counter() - t
+    lengths = model.tokenizer(
+        texts, truncation=True, max_length=model.max_seq_length, return_length=True
+    )["length"]
+    direct_tokens = int(sum(lengths))
     query_vecs = model.encode([q["text"] for q in queries], normalize_embeddings=True)
     print(
         f"direct model: {len(docs)} documents in {direct_s:.1f} s "
@@ -173,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"platform:     {len(docs)} documents ({info['chunks']} chunks) in {took:.1f} s "
         f"({len(docs) / took:.1f} docs/s) = {direct_s / took:.2f}x the direct model",
+        flush=True,
+    )
+    direct_rate, platform_rate = direct_tokens / direct_s, info["tokens"] / took
+    print(
+        f"model tokens: direct {direct_tokens} ({direct_rate:.0f}/s; the model truncates each "
+        f"document at {model.max_seq_length}), platform {info['tokens']} "
+        f"({platform_rate:.0f}/s) = {platform_rate / direct_rate:.2f}x per token",
         flush=True,
     )
     print(
