@@ -220,12 +220,19 @@ async def main(args: argparse.Namespace) -> None:
             node_before = psutil.virtual_memory().used
 
             procs: list[dict[str, Any]] = []
+            order: list[tuple[float, float]] = []  # (started, activation) of each tenant
 
             async def one(
-                tid: uuid.UUID, cid: uuid.UUID, run_id: uuid.UUID, into: list[dict[str, Any]]
+                tid: uuid.UUID,
+                cid: uuid.UUID,
+                run_id: uuid.UUID,
+                into: list[dict[str, Any]],
+                order: list[tuple[float, float]],
             ) -> None:
                 async with sem:
+                    started = time.monotonic()
                     up, sync, status = await activate(launcher, db, tid, cid, run_id)
+                    order.append((started, up))
                     # measured while it is active (its actors outlive the sync by idle_s)
                     into.extend(await measure_actors({str(tid)}))
                 assert status == "succeeded", status
@@ -234,9 +241,13 @@ async def main(args: argparse.Namespace) -> None:
 
             t0 = time.monotonic()
             await asyncio.gather(
-                *(one(t, c, r, procs) for t, (c, r) in zip(wave_tids, prepared, strict=True))
+                *(one(t, c, r, procs, order) for t, (c, r) in zip(wave_tids, prepared, strict=True))
             )
             wall = time.monotonic() - t0
+            print(
+                f"\nwave {wave + 1}: activations in the order they started (s): "
+                + " ".join(f"{up:.2f}" for _, up in sorted(order))
+            )
             ids = {str(t) for t in wave_tids}
             node_active = psutil.virtual_memory().used
             still = len({a["name"].split(":")[1] for a in tenant_actors(ids)})
