@@ -115,7 +115,8 @@ def tenant_actors(tids: set[str]) -> list[dict[str, Any]]:
 
 
 async def measure_actors(tids: set[str]) -> list[dict[str, Any]]:
-    """Kind, pid, RSS, USS and heavy modules of every live actor of these tenants."""
+    """Kind, pid, RSS, USS, CPU time and heavy modules of every live actor of these
+    tenants."""
     out = []
     for a in tenant_actors(tids):
         kind = a["name"].split(":", 1)[0]
@@ -126,7 +127,8 @@ async def measure_actors(tids: set[str]) -> list[dict[str, Any]]:
             continue  # passivating meanwhile
         proc = info["process"] if kind == "supervisor" else info
         try:
-            mem = psutil.Process(proc["pid"]).memory_full_info()
+            process = psutil.Process(proc["pid"])
+            mem, cpu = process.memory_full_info(), process.cpu_times()
         except psutil.Error:
             continue
         out.append(
@@ -136,6 +138,7 @@ async def measure_actors(tids: set[str]) -> list[dict[str, Any]]:
                 "pid": proc["pid"],
                 "rss": mem.rss,
                 "uss": mem.uss,
+                "cpu": cpu.user + cpu.system,  # CPU seconds the process has used so far
                 "heavy": proc.get("heavy_modules", []),
             }
         )
@@ -266,8 +269,10 @@ async def main(args: argparse.Namespace) -> None:
                 heavy = sorted({m for p in ps for m in p["heavy"]})
                 rss = statistics.median(p["rss"] for p in ps)
                 uss = statistics.median(p["uss"] for p in ps)
+                cpu = statistics.median(p["cpu"] for p in ps)
                 print(
                     f"  {kind:<10} n={len(ps):<3} RSS p50 {mib(rss)}  USS p50 {mib(uss)}"
+                    f"  CPU p50 {cpu:.2f} s"
                     f"  heavy: {', '.join(heavy) or '-'}"
                 )
             print(
@@ -280,7 +285,8 @@ async def main(args: argparse.Namespace) -> None:
             )
             live_tenants = len({p["tenant"] for p in live})
             live_kinds = ", ".join(
-                f"{k} {sum(p['kind'] == k for p in live)}"
+                f"{k} {sum(p['kind'] == k for p in live)}, CPU p50 "
+                f"{statistics.median(p['cpu'] for p in live if p['kind'] == k):.2f} s"
                 for k in sorted({p["kind"] for p in live})
             )
             print(
