@@ -115,7 +115,8 @@ def tenant_actors(tids: set[str]) -> list[dict[str, Any]]:
 
 
 async def measure_actors(tids: set[str]) -> list[dict[str, Any]]:
-    """Kind, pid, RSS, USS and heavy modules of every live actor of these tenants."""
+    """Kind, pid, RSS, USS, CPU time and heavy modules of every live actor of these
+    tenants."""
     out = []
     for a in tenant_actors(tids):
         kind = a["name"].split(":", 1)[0]
@@ -126,7 +127,8 @@ async def measure_actors(tids: set[str]) -> list[dict[str, Any]]:
             continue  # passivating meanwhile
         proc = info["process"] if kind == "supervisor" else info
         try:
-            mem = psutil.Process(proc["pid"]).memory_full_info()
+            process = psutil.Process(proc["pid"])
+            mem, cpu = process.memory_full_info(), process.cpu_times()
         except psutil.Error:
             continue
         out.append(
@@ -136,6 +138,7 @@ async def measure_actors(tids: set[str]) -> list[dict[str, Any]]:
                 "pid": proc["pid"],
                 "rss": mem.rss,
                 "uss": mem.uss,
+                "cpu": cpu.user + cpu.system,  # CPU seconds the process has used so far
                 "heavy": proc.get("heavy_modules", []),
             }
         )
@@ -220,12 +223,19 @@ async def main(args: argparse.Namespace) -> None:
             node_before = psutil.virtual_memory().used
 
             procs: list[dict[str, Any]] = []
+            order: list[tuple[float, float]] = []  # (started, activation) of each tenant
 
             async def one(
-                tid: uuid.UUID, cid: uuid.UUID, run_id: uuid.UUID, into: list[dict[str, Any]]
+                tid: uuid.UUID,
+                cid: uuid.UUID,
+                run_id: uuid.UUID,
+                into: list[dict[str, Any]],
+                order: list[tuple[float, float]],
             ) -> None:
                 async with sem:
+                    started = time.monotonic()
                     up, sync, status = await activate(launcher, db, tid, cid, run_id)
+                    order.append((started, up))
                     # measured while it is active (its actors outlive the sync by idle_s)
                     into.extend(await measure_actors({str(tid)}))
                 assert status == "succeeded", status
@@ -234,9 +244,13 @@ async def main(args: argparse.Namespace) -> None:
 
             t0 = time.monotonic()
             await asyncio.gather(
-                *(one(t, c, r, procs) for t, (c, r) in zip(wave_tids, prepared, strict=True))
+                *(one(t, c, r, procs, order) for t, (c, r) in zip(wave_tids, prepared, strict=True))
             )
             wall = time.monotonic() - t0
+            print(
+                f"\nwave {wave + 1}: activations in the order they started (s): "
+                + " ".join(f"{up:.2f}" for _, up in sorted(order))
+            )
             ids = {str(t) for t in wave_tids}
             node_active = psutil.virtual_memory().used
             still = len({a["name"].split(":")[1] for a in tenant_actors(ids)})
@@ -255,8 +269,10 @@ async def main(args: argparse.Namespace) -> None:
                 heavy = sorted({m for p in ps for m in p["heavy"]})
                 rss = statistics.median(p["rss"] for p in ps)
                 uss = statistics.median(p["uss"] for p in ps)
+                cpu = statistics.median(p["cpu"] for p in ps)
                 print(
                     f"  {kind:<10} n={len(ps):<3} RSS p50 {mib(rss)}  USS p50 {mib(uss)}"
+                    f"  CPU p50 {cpu:.2f} s"
                     f"  heavy: {', '.join(heavy) or '-'}"
                 )
             print(
@@ -269,7 +285,8 @@ async def main(args: argparse.Namespace) -> None:
             )
             live_tenants = len({p["tenant"] for p in live})
             live_kinds = ", ".join(
-                f"{k} {sum(p['kind'] == k for p in live)}"
+                f"{k} {sum(p['kind'] == k for p in live)}, CPU p50 "
+                f"{statistics.median(p['cpu'] for p in live if p['kind'] == k):.2f} s"
                 for k in sorted({p["kind"] for p in live})
             )
             print(
