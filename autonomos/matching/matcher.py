@@ -30,6 +30,7 @@ from autonomos.matching.decide import (
     final_confidence,
     recall_crosswalks,
 )
+from autonomos.matching.evidence import held_entities, kind_scores
 from autonomos.matching.lexicon import ENTITY_WORDS, WEAK_ENTITY_WORDS
 from autonomos.matching.memory import MappingMemory
 from autonomos.matching.model import MatcherModel, default_model
@@ -164,11 +165,15 @@ class Matcher:
         feats, targets, pk = {}, {}, {}
         for ent in self.index.entities:
             sl = self.index.slices[ent]
-            feats[ent] = pair_features(self.index, fields, ent, bm25, dense, obj)
+            feats[ent] = pair_features(
+                self.index, fields, ent, bm25, dense, obj, schema.object or ""
+            )
             targets[ent] = [t.key for t in self.index.targets[sl]]
             pk[ent] = next((j for j, t in enumerate(self.index.targets[sl]) if t.pk), -1)
         prior = self._object_prior(schema, obj_vec)
         analysis = Analysis(fields, feats, targets, pk, prior, self.index.specificity, recall)
+        analysis.kind = kind_scores(fields, self.index.entities)
+        analysis.held = held_entities(fields, self.index.entities)
         if self.crosswalks:
             recall_crosswalks(analysis)
         return analysis
