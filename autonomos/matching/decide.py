@@ -51,6 +51,7 @@ class Analysis:
     transforms: dict[tuple[int, str], str] = field(default_factory=dict)
     kind: dict[str, float] = field(default_factory=dict)  # entity -> person/org evidence
     held: dict[str, float] = field(default_factory=dict)  # entity -> 1: holds a list of it
+    named: float | None = None  # how much the name's words name any entity (no embedding)
 
 
 @dataclass
@@ -206,7 +207,10 @@ def final_confidence(
 
 def none_features(analysis: Analysis) -> np.ndarray:
     """What speaks for "no entity fits" (see NONE_FEATURES)."""
-    values = {"unnamed": 1.0 - max(analysis.prior.values(), default=0.0)}
+    named = analysis.named
+    if named is None:
+        named = max(analysis.prior.values(), default=0.0)
+    values = {"unnamed": 1.0 - named}
     return np.array([values[n] for n in NONE_FEATURES])
 
 

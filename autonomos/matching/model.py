@@ -42,7 +42,7 @@ ENTITY_FEATURES: tuple[str, ...] = (
 )
 # evidence for "no entity fits", beside its constant
 NONE_FEATURES: tuple[str, ...] = (
-    "unnamed",  # 1 - the strongest name prior: the object's name names no entity
+    "unnamed",  # 1 - the strongest prior of the name's words: they name no entity
 )
 
 
