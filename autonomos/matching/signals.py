@@ -72,7 +72,8 @@ F = {name: i for i, name in enumerate(FEATURES)}
 # leaves of a reference object: the key of the record it points to (owner.id, CustomerRef.value)
 _REF_LEAVES = frozenset({"id", "ids", "key", "uuid", "guid", "value", "ref", "code"})
 # a record's own identifier: a bare id, or <words>_id whose words name the record itself
-_BARE_KEYS = frozenset({("id",), ("uuid",), ("guid",), ("_id",)})
+_KEY_WORDS = frozenset({"id", "uuid", "guid"})
+_BARE_KEYS = frozenset((w,) for w in _KEY_WORDS)
 _SELF_WORDS = frozenset({"record", "object", "row", "sys", "system", "entity", "primary"})
 
 
@@ -385,7 +386,7 @@ def record_keys(
         singular(w) for w in split_words(object_name)
     }
     level = [i for i, pf in enumerate(fields) if pf.depth <= base and not pf.meta]
-    ids = [i for i in level if fields[i].raw_leaf and fields[i].raw_leaf[-1] in ("id", "uuid")]
+    ids = [i for i in level if fields[i].raw_leaf and fields[i].raw_leaf[-1] in _KEY_WORDS]
     bare = {i for i in ids if fields[i].raw_leaf in _BARE_KEYS}
     named = [i for i in ids if len(fields[i].raw_leaf) > 1]
     if bare:

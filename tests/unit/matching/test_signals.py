@@ -159,6 +159,7 @@ def test_without_a_bare_id_the_id_named_for_the_record_is_its_key():
     )
     assert _keys(["accountid", "_parentaccountid_value"], "account", "accounts")[0] == {"accountid"}
     assert _keys(["sys_id", "caller_id"], "ticket", "incident") == ({"sys_id"}, {"caller_id"})
+    assert _keys(["guid", "owner_id"], "account", "companies") == ({"guid"}, {"owner_id"})
 
 
 def test_own_and_foreign_key_signals_sit_on_the_entitys_key(index):
