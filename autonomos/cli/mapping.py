@@ -29,8 +29,8 @@ def map_suggest(
         bool,
         typer.Option(
             "--embeddings",
-            help="Add the embedding signal (loads the model: ~6 s cold; about one F1 point "
-            "on held-out systems).",
+            help="Add the embedding signal (loads the model: ~6 s cold; on held-out systems "
+            "it currently scores below the lexical default).",
         ),
     ] = False,
     evidence: Annotated[

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autonomos.matching.crosswalk import match_crosswalk
-from autonomos.matching.model import ENTITY_FEATURES, MatcherModel
+from autonomos.matching.model import ENTITY_FEATURES, NONE_FEATURES, MatcherModel
 from autonomos.matching.signals import FEATURES, PreparedField, sigmoid
 
 MEMORY_WEIGHT = 0.98  # how far an exact remembered approval pushes a pair towards certainty
@@ -49,6 +49,9 @@ class Analysis:
     specificity: dict[str, np.ndarray]  # entity -> per target, 1 / entities that have it
     recall: dict[tuple[int, str], float] = field(default_factory=dict)  # signed strengths
     transforms: dict[tuple[int, str], str] = field(default_factory=dict)
+    kind: dict[str, float] = field(default_factory=dict)  # entity -> person/org evidence
+    held: dict[str, float] = field(default_factory=dict)  # entity -> 1: holds a list of it
+    named: float | None = None  # how much the name's words name any entity (no embedding)
 
 
 @dataclass
@@ -175,6 +178,8 @@ def entity_features(
         "prior": prior,
         "pk": pk_conf,
         "best": max(confs, default=0.0),
+        "kind": analysis.kind.get(entity, 0.0),
+        "held": analysis.held.get(entity, 0.0),
     }
     return np.array([values[n] for n in ENTITY_FEATURES])
 
@@ -200,9 +205,20 @@ def final_confidence(
     return conf
 
 
-def entity_probabilities(results: Sequence[EntityResult], model: MatcherModel) -> np.ndarray:
+def none_features(analysis: Analysis) -> np.ndarray:
+    """What speaks for "no entity fits" (see NONE_FEATURES)."""
+    named = analysis.named
+    if named is None:
+        named = max(analysis.prior.values(), default=0.0)
+    values = {"unnamed": 1.0 - named}
+    return np.array([values[n] for n in NONE_FEATURES])
+
+
+def entity_probabilities(
+    results: Sequence[EntityResult], model: MatcherModel, analysis: Analysis
+) -> np.ndarray:
     """Softmax over the entities and, last, "no entity fits"."""
-    z = np.array([r.score for r in results] + [model.entity.none_bias])
+    z = np.array([r.score for r in results] + [model.entity.none_logit(none_features(analysis))])
     z = np.exp(z - z.max())
     return z / z.sum()
 
@@ -220,7 +236,7 @@ def decide(analysis: Analysis, model: MatcherModel, entity: str | None = None) -
     results = [entity_result(model, analysis, e) for e in analysis.targets]
     if not results:
         raise ValueError("the ontology has no entities")
-    probs = entity_probabilities(results, model)
+    probs = entity_probabilities(results, model, analysis)
     scores = {r.entity: float(p) for r, p in zip(results, probs, strict=False)}
     scores["none"] = float(probs[-1])
     if entity is not None:

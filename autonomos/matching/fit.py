@@ -122,7 +122,7 @@ def cross_validate(
         model = MatcherModel(pairs[k], calibrators[k])
         ent_rows[k] = entity_rows(model, [it for it in real if it.fold == k])
         # the synthetic objects replayed under every fold's model: each copy weighs 1/folds
-        ent_rows[k] += [(p, y, w / len(folds)) for p, y, w in entity_rows(model, extra)]
+        ent_rows[k] += [(p, q, y, w / len(folds)) for p, q, y, w in entity_rows(model, extra)]
     cv = CrossVal(folds, {}, cal_rows=cal_rows, entity_rows=ent_rows)
     for k in folds:
         others = [r for j in folds if j != k for r in ent_rows[j]]

@@ -22,11 +22,13 @@ from autonomos.matching.decide import (
     calibration_rows,
     entity_features,
     memory_matrix,
+    none_features,
     pair_probabilities,
 )
 from autonomos.matching.model import (
     CAL_FEATURES,
     ENTITY_FEATURES,
+    NONE_FEATURES,
     Calibrator,
     EntityModel,
     MatcherModel,
@@ -39,8 +41,10 @@ IGNORE = "?"
 MONOTONE = tuple(
     CAL_FEATURES.index(n) for n in ("logit", "row_gap", "col_gap", "row_share", "col_share")
 )
-# entity evidence that must never count against the entity
-ENTITY_MONOTONE = tuple(range(len(ENTITY_FEATURES)))
+# entity evidence that must never count against the entity, and evidence that must never
+# count for it
+ENTITY_AGAINST = (ENTITY_FEATURES.index("held"),)
+ENTITY_MONOTONE = tuple(k for k in range(len(ENTITY_FEATURES)) if k not in ENTITY_AGAINST)
 IDENTITY = Calibrator((1.0,) + (0.0,) * (len(CAL_FEATURES) - 1), 0.0)
 
 
@@ -187,12 +191,12 @@ def fit_calibrator(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> Calibrator:
 # ---------------------------------------------------------------- entity model
 
 
-EntityRow = tuple[np.ndarray, int, float]
+EntityRow = tuple[np.ndarray, np.ndarray, int, float]
 
 
 def entity_rows(model: MatcherModel, items: Sequence[Item]) -> list[EntityRow]:
-    """Per item: the (n_entities, ENTITY_FEATURES) matrix, the index of the right option
-    (n_entities for "no entity fits") and the item's weight."""
+    """Per item: the (n_entities, ENTITY_FEATURES) matrix, the NONE_FEATURES vector, the
+    index of the right option (n_entities for "no entity fits") and the item's weight."""
     out = []
     for it in items:
         a = it.analysis
@@ -204,35 +208,49 @@ def entity_rows(model: MatcherModel, items: Sequence[Item]) -> list[EntityRow]:
             assigned = assign(model, pair_probabilities(model, x, mem), x, mem)
             phi.append(entity_features(assigned, a, ent))
         label = ents.index(it.entity) if it.entity is not None else len(ents)
-        out.append((np.asarray(phi), label, it.weight))
+        out.append((np.asarray(phi), none_features(a), label, it.weight))
     return out
 
 
 def fit_entity(rows: Sequence[EntityRow], l2: float = 0.3) -> EntityModel:
-    """Multinomial logit: z_e = w . phi_e for each entity, z_none = b."""
-    nf = len(ENTITY_FEATURES)
+    """Multinomial logit: z_e = w . phi_e for each entity, z_none = b + v . psi."""
+    nf, nn = len(ENTITY_FEATURES), len(NONE_FEATURES)
     if not rows:
         raise ValueError("no entity rows to fit")
     phi = np.stack([r[0] for r in rows])  # (R, E, F)
-    label = np.array([r[1] for r in rows])
-    weight = np.array([r[2] for r in rows], dtype=np.float64)
+    psi = np.stack([r[1] for r in rows]).reshape(len(rows), nn)  # (R, N)
+    label = np.array([r[2] for r in rows])
+    weight = np.array([r[3] for r in rows], dtype=np.float64)
     onehot = np.zeros((len(rows), phi.shape[1] + 1))
     onehot[np.arange(len(rows)), label] = 1.0
 
     def loss(v: np.ndarray) -> tuple[float, np.ndarray]:
-        w, b = v[:nf], v[nf]
-        z = np.concatenate([phi @ w, np.full((len(rows), 1), b)], axis=1)
+        w, b, u = v[:nf], v[nf], v[nf + 1 :]
+        z = np.concatenate([phi @ w, (b + psi @ u)[:, None]], axis=1)
         z -= z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         total = -float((weight * (onehot * logp).sum(axis=1)).sum())
         d = weight[:, None] * (np.exp(logp) - onehot)
-        grad = np.concatenate([np.einsum("re,ref->f", d[:, :-1], phi), [d[:, -1].sum()]])
-        total += 0.5 * l2 * float(np.sum(w**2))
+        grad = np.concatenate(
+            [np.einsum("re,ref->f", d[:, :-1], phi), [d[:, -1].sum()], psi.T @ d[:, -1]]
+        )
+        total += 0.5 * l2 * float(np.sum(w**2) + np.sum(u**2))
         grad[:nf] += l2 * w
+        grad[nf + 1 :] += l2 * u
         return total, grad
 
-    bounds = [(0.0, None) if k in ENTITY_MONOTONE else (None, None) for k in range(nf)]
+    bounds: list[tuple[float | None, float | None]] = [
+        (0.0, None) if k in ENTITY_MONOTONE else (None, 0.0) for k in range(nf)
+    ]
     res = minimize(
-        loss, np.zeros(nf + 1), jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)]
+        loss,
+        np.zeros(nf + 1 + nn),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[*bounds, (None, None), *[(None, None)] * nn],
     )
-    return EntityModel(tuple(float(x) for x in res.x[:nf]), float(res.x[nf]))
+    return EntityModel(
+        tuple(float(x) for x in res.x[:nf]),
+        float(res.x[nf]),
+        tuple(float(x) for x in res.x[nf + 1 :]),
+    )

@@ -364,6 +364,43 @@ ENTITY_WORDS: dict[str, tuple[str, ...]] = {
 # usually the customer organisation (account), sometimes a person (contact).
 WEAK_ENTITY_WORDS: dict[str, tuple[str, ...]] = {"contact": ("customer", "client")}
 
+# Which entities are people and which organisations (person/organisation evidence).
+ENTITY_KIND: dict[str, str] = {"contact": "person", "account": "organisation"}
+
+# Attributes only a person has, and only an organisation has: concept -> phrases (each a
+# set of words a field's leaf name must hold, after abbreviations). Fields both can hold
+# (name, email, phone, address, website) are left out.
+PERSON_WORDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "first_name": (("first", "name"), ("given", "name"), ("forename",)),
+    "last_name": (("last", "name"), ("family", "name")),
+    "middle_name": (("middle", "name"), ("middle", "initial")),
+    "birth": (("birth",),),
+    "gender": (("gender",), ("sex",)),
+    "salutation": (("salutation",), ("honorific",)),
+    "nickname": (("nickname",),),
+    "job_title": (("job", "title"), ("occupation",)),
+    "pronoun": (("pronoun",),),
+}
+ORGANISATION_WORDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "industry": (("industry",), ("sector",)),
+    "employees": (("employee",), ("numberofemployees",)),
+    "revenue": (("revenue",),),
+    "tax_id": (
+        ("tax", "number"),
+        ("tax", "id"),
+        ("vat",),
+        ("ein",),
+        ("gstin",),
+        ("business", "number"),
+        ("registration", "number"),
+        ("company", "number"),
+    ),
+    "legal_name": (("legal", "name"), ("registered", "name"), ("trading", "name")),
+    "ticker": (("ticker",),),
+    "industry_code": (("sic",), ("naics",), ("duns",)),
+    "ownership": (("ownership",),),
+}
+
 # Common words in descriptions that carry no field meaning.
 TEXT_STOPWORDS = frozenset(
     """a an the of to in on for and or is are was were be been being by with as at from this that

@@ -30,6 +30,7 @@ from autonomos.matching.decide import (
     final_confidence,
     recall_crosswalks,
 )
+from autonomos.matching.evidence import held_entities, kind_scores
 from autonomos.matching.lexicon import ENTITY_WORDS, WEAK_ENTITY_WORDS
 from autonomos.matching.memory import MappingMemory
 from autonomos.matching.model import MatcherModel, default_model
@@ -121,23 +122,28 @@ class Matcher:
 
     # ------------------------------------------------------------------ scoring
 
-    def _object_prior(self, schema: SourceSchema, obj_vec: np.ndarray | None) -> dict[str, float]:
-        """How much the object's name says each entity: its own name (1), a word systems
-        use for it (0.7), a word that names it less often than another entity (0.5:
-        ``customers`` are usually accounts, sometimes people), or the embedding."""
+    def _name_prior(self, schema: SourceSchema) -> dict[str, float]:
+        """How much the object's name says each entity, by its words: its own name (1), a
+        word systems use for it (0.7), a word that names it less often than another entity
+        (0.5: ``customers`` are usually accounts, sometimes people)."""
         toks = {singular(w) for w in split_words(schema.object or "")}
         prior: dict[str, float] = {}
-        for i, ent in enumerate(self.index.entities):
+        for ent in self.index.entities:
             own = {singular(w) for w in split_words(ent)}
             words = {singular(w) for w in ENTITY_WORDS.get(ent, ())}
             weak = {singular(w) for w in WEAK_ENTITY_WORDS.get(ent, ())}
-            score = 1.0 if toks & own else 0.7 if toks & words else 0.5 if toks & weak else 0.0
-            if obj_vec is not None and self._entity_vecs is not None:
-                score = max(
-                    score, float(np.clip((obj_vec @ self._entity_vecs[i] - 0.2) / 0.4, 0, 1)) * 0.7
-                )
-            prior[ent] = score
+            prior[ent] = 1.0 if toks & own else 0.7 if toks & words else 0.5 if toks & weak else 0.0
         return prior
+
+    def _object_prior(
+        self, named: dict[str, float], obj_vec: np.ndarray | None
+    ) -> dict[str, float]:
+        """The name prior, raised where the embedding of the object's name is close to the
+        entity's (at most 0.7)."""
+        if obj_vec is None or self._entity_vecs is None:
+            return dict(named)
+        sims = np.clip((self._entity_vecs @ obj_vec - 0.2) / 0.4, 0, 1) * 0.7
+        return {e: max(named[e], float(sims[i])) for i, e in enumerate(self.index.entities)}
 
     def analyse(self, schema: SourceSchema) -> Analysis:
         """Everything about ``schema`` that does not depend on the fitted parameters."""
@@ -164,11 +170,17 @@ class Matcher:
         feats, targets, pk = {}, {}, {}
         for ent in self.index.entities:
             sl = self.index.slices[ent]
-            feats[ent] = pair_features(self.index, fields, ent, bm25, dense, obj)
+            feats[ent] = pair_features(
+                self.index, fields, ent, bm25, dense, obj, schema.object or ""
+            )
             targets[ent] = [t.key for t in self.index.targets[sl]]
             pk[ent] = next((j for j, t in enumerate(self.index.targets[sl]) if t.pk), -1)
-        prior = self._object_prior(schema, obj_vec)
+        named = self._name_prior(schema)
+        prior = self._object_prior(named, obj_vec)
         analysis = Analysis(fields, feats, targets, pk, prior, self.index.specificity, recall)
+        analysis.named = max(named.values(), default=0.0)
+        analysis.kind = kind_scores(fields, self.index.entities)
+        analysis.held = held_entities(fields, self.index.entities)
         if self.crosswalks:
             recall_crosswalks(analysis)
         return analysis

@@ -4,7 +4,8 @@
 - pair calibrator: logistic over the assigned pair's score and its competition
   (:data:`CAL_FEATURES`): P(the pair is right | the entity is right);
 - entity model: a multinomial logit whose options are the ontology's entities (each scored
-  from its assignment, :data:`ENTITY_FEATURES`) and "no entity fits" (a constant logit).
+  from its assignment and what the fields say about the record, :data:`ENTITY_FEATURES`)
+  and "no entity fits" (a constant plus what the object's name says, :data:`NONE_FEATURES`).
 
 They are fitted offline on data the project owns (see :mod:`autonomos.matching.fit`): the
 scorer on everything, the calibrator and the entity model on decisions replayed for
@@ -36,6 +37,12 @@ ENTITY_FEATURES: tuple[str, ...] = (
     "prior",  # how much the object's name says this entity (0..1)
     "pk",  # confidence of the pair assigned to the entity's primary key (0: none)
     "best",  # the best pair confidence
+    "kind",  # person/organisation evidence of the fields for the entity's kind (-1..1)
+    "held",  # 1: the record holds a collection of this entity (so it is not one)
+)
+# evidence for "no entity fits", beside its constant
+NONE_FEATURES: tuple[str, ...] = (
+    "unnamed",  # 1 - the strongest prior of the name's words: they name no entity
 )
 
 
@@ -60,15 +67,19 @@ class Calibrator:
 @dataclass(frozen=True)
 class EntityModel:
     weights: tuple[float, ...]  # over ENTITY_FEATURES
-    none_bias: float  # the logit of "no entity fits"
+    none_bias: float  # the constant of the logit of "no entity fits"
+    none_weights: tuple[float, ...] = (0.0,) * len(NONE_FEATURES)
 
     def logit(self, phi: np.ndarray) -> float:
         return float(phi @ np.asarray(self.weights, dtype=np.float64))
 
+    def none_logit(self, psi: np.ndarray) -> float:
+        return self.none_bias + float(psi @ np.asarray(self.none_weights, dtype=np.float64))
+
 
 # Before an entity model is fitted: the evidence of the assignment plus the object's
 # name, and "none" only when almost nothing maps.
-DEFAULT_ENTITY = EntityModel((1.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0), -2.0)
+DEFAULT_ENTITY = EntityModel((1.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 0.0), -2.0)
 
 
 @dataclass(frozen=True)
@@ -92,9 +103,11 @@ class MatcherModel:
         entity = DEFAULT_ENTITY
         if "entity" in d:
             ew = d["entity"]["weights"]
+            nw = d["entity"].get("none_weights", {})
             entity = EntityModel(
                 tuple(float(ew.get(n, 0.0)) for n in ENTITY_FEATURES),
                 float(d["entity"]["none_bias"]),
+                tuple(float(nw.get(n, 0.0)) for n in NONE_FEATURES),
             )
         return cls(
             PairModel(weights, float(d["pair"]["bias"])),
@@ -117,6 +130,7 @@ class MatcherModel:
             "entity": {
                 "weights": dict(zip(ENTITY_FEATURES, self.entity.weights, strict=True)),
                 "none_bias": self.entity.none_bias,
+                "none_weights": dict(zip(NONE_FEATURES, self.entity.none_weights, strict=True)),
             },
             "threshold": self.threshold,
             "extra": self.extra,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from rank_bm25 import BM25Okapi
 
+from autonomos.common.text import singular
 from autonomos.matching import profiles
 from autonomos.matching.field_types import _TYPE_INDEX, _TYPE_MATRIX, normalise_type
 from autonomos.matching.names import (
@@ -63,11 +64,17 @@ FEATURES: tuple[str, ...] = (
     "context",  # the source's parent path names this entity or one of its fields
     "name_top",  # the target is (one of) the source's best by name within the entity
     "reference",  # matched through a reference object: owner.id, CustomerRef.value ~ owner_id
+    "own_key",  # the record's own identifier against the entity's key (see record_keys)
+    "foreign_key",  # another record's identifier (<words>_id) against the entity's key
 )
 NF = len(FEATURES)
 F = {name: i for i, name in enumerate(FEATURES)}
 # leaves of a reference object: the key of the record it points to (owner.id, CustomerRef.value)
 _REF_LEAVES = frozenset({"id", "ids", "key", "uuid", "guid", "value", "ref", "code"})
+# a record's own identifier: a bare id, or <words>_id whose words name the record itself
+_KEY_WORDS = frozenset({"id", "uuid", "guid"})
+_BARE_KEYS = frozenset((w,) for w in _KEY_WORDS)
+_SELF_WORDS = frozenset({"record", "object", "row", "sys", "system", "entity", "primary"})
 
 
 # ---------------------------------------------------------------- prepared ontology and sources
@@ -286,6 +293,7 @@ def pair_features(
     bm25: np.ndarray,
     dense: np.ndarray | None,
     object_tokens: frozenset[str] = frozenset(),
+    object_name: str = "",
 ) -> np.ndarray:
     """Signals of every (source field, target of ``entity``) pair: (n_src, n_tgt, NF)."""
     sl = index.slices[entity]
@@ -342,6 +350,13 @@ def pair_features(
             x[i, :, F["context"]] = len(ctx & ent_field_toks) / len(ctx)
         x[i, :, F["depth"]] = min(max(pf.depth - base_depth, 0), 3) / 3.0
         x[i, :, F["meta"]] = 1.0 if pf.meta else 0.0
+    pk = next((j for j, tg in enumerate(targets) if tg.pk), None)
+    if pk is not None:
+        own, foreign = record_keys(fields, entity, object_name)
+        for i in own:
+            x[i, pk, F["own_key"]] = 1.0
+        for i in foreign:
+            x[i, pk, F["foreign_key"]] = 1.0
     names = x[:, :, F["name"]]
     best = names.max(axis=1, keepdims=True)
     x[:, :, F["name_top"]] = ((names >= best - 1e-6) & (best > 0)).astype(np.float32)
@@ -356,6 +371,32 @@ def pair_features(
         # where the names say little, embeddings break the tie
         x[:, :, F["dense_weak"]] = rel * (1.0 - x[:, :, F["name"]])
     return x
+
+
+def record_keys(
+    fields: Sequence[PreparedField], entity: str, object_name: str
+) -> tuple[set[int], set[int]]:
+    """(own, foreign): the fields at the record's level that identify the record itself,
+    and those that identify another record. A bare ``id`` (``uuid``, ``guid``) is the key
+    when there is one; otherwise ``<words>_id`` whose words, as written, all name the
+    object or the entity (``ContactID`` in contacts, ``accountid`` for an account). Every
+    other ``<words>_id`` is foreign (``invoice_id`` beside an ``id``)."""
+    base = usual_depth(fields)
+    own_words = {singular(w) for w in split_words(entity)} | {
+        singular(w) for w in split_words(object_name)
+    }
+    level = [i for i, pf in enumerate(fields) if pf.depth <= base and not pf.meta]
+    ids = [i for i in level if fields[i].raw_leaf and fields[i].raw_leaf[-1] in _KEY_WORDS]
+    bare = {i for i in ids if fields[i].raw_leaf in _BARE_KEYS}
+    named = [i for i in ids if len(fields[i].raw_leaf) > 1]
+    if bare:
+        return bare, set(named)
+    own = {
+        i
+        for i in named
+        if {singular(w) for w in fields[i].raw_leaf[:-1]} <= own_words | _SELF_WORDS
+    }
+    return own, set(named) - own
 
 
 def usual_depth(fields: Sequence[PreparedField]) -> int:

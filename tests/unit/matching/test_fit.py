@@ -9,7 +9,7 @@ import numpy as np
 from autonomos.matching import _params
 from autonomos.matching.evaluate import ece
 from autonomos.matching.learn import fit_entity, fit_logistic
-from autonomos.matching.model import CAL_FEATURES, ENTITY_FEATURES, MatcherModel
+from autonomos.matching.model import CAL_FEATURES, ENTITY_FEATURES, NONE_FEATURES, MatcherModel
 from autonomos.matching.signals import FEATURES
 from autonomos.matching.synth import Generator
 from autonomos.matching.training_data import DEMO_TRUTH, IGNORE, corpus_schemas, demo_schemas
@@ -68,6 +68,7 @@ def test_shipped_parameters_cover_every_signal():
         assert set(params["pair"]["weights"]) == set(FEATURES)
         assert set(params["calibrator"]["weights"]) == set(CAL_FEATURES)
         assert set(params["entity"]["weights"]) == set(ENTITY_FEATURES)
+        assert set(params["entity"]["none_weights"]) == set(NONE_FEATURES)
         assert 0.2 <= model.threshold <= 0.8
     assert _params.LEXICAL["pair"]["weights"]["dense"] == 0.0
 
@@ -121,16 +122,24 @@ def test_none_schemas_map_nothing(ontology):
 def test_entity_model_learns_which_option_is_right():
     rng = np.random.default_rng(3)
     rows = []
+    held = ENTITY_FEATURES.index("held")
     for _ in range(300):
         phi = rng.random((8, len(ENTITY_FEATURES)))
+        phi[:, held] = 0.0
         right = int(rng.integers(0, 9))
+        psi = np.array([float(right == 8 and rng.random() < 0.8)])  # "none": mostly unnamed
         if right < 8:
             phi[right] += 2.0  # the right entity has more evidence
-        rows.append((phi, right, 1.0))
+            phi[right, held] = 0.0
+            phi[(right + 1) % 8, held] = 1.0  # ... and another is held by the record
+            phi[(right + 1) % 8] += 1.0
+        rows.append((phi, psi, right, 1.0))
     model = fit_entity(rows)
     hits = 0
-    for phi, right, _ in rows:
-        z = np.append(phi @ np.asarray(model.weights), model.none_bias)
+    for phi, psi, right, _ in rows:
+        z = np.append(phi @ np.asarray(model.weights), model.none_logit(psi))
         hits += int(np.argmax(z) == right)
     assert hits / len(rows) > 0.85
-    assert all(w >= 0 for w in model.weights)
+    assert all(w >= 0 for k, w in enumerate(model.weights) if k != held)
+    assert model.weights[held] < 0  # holding a list of X is evidence against X
+    assert model.none_weights[0] > 0

@@ -200,3 +200,49 @@ def test_a_non_business_object_gets_no_entity(lexical_matcher):
     assert 0.5 <= s.entity_confidence <= 1.0  # the probability that no entity fits
     assert all(m.target is None for m in s.mappings)
     assert s.entity_scores["none"] == pytest.approx(s.entity_confidence)
+
+
+SHARED = (
+    SourceField("id", "string"),
+    SourceField("email", "string"),
+    SourceField("phone", "string"),
+    SourceField("created_at", "timestamp"),
+    SourceField("updated_at", "timestamp"),
+)
+
+
+def test_customers_are_people_or_companies_by_their_attributes(lexical_matcher):
+    people = SHARED + tuple(SourceField(n) for n in ("first_name", "last_name", "gender"))
+    people += (SourceField("birthday", "date"),)
+    firms = SHARED + tuple(SourceField(n) for n in ("name", "industry", "tax_number"))
+    firms += (SourceField("number_of_employees", "integer"),)
+    person = lexical_matcher.suggest(SourceSchema(people, "shop", "customers"))
+    firm = lexical_matcher.suggest(SourceSchema(firms, "billing", "customers"))
+    assert person.entity == "contact" and person.entity_scores["account"] < 0.2
+    assert firm.entity == "account" and firm.entity_scores["contact"] < 0.2
+
+
+def test_a_record_holding_payments_is_not_a_payment(lexical_matcher):
+    own = tuple(SourceField(n, "number") for n in ("subtotal", "tax", "total"))
+    own += (SourceField("id"), SourceField("status"), SourceField("invoice_number"))
+    own += (SourceField("currency_code"), SourceField("created_at", "timestamp"))
+    payments = (
+        SourceField("payments", "array<object>"),
+        SourceField("payments.amount", "number"),
+        SourceField("payments.method"),
+        SourceField("payments.captured_at", "timestamp"),
+    )
+    holding = lexical_matcher.suggest(SourceSchema(own + payments, "x", "transactions"))
+    alone = lexical_matcher.suggest(SourceSchema(own, "x", "transactions"))
+    assert holding.entity == "invoice"
+    assert holding.entity_scores["payment"] < alone.entity_scores["payment"]
+
+
+def test_a_name_that_names_no_entity_lets_none_win_over_lookalike_fields(lexical_matcher):
+    fields = tuple(SourceField(n) for n in ("id", "name", "assignee_id", "priority", "status"))
+    fields += (SourceField("tags", "array<string>"), SourceField("due_date", "date"))
+    fields += (SourceField("date_created", "timestamp"), SourceField("date_modified", "timestamp"))
+    tasks = lexical_matcher.suggest(SourceSchema(fields, "crm", "tasks"))
+    tickets = lexical_matcher.suggest(SourceSchema(fields, "crm", "tickets"))
+    assert tasks.entity is None and tasks.entity_confidence > 0.5
+    assert tickets.entity == "ticket"

@@ -135,3 +135,45 @@ def test_depth_counts_from_the_schemas_usual_level_and_skips_wrappers(index):
     bm = index.bm25_scores([f.query for f in fields])
     x = pair_features(index, fields, "opportunity", bm, None)
     assert (x[:, :, FEATURES.index("depth")] == 0).all()
+
+
+def _keys(names, entity, obj):
+    from autonomos.matching.signals import record_keys
+
+    fields = prepare_source(SourceSchema(tuple(SourceField(n, "string") for n in names)))
+    own, foreign = record_keys(fields, entity, obj)
+    return {names[i] for i in own}, {names[i] for i in foreign}
+
+
+def test_the_bare_id_is_the_records_own_key_and_other_ids_are_foreign():
+    assert _keys(["id", "invoice_id", "customer_id", "owner.id"], "invoice", "transactions") == (
+        {"id"},
+        {"invoice_id", "customer_id"},
+    )
+
+
+def test_without_a_bare_id_the_id_named_for_the_record_is_its_key():
+    assert _keys(["ContactID", "AccountNumber", "BrandingThemeID"], "account", "contacts") == (
+        {"ContactID"},
+        {"BrandingThemeID"},
+    )
+    assert _keys(["accountid", "_parentaccountid_value"], "account", "accounts")[0] == {"accountid"}
+    assert _keys(["sys_id", "caller_id"], "ticket", "incident") == ({"sys_id"}, {"caller_id"})
+    assert _keys(["guid", "owner_id"], "account", "companies") == ({"guid"}, {"owner_id"})
+
+
+def test_own_and_foreign_key_signals_sit_on_the_entitys_key(index):
+    fields = prepare_source(
+        SourceSchema(
+            tuple(SourceField(n, "string") for n in ("id", "invoice_id", "amount")),
+            "x",
+            "transactions",
+        )
+    )
+    bm = index.bm25_scores([f.query for f in fields])
+    x = pair_features(index, fields, "invoice", bm, None, object_name="transactions")
+    names = [t.name for t in index.targets[index.slices["invoice"]]]
+    key = names.index("invoice_id")
+    own, foreign = FEATURES.index("own_key"), FEATURES.index("foreign_key")
+    assert x[0, key, own] == 1.0 and x[1, key, foreign] == 1.0
+    assert x[:, :, own].sum() == 1.0 and x[:, :, foreign].sum() == 1.0
