@@ -88,10 +88,25 @@ def memory_matrix(analysis: Analysis, entity: str) -> np.ndarray | None:
     return mem
 
 
+def containers(fields: Sequence[PreparedField]) -> np.ndarray:
+    """Per source field, whether it is a structure whose own members are fields of the
+    schema (``websites`` beside ``websites.url``): its value is not one attribute, its
+    members are the ones to map."""
+    names = [pf.field.name for pf in fields]
+    parents = {n[:k] for n in names for k, ch in enumerate(n) if ch in "./" and k}
+    return np.array([pf.type == "json" and pf.field.name in parents for pf in fields], dtype=bool)
+
+
 def pair_probabilities(
-    model: MatcherModel, feats: np.ndarray, mem: np.ndarray | None
+    model: MatcherModel,
+    feats: np.ndarray,
+    mem: np.ndarray | None,
+    container: np.ndarray | None = None,
 ) -> np.ndarray:
+    """Pair probabilities; a container's pairs are out (probability 0) unless recalled."""
     probs = sigmoid(model.pair.logits(feats)).astype(np.float64)
+    if container is not None and container.any():
+        probs[container] = 0.0
     if mem is not None:
         probs = np.where(
             mem > 0,
@@ -187,7 +202,7 @@ def entity_features(
 def entity_result(model: MatcherModel, analysis: Analysis, entity: str) -> EntityResult:
     feats = analysis.feats[entity]
     mem = memory_matrix(analysis, entity)
-    probs = pair_probabilities(model, feats, mem)
+    probs = pair_probabilities(model, feats, mem, containers(analysis.fields))
     assigned = assign(model, probs, feats, mem)
     phi = entity_features(assigned, analysis, entity)
     return EntityResult(entity, probs, feats, assigned, phi, mem, model.entity.logit(phi))

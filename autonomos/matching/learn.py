@@ -20,6 +20,7 @@ from autonomos.matching.decide import (
     Analysis,
     assign,
     calibration_rows,
+    containers,
     entity_features,
     memory_matrix,
     none_features,
@@ -173,7 +174,8 @@ def calibrator_rows(pair: PairModel, items: Sequence[Item]) -> tuple[np.ndarray,
             continue
         labels = it.labels()
         x = it.analysis.feats[it.entity]
-        probs = pair_probabilities(model, x, memory_matrix(it.analysis, it.entity))
+        mem = memory_matrix(it.analysis, it.entity)
+        probs = pair_probabilities(model, x, mem, containers(it.analysis.fields))
         for i, j, f in calibration_rows(probs, x):
             if labels[i, 0] != -1:
                 feats.append(f)
@@ -202,10 +204,11 @@ def entity_rows(model: MatcherModel, items: Sequence[Item]) -> list[EntityRow]:
         a = it.analysis
         ents = list(a.targets)
         phi = []
+        box = containers(a.fields)
         for ent in ents:
             x = a.feats[ent]
             mem = memory_matrix(a, ent)
-            assigned = assign(model, pair_probabilities(model, x, mem), x, mem)
+            assigned = assign(model, pair_probabilities(model, x, mem, box), x, mem)
             phi.append(entity_features(assigned, a, ent))
         label = ents.index(it.entity) if it.entity is not None else len(ents)
         out.append((np.asarray(phi), none_features(a), label, it.weight))

@@ -246,3 +246,27 @@ def test_a_name_that_names_no_entity_lets_none_win_over_lookalike_fields(lexical
     tickets = lexical_matcher.suggest(SourceSchema(fields, "crm", "tickets"))
     assert tasks.entity is None and tasks.entity_confidence > 0.5
     assert tickets.entity == "ticket"
+
+
+def test_a_structure_whose_members_are_listed_is_not_mapped_its_members_are(lexical_matcher):
+    from autonomos.matching.decide import containers
+    from autonomos.matching.signals import prepare_source
+
+    fields = (SourceField("id"), SourceField("first_name"), SourceField("last_name"))
+    fields += (SourceField("emails", "array<object>"), SourceField("emails.email"))
+    fields += (SourceField("websites", "array<object>"), SourceField("address", "object"))
+    fields += (SourceField("address/city"),)
+    people = SourceSchema(fields, "crm", "people")
+    flags = containers(prepare_source(people))
+    boxed = {f.name for f, c in zip(people.fields, flags, strict=True) if c}
+    assert boxed == {"emails", "address"}  # `websites` lists no members: it may map
+    got = targets(lexical_matcher.suggest(people))
+    assert got["emails"] is None and got["address"] is None
+
+    ref = (SourceField("CustomerRef", "object"), SourceField("CustomerRef.value"))
+    ref += (SourceField("CurrencyRef", "object"), SourceField("CurrencyRef.value"))
+    own = (SourceField("Id"), SourceField("DocNumber"), SourceField("TotalAmt", "number"))
+    got = targets(lexical_matcher.suggest(SourceSchema(own + ref, "books", "invoices")))
+    assert got["CustomerRef"] is None and got["CurrencyRef"] is None
+    assert got["CustomerRef.value"] == "invoice.account_id"
+    assert got["CurrencyRef.value"] == "invoice.currency"
