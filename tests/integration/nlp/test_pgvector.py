@@ -82,7 +82,7 @@ def test_up_down_up_with_pgvector(pgvector_urls: tuple[str, str]) -> None:
 
 
 async def test_tenant_filtered_search_returns_k_and_never_another_tenant(
-    migrated: tuple[str, str], embedder: LocalEmbedder, tmp_path: Path
+    migrated: tuple[str, str], pgvector_hnsw: object, embedder: LocalEmbedder, tmp_path: Path
 ) -> None:
     owner, app = migrated
     settings = make_settings(tmp_path, database_url=app, migration_database_url=owner)
