@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     scorer = _scorer()
     qrels = scorer.load_qrels(str(a.data / "qrels.tsv"))
 
-    from autonomos.models.embedder import LocalEmbedder
+    from autonomos.models.embedder import LocalEmbedder, token_counts
 
     direct = LocalEmbedder()
     model = direct.load()
@@ -163,10 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     doc_vecs = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
     direct_s = time.perf_counter() - t
-    lengths = model.tokenizer(
-        texts, truncation=True, max_length=model.max_seq_length, return_length=True
-    )["length"]
-    direct_tokens = int(sum(lengths))
+    direct_tokens = int(token_counts(model, texts).sum())
     query_vecs = model.encode([q["text"] for q in queries], normalize_embeddings=True)
     print(
         f"direct model: {len(docs)} documents in {direct_s:.1f} s "

@@ -243,14 +243,20 @@ class LocalEmbedder(CachedEmbedder):
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        tokens = model.tokenizer(
-            texts, truncation=True, max_length=model.max_seq_length, return_length=True
-        )["length"]
-        return np.asarray(vectors, dtype=np.float32), np.asarray(tokens, dtype=np.int64)
+        return np.asarray(vectors, dtype=np.float32), token_counts(model, texts)
 
     def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
         vectors, tokens = self.embed_texts(texts)
         return vectors, int(tokens.sum())
+
+
+def token_counts(model: Any, texts: list[str]) -> np.ndarray:
+    """Tokens the SentenceTransformer ``model`` reads of each text (truncated at its
+    window, special tokens included): what an embedding call is counted as."""
+    lengths = model.tokenizer(
+        texts, truncation=True, max_length=model.max_seq_length, return_length=True
+    )["length"]
+    return np.asarray(lengths, dtype=np.int64)
 
 
 def make_cache(settings: Settings) -> EmbeddingCache | None:
