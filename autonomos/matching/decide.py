@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -52,6 +53,12 @@ class Analysis:
     kind: dict[str, float] = field(default_factory=dict)  # entity -> person/org evidence
     held: dict[str, float] = field(default_factory=dict)  # entity -> 1: holds a list of it
     named: float | None = None  # how much the name's words name any entity (no embedding)
+
+    @cached_property
+    def containers(self) -> np.ndarray:
+        """Per source field: a structure whose members the schema lists (see
+        :func:`containers`)."""
+        return containers(self.fields)
 
 
 @dataclass
@@ -202,7 +209,7 @@ def entity_features(
 def entity_result(model: MatcherModel, analysis: Analysis, entity: str) -> EntityResult:
     feats = analysis.feats[entity]
     mem = memory_matrix(analysis, entity)
-    probs = pair_probabilities(model, feats, mem, containers(analysis.fields))
+    probs = pair_probabilities(model, feats, mem, analysis.containers)
     assigned = assign(model, probs, feats, mem)
     phi = entity_features(assigned, analysis, entity)
     return EntityResult(entity, probs, feats, assigned, phi, mem, model.entity.logit(phi))

@@ -20,7 +20,6 @@ from autonomos.matching.decide import (
     Analysis,
     assign,
     calibration_rows,
-    containers,
     entity_features,
     memory_matrix,
     none_features,
@@ -175,7 +174,7 @@ def calibrator_rows(pair: PairModel, items: Sequence[Item]) -> tuple[np.ndarray,
         labels = it.labels()
         x = it.analysis.feats[it.entity]
         mem = memory_matrix(it.analysis, it.entity)
-        probs = pair_probabilities(model, x, mem, containers(it.analysis.fields))
+        probs = pair_probabilities(model, x, mem, it.analysis.containers)
         for i, j, f in calibration_rows(probs, x):
             if labels[i, 0] != -1:
                 feats.append(f)
@@ -204,11 +203,10 @@ def entity_rows(model: MatcherModel, items: Sequence[Item]) -> list[EntityRow]:
         a = it.analysis
         ents = list(a.targets)
         phi = []
-        box = containers(a.fields)
         for ent in ents:
             x = a.feats[ent]
             mem = memory_matrix(a, ent)
-            assigned = assign(model, pair_probabilities(model, x, mem, box), x, mem)
+            assigned = assign(model, pair_probabilities(model, x, mem, a.containers), x, mem)
             phi.append(entity_features(assigned, a, ent))
         label = ents.index(it.entity) if it.entity is not None else len(ents)
         out.append((np.asarray(phi), none_features(a), label, it.weight))
