@@ -182,12 +182,28 @@ async def tenant_b(api: httpx.AsyncClient) -> Tenant:
     return await register(api, "b")
 
 
+# Ports for servers the tests start (Ray heads, uvicorn, moto, ...), drawn at random below
+# the kernel's ephemeral range (32768+ by default) and above Ray's worker ports (10002-19999):
+# a port the kernel handed out for a bind to 0 is soon handed out again, to any process's
+# outgoing connection or to a Ray core worker's gRPC server, and a head then started on it
+# fails with "address already in use" when other Ray clusters run on the same machine.
+_PORTS = (20000, 32000)
+
+
 def free_port() -> int:
+    """A port nothing on 127.0.0.1 listens on now (a fresh one on each call)."""
+    import random
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    for _ in range(200):
+        port = random.randrange(*_PORTS)  # a port, not a secret
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_PORTS[0]}-{_PORTS[1]} on 127.0.0.1")
 
 
 @pytest.fixture(scope="session")

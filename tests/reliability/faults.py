@@ -22,11 +22,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import free_port
 
 
 class TcpProxy:

@@ -14,8 +14,8 @@ from ray import serve
 
 from autonomos.config import Settings
 from autonomos.serve_apps.api.deployment import APP_NAME, deploy
+from tests.conftest import free_port
 from tests.reliability.conftest import report
-from tests.reliability.faults import free_port
 
 pytestmark = [pytest.mark.ray, pytest.mark.postgres, pytest.mark.slow]  # Serve start: ~1 min
 

@@ -91,19 +91,7 @@ def stop_head(pgid: int) -> None:
             return
 
 
-@pytest.fixture(scope="session")
-def ray_head() -> Iterator[RayHead]:
-    ray_bin = VENV_BIN / "ray"
-    _require(ray_bin.exists(), "the ray CLI is not installed")
-    temp = Path(tempfile.mkdtemp(prefix="aoj", dir="/tmp"))  # socket paths must stay short
-    gcs, dash = free_port(), free_port()
-    # The environment `autonomos up` starts its head in, from a shell whose PATH does not
-    # have the project's venv (as after the quick start): jobs then run `python` from the
-    # head's PATH, which `up` points at the project's interpreter.
-    env = ray_env(
-        Settings(_env_file=None, data_dir=temp),  # type: ignore[call-arg]
-        {**os.environ, "RAY_AUTH_MODE": "disabled", "PATH": path_without_venv()},
-    )
+def _start_command(ray_bin: Path, temp: Path, gcs: int, dash: int) -> list[str]:
     ports = {
         "--port": gcs,
         "--dashboard-port": dash,
@@ -115,7 +103,7 @@ def ray_head() -> Iterator[RayHead]:
         "--node-manager-port": free_port(),
         "--object-manager-port": free_port(),
     }
-    cmd = [
+    return [
         str(ray_bin),
         "start",
         "--head",
@@ -132,14 +120,41 @@ def ray_head() -> Iterator[RayHead]:
         str(temp),
         *[x for flag, port in ports.items() for x in (flag, str(port))],
     ]
-    proc = subprocess.Popen(
-        cmd, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+
+
+@pytest.fixture(scope="session")
+def ray_head() -> Iterator[RayHead]:
+    ray_bin = VENV_BIN / "ray"
+    _require(ray_bin.exists(), "the ray CLI is not installed")
+    temp = Path(tempfile.mkdtemp(prefix="aoj", dir="/tmp"))  # socket paths must stay short
+    # The environment `autonomos up` starts its head in, from a shell whose PATH does not
+    # have the project's venv (as after the quick start): jobs then run `python` from the
+    # head's PATH, which `up` points at the project's interpreter.
+    env = ray_env(
+        Settings(_env_file=None, data_dir=temp),  # type: ignore[call-arg]
+        {**os.environ, "RAY_AUTH_MODE": "disabled", "PATH": path_without_venv()},
     )
-    pgid = proc.pid
+    pgid = 0
     try:
-        output, _ = proc.communicate(timeout=180)
-        if proc.returncode != 0:
-            pytest.fail(f"ray start failed:\n{output.decode()[-3000:]}")
+        for attempt in range(3):
+            gcs, dash = free_port(), free_port()
+            proc = subprocess.Popen(
+                _start_command(ray_bin, temp, gcs, dash),
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            pgid = proc.pid
+            output, _ = proc.communicate(timeout=180)
+            if proc.returncode == 0:
+                break
+            # a port free when drawn can be taken before Ray binds it (other clusters on
+            # the machine): that, and only that, is worth another try with fresh ports
+            clash = b"already in use" in output or b"Failed to start the grpc server" in output
+            if attempt == 2 or not clash:
+                pytest.fail(f"ray start failed:\n{output.decode()[-3000:]}")
+            stop_head(pgid)
         url = f"http://127.0.0.1:{dash}"
         deadline = time.monotonic() + 90
         while True:  # the job server comes up a little after `ray start` returns
