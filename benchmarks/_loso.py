@@ -31,7 +31,7 @@ CLOUD = frozenset({"aws", "azure", "gcp", "focus"})  # shipped crosswalks descri
 def loso(dense: bool, per_entity: int = 60) -> dict[str, Any]:
     """Cross-validated predictions of the matcher (as shipped: crosswalks recalled)."""
     _, synthetic, real, extra = fit.build(per_entity, 0, dense)
-    cv = fit.cross_validate(synthetic, real, extra, log=False)
+    cv = fit.cross_validate(synthetic, real, extra, log=False, entity_l2=fit.entity_l2(dense))
     threshold = fit.best_threshold(cv)
     results = []
     seen = set()

@@ -33,6 +33,8 @@ import numpy as np
 from autonomos.matching.decide import decide, mappings
 from autonomos.matching.evaluate import Scored, score
 from autonomos.matching.learn import (
+    DENSE_ENTITY_L2,
+    ENTITY_L2,
     EntityRow,
     Item,
     calibrator_rows,
@@ -67,6 +69,7 @@ class CrossVal:
     )  # all confidences (threshold 0): apply one with :func:`at_threshold`
     cal_rows: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     entity_rows: dict[str, list[EntityRow]] = field(default_factory=dict)
+    entity_l2: float = ENTITY_L2  # the entity model's penalty (see :func:`entity_l2`)
 
     def at_threshold(self, threshold: float, folds: Sequence[str] | None = None) -> Scored:
         keep = set(folds) if folds is not None else None
@@ -101,8 +104,18 @@ def weigh(synthetic: list[Item], real: list[Item], share: float = REAL_SHARE) ->
         it.weight = share / max(1, n_real) * (n_syn + n_real)
 
 
+def entity_l2(dense: bool) -> float:
+    """The entity model's L2 penalty, lexical or with embeddings."""
+    return DENSE_ENTITY_L2 if dense else ENTITY_L2
+
+
 def cross_validate(
-    synthetic: list[Item], real: list[Item], extra: Sequence[Item] = (), *, log: bool = True
+    synthetic: list[Item],
+    real: list[Item],
+    extra: Sequence[Item] = (),
+    *,
+    log: bool = True,
+    entity_l2: float = ENTITY_L2,
 ) -> CrossVal:
     """Leave-one-system-out over ``real``; ``extra``: held-out synthetic objects (business
     and non-business) that only the entity model learns from."""
@@ -123,10 +136,10 @@ def cross_validate(
         ent_rows[k] = entity_rows(model, [it for it in real if it.fold == k])
         # the synthetic objects replayed under every fold's model: each copy weighs 1/folds
         ent_rows[k] += [(p, q, y, w / len(folds)) for p, q, y, w in entity_rows(model, extra)]
-    cv = CrossVal(folds, {}, cal_rows=cal_rows, entity_rows=ent_rows)
+    cv = CrossVal(folds, {}, cal_rows=cal_rows, entity_rows=ent_rows, entity_l2=entity_l2)
     for k in folds:
         others = [r for j in folds if j != k for r in ent_rows[j]]
-        model = MatcherModel(pairs[k], calibrators[k], 0.0, fit_entity(others))
+        model = MatcherModel(pairs[k], calibrators[k], 0.0, fit_entity(others, entity_l2))
         cv.models[k] = model
         for it in (it for it in real if it.fold == k):
             d = decide(it.analysis, model)
@@ -145,7 +158,7 @@ def final_model(synthetic: list[Item], real: list[Item], cv: CrossVal) -> Matche
     pair = fit_pair(synthetic + real)
     x = np.concatenate([cv.cal_rows[k][0] for k in cv.folds])
     y = np.concatenate([cv.cal_rows[k][1] for k in cv.folds])
-    entity = fit_entity([r for k in cv.folds for r in cv.entity_rows[k]])
+    entity = fit_entity([r for k in cv.folds for r in cv.entity_rows[k]], cv.entity_l2)
     return MatcherModel(pair, fit_calibrator(x, y), best_threshold(cv), entity)
 
 
@@ -189,7 +202,7 @@ def build(
 
 def run(per_entity: int, seed: int, dense: bool) -> MatcherModel:
     _, synthetic, real, extra = build(per_entity, seed, dense)
-    cv = cross_validate(synthetic, real, extra)
+    cv = cross_validate(synthetic, real, extra, entity_l2=entity_l2(dense))
     model = final_model(synthetic, real, cv)
     m = cv.at_threshold(model.threshold).metrics()
     print(
