@@ -1,0 +1,150 @@
+"""A warm pool of Ray worker processes, so that activating a tenant does not start one.
+
+Every tenant actor (supervisor, connector, DCL, ...) lives in a Ray worker process of its
+own, and starting one costs ~0.75-1 s of CPU (the interpreter, ``import ray``, the core
+worker). The raylet keeps idle workers and gives an actor one that fits (same language and
+runtime env; one never bound to another job's or detached actor's tree), but it prestarts
+workers only when the first driver registers (the node's CPU count of them) or for queued
+tasks, and kills idle workers beyond ``num_workers_soft_limit`` (the node's CPU count,
+every live actor's worker counted) soon after they go idle. On a node with tenant actors
+the idle set is therefore empty and every activation pays a process start.
+
+This module asks the local raylet to start workers ahead of need (its ``PrestartWorkers``
+RPC, which Ray's Python API does not expose): ``AUTONOMOS_ACTOR_WARM_WORKERS`` of them when
+an API process starts (:meth:`WarmPool.fill`), and one more ``REFILL_DELAY_S`` after every
+tenant actor this process creates (:meth:`WarmPool.replace`). Not at once: the new
+worker's start then competed for the CPUs with the activation that had just taken one,
+and on the loaded 2-core box one-at-a-time activations were no faster than without a
+pool. Each prestarted worker is kept for ``AUTONOMOS_ACTOR_WARM_KEEP_S`` even when idle;
+past that the raylet's usual rule applies, so an unused pool gives its memory back.
+
+The workers are prestarted without a job: the raylet binds one to the job (and, for a
+detached actor, to that actor's tree) that first uses it, so a pool filled by one API
+replica serves the actors any process creates on the node, Serve replicas of a driver
+that has exited included (a worker prestarted *for* such a job never starts). A worker
+that has run anything for one tenant's actor tree (a task, an actor) is never given to
+another tenant's actor: Ray does not hand a worker bound to one detached actor's tree to
+another (checked by ``tests/integration/actors/test_warm_pool.py``), and an actor's
+worker exits with the actor.
+
+Best effort: a failed request (an older raylet, a remote node without access) is logged
+once and turns the pool off in this process; actors then start as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ray
+
+if TYPE_CHECKING:
+    from autonomos.config import Settings
+
+log = logging.getLogger("autonomos.actors.warm")
+
+RPC_TIMEOUT_S = 5.0
+FILL_PACE_S = 1.0
+REFILL_DELAY_S = 2.0
+
+
+class WarmPool:
+    """Prestarts Ray worker processes on this process's node (see the module docstring)."""
+
+    def __init__(self, size: int, keep_s: float) -> None:
+        self.size, self.keep_s = size, keep_s
+        self.requested = 0  # workers asked for so far (for tests and benchmarks)
+        self._stub: Any = None
+        self._lock = threading.Lock()
+        self._off = size <= 0
+
+    @property
+    def enabled(self) -> bool:
+        return not self._off
+
+    def fill(self) -> None:
+        """Ask for ``size`` workers (an API process starting), one every ``FILL_PACE_S``:
+        the raylet starts at most ``worker_maximum_startup_concurrency`` (the node's CPU
+        count) workers at once and does not retry a prestart beyond that."""
+        for i in range(self.size if self.enabled else 0):
+            timer = threading.Timer(i * FILL_PACE_S, self._prestart, (1,))
+            timer.daemon = True
+            timer.start()
+
+    def replace(self, delay_s: float = REFILL_DELAY_S) -> None:
+        """Ask for one worker, in place of the one an actor just created has taken, after
+        ``delay_s``: a worker starting (~0.75-1 s of CPU) while the new actor builds
+        itself and answers its first call would compete with it for the node's CPUs."""
+        if delay_s <= 0:
+            self._prestart(1)
+            return
+        timer = threading.Timer(delay_s, self._prestart, (1,))
+        timer.daemon = True
+        timer.start()
+
+    def _prestart(self, n: int) -> None:
+        if self._off or n <= 0 or not ray.is_initialized():
+            return
+        try:
+            stub, request = self._request(n)
+            future = stub.PrestartWorkers.future(request, timeout=RPC_TIMEOUT_S)
+        except Exception as e:  # best effort: the actor starts without it
+            self._turn_off(e)
+            return
+        self.requested += n
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Any) -> None:
+        if future.exception() is not None:
+            self._turn_off(future.exception())
+
+    def _turn_off(self, error: BaseException) -> None:
+        if not self._off:
+            self._off = True
+            log.warning("warm worker pool off in this process: %s", error)
+
+    def _request(self, n: int) -> tuple[Any, Any]:
+        from ray._private.grpc_utils import init_grpc_channel
+        from ray.core.generated import common_pb2, node_manager_pb2, node_manager_pb2_grpc
+
+        with self._lock:
+            if self._stub is None:
+                node = ray._private.worker.global_worker.node
+                channel = init_grpc_channel(f"{node.node_ip_address}:{node.node_manager_port}")
+                self._stub = node_manager_pb2_grpc.NodeManagerServiceStub(channel)
+        env = ray.get_runtime_context().get_runtime_env_string()
+        request = node_manager_pb2.PrestartWorkersRequest(  # type: ignore[attr-defined]
+            language=common_pb2.Language.PYTHON,  # type: ignore[attr-defined]
+            num_workers=n,
+            keep_alive_duration_secs=int(self.keep_s),
+        )
+        if env and env != "{}":  # actors inherit their creator's runtime env
+            request.runtime_env_info.serialized_runtime_env = env
+        return self._stub, request
+
+
+_pools: dict[tuple[int, float], WarmPool] = {}
+_pools_lock = threading.Lock()
+
+
+def pool(settings: Settings) -> WarmPool:
+    """This process's pool for these settings."""
+    key = (settings.actor_warm_workers, settings.actor_warm_keep_s)
+    with _pools_lock:
+        if key not in _pools:
+            _pools[key] = WarmPool(*key)
+        return _pools[key]
+
+
+def get_or_create(settings: Settings, name: str, namespace: str, create: Callable[[], Any]) -> Any:
+    """The live actor ``name``, else the one ``create()`` makes, and then a worker is
+    prestarted in place of the one it takes (blocking GCS calls: call from a thread)."""
+    try:
+        return ray.get_actor(name, namespace=namespace)
+    except ValueError:  # none by that name (``create`` uses get_if_exists for the race)
+        pass
+    handle = create()
+    pool(settings).replace()
+    return handle
