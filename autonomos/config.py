@@ -148,7 +148,7 @@ class Settings(BaseSettings):
         le=10,
         description="Idle Ray worker processes kept ready on the node for tenant actors, so "
         "that activating a tenant does not start a process (~0.75-1 s of CPU): requested "
-        "when an API process starts and one more after each tenant actor created. Each "
+        "when an API process starts, then topped up after each tenant actor created. Each "
         "costs an idle Ray worker's memory (~42 MiB USS). 0: none.",
     )
     actor_warm_keep_s: float = Field(

@@ -11,12 +11,15 @@ the idle set is therefore empty and every activation pays a process start.
 
 This module asks the local raylet to start workers ahead of need (its ``PrestartWorkers``
 RPC, which Ray's Python API does not expose): ``AUTONOMOS_ACTOR_WARM_WORKERS`` of them when
-an API process starts (:meth:`WarmPool.fill`), and one more ``REFILL_DELAY_S`` after every
-tenant actor this process creates (:meth:`WarmPool.replace`). Not at once: the new
-worker's start then competed for the CPUs with the activation that had just taken one,
-and on the loaded 2-core box one-at-a-time activations were no faster than without a
-pool. Each prestarted worker is kept for ``AUTONOMOS_ACTOR_WARM_KEEP_S`` even when idle;
-past that the raylet's usual rule applies, so an unused pool gives its memory back.
+an API process starts (:meth:`WarmPool.fill`), and, ``REFILL_DELAY_S`` after every tenant
+actor this process creates, one more if the node then has fewer than that many idle
+workers (:meth:`WarmPool.replace`). Not at once: the new worker's start then competed for
+the CPUs with the activation that had just taken one, and on the loaded 2-core box
+one-at-a-time activations were no faster than without a pool. Not blindly: in a burst
+most actors find the pool empty, and a replacement for each was one more process start
+competing with the burst (4 activations at once got slower). Each prestarted worker is
+kept for ``AUTONOMOS_ACTOR_WARM_KEEP_S`` even when idle; past that the raylet's usual rule
+applies, so an unused pool gives its memory back.
 
 The workers are prestarted without a job: the raylet binds one to the job (and, for a
 detached actor, to that actor's tree) that first uses it, so a pool filled by one API
@@ -59,6 +62,7 @@ class WarmPool:
         self._stub: Any = None
         self._lock = threading.Lock()
         self._off = size <= 0
+        self._raylet: Any = None  # psutil.Process of the local raylet, once found
 
     @property
     def enabled(self) -> bool:
@@ -74,15 +78,47 @@ class WarmPool:
             timer.start()
 
     def replace(self, delay_s: float = REFILL_DELAY_S) -> None:
-        """Ask for one worker, in place of the one an actor just created has taken, after
-        ``delay_s``: a worker starting (~0.75-1 s of CPU) while the new actor builds
-        itself and answers its first call would compete with it for the node's CPUs."""
+        """After an actor was created: ask for one worker, after ``delay_s``, if the node
+        has fewer than ``size`` idle (or starting) workers then. Not at once: a worker
+        starting (~0.75-1 s of CPU) while the new actor builds itself and answers its
+        first call competes with it for the node's CPUs. Not blindly: an actor that
+        found the pool empty started its own process, and a replacement for it would be
+        one more process start in the middle of a burst of activations."""
         if delay_s <= 0:
-            self._prestart(1)
+            self._top_up()
             return
-        timer = threading.Timer(delay_s, self._prestart, (1,))
+        timer = threading.Timer(delay_s, self._top_up)
         timer.daemon = True
         timer.start()
+
+    def _top_up(self) -> None:
+        idle = self._idle_workers()
+        if idle is None or idle < self.size:  # unknown (the raylet not visible): ask
+            self._prestart(1)
+
+    def _idle_workers(self) -> int | None:
+        """The local node's idle and starting Ray workers: the raylet's child processes
+        titled ``ray::IDLE`` or still starting (``default_worker.py``); None when the
+        raylet is not visible from this process."""
+        import psutil  # Ray's dependency (it ships a copy)
+
+        try:
+            if self._raylet is None:
+                self._raylet = _local_raylet()
+            if self._raylet is None:
+                return None
+            n = 0
+            for child in self._raylet.children():
+                try:
+                    cmdline = child.cmdline()
+                except psutil.Error:
+                    continue
+                title = cmdline[0] if cmdline else ""
+                if title == "ray::IDLE" or any("default_worker.py" in a for a in cmdline[:3]):
+                    n += 1
+            return n
+        except psutil.Error:
+            return None
 
     def _prestart(self, n: int) -> None:
         if self._off or n <= 0 or not ray.is_initialized():
@@ -123,6 +159,22 @@ class WarmPool:
         if env and env != "{}":  # actors inherit their creator's runtime env
             request.runtime_env_info.serialized_runtime_env = env
         return self._stub, request
+
+
+def _local_raylet() -> Any:
+    """The local raylet's process: an actor's parent, else found by its socket name."""
+    import psutil
+
+    parent = psutil.Process().parent()
+    if parent is not None and parent.name() == "raylet":
+        return parent
+    socket = ray._private.worker.global_worker.node.raylet_socket_name
+    for process in psutil.process_iter(["name", "cmdline"]):
+        if process.info["name"] == "raylet" and any(
+            socket in a for a in process.info["cmdline"] or ()
+        ):
+            return process
+    return None
 
 
 _pools: dict[tuple[int, float], WarmPool] = {}

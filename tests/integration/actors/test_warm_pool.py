@@ -48,11 +48,14 @@ async def test_activation_takes_a_prestarted_worker(
     settings: Settings, launcher: RaySyncLauncher, cleanup: list[uuid.UUID]
 ) -> None:
     before = idle_pids()
-    warm = WarmPool(1, keep_s=120)
-    warm.replace(delay_s=0)
+    warm = WarmPool(len(before) + 1, keep_s=120)
+    warm.replace(delay_s=0)  # the node has fewer idle workers than the pool's size
     assert warm.requested == 1
     await until(lambda: idle_pids() - before, "the raylet started no worker")
     idle = idle_pids()
+    full = WarmPool(len(idle), keep_s=120)
+    full.replace(delay_s=0)  # as many idle as the pool's size: nothing to replace
+    assert full.requested == 0
     tid = uuid.uuid4()
     cleanup.append(tid)
     status = await launcher.call(tid, "status")
@@ -84,7 +87,7 @@ async def test_a_worker_that_served_one_tenant_is_not_given_to_another(
 
 
 async def test_a_failing_raylet_call_turns_the_pool_off(ray_cluster: None) -> None:
-    warm = WarmPool(2, keep_s=60)
+    warm = WarmPool(10, keep_s=60)
 
     def broken(n: int) -> Any:
         raise RuntimeError("no PrestartWorkers here")
