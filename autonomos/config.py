@@ -142,6 +142,22 @@ class Settings(BaseSettings):
         description="Idle tenant actors (children, then the supervisor) are passivated "
         "after this many seconds.",
     )
+    actor_warm_workers: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Idle Ray worker processes kept ready on the node for tenant actors, so "
+        "that activating a tenant does not start a process (~0.75-1 s of CPU): requested "
+        "when an API process starts, then topped up after each tenant actor created. Each "
+        "costs an idle Ray worker's memory (~42 MiB USS). 0: none.",
+    )
+    actor_warm_keep_s: float = Field(
+        600.0,
+        ge=1,
+        description="A prestarted worker unused this long is left to Ray's idle-worker rule "
+        "(killed when the node has more workers than CPUs), so a quiet platform gives the "
+        "pool's memory back.",
+    )
     sync_retry_window_s: float = Field(
         120.0,
         ge=0,

@@ -272,6 +272,9 @@ async def start_runtime(settings: Settings) -> Runtime:
         )
         runtime.job_follower.start()
         runtime.live.start()
+        warm = getattr(runtime.launcher, "warm", None)  # Ray: the node's warm worker pool
+        if warm is not None:
+            warm()
         await _start_agent_scheduler(runtime)
     except BaseException:
         await runtime.close()

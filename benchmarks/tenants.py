@@ -50,6 +50,7 @@ import ray  # noqa: E402
 
 from autonomos.actors.launcher import RaySyncLauncher  # noqa: E402
 from autonomos.actors.process import process_info  # noqa: E402
+from autonomos.actors.warm import pool as warm_pool  # noqa: E402
 from autonomos.config import Settings  # noqa: E402
 from autonomos.store import migrate  # noqa: E402
 from autonomos.store.aam_models import Connection, SyncRun  # noqa: E402
@@ -63,6 +64,27 @@ NAMESPACE = "autonomos-bench-tenants"
 class Bare:
     def ping(self) -> dict[str, Any]:
         return process_info()
+
+
+def idle_workers() -> list[psutil.Process]:
+    """The node's idle Ray worker processes (the raylet's children titled ``ray::IDLE``)."""
+    node = ray._private.worker.global_worker.node
+    raylet = psutil.Process(node.all_processes["raylet"][0].process.pid)
+    out = []
+    for child in raylet.children():
+        try:
+            if child.cmdline()[:1] == ["ray::IDLE"]:
+                out.append(child)
+        except psutil.Error:
+            continue
+    return out
+
+
+def process_uss(process: psutil.Process) -> int:
+    try:
+        return int(process.memory_full_info().uss)
+    except psutil.Error:
+        return 0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -172,6 +194,7 @@ async def main(args: argparse.Namespace) -> None:
         actor_idle_s=args.idle_s,
         dcl_idle_s=args.idle_s if args.dcl_idle_s is None else args.dcl_idle_s,
         log_level="WARNING",
+        **({} if args.warm_workers is None else {"actor_warm_workers": args.warm_workers}),
     )
     await asyncio.to_thread(
         migrate.upgrade, settings.owner_database_url, "head", settings.app_database_url
@@ -214,6 +237,19 @@ async def main(args: argparse.Namespace) -> None:
             f"(n={len(bare)}, {args.parallel} at once)"
         )
         launcher = RaySyncLauncher(settings, idle_s=args.idle_s, check_s=0.5)
+        # what an API process does once connected (after the baseline: it measures Ray alone)
+        launcher.warm()
+        t0 = time.monotonic()
+        for _ in range(150):  # up to 15 s for the pool to come up
+            if len(idle_workers()) >= settings.actor_warm_workers:
+                break
+            await asyncio.sleep(0.1)
+        idle = idle_workers()
+        print(
+            f"warm pool: AUTONOMOS_ACTOR_WARM_WORKERS={settings.actor_warm_workers}, "
+            f"{len(idle)} idle Ray workers on the node after {time.monotonic() - t0:.1f} s, "
+            f"USS {mib(sum(process_uss(p) for p in idle))}"
+        )
         sem = asyncio.Semaphore(args.parallel)
         ups: list[float] = []
         syncs: list[float] = []
@@ -224,6 +260,7 @@ async def main(args: argparse.Namespace) -> None:
 
             procs: list[dict[str, Any]] = []
             order: list[tuple[float, float]] = []  # (started, activation) of each tenant
+            pooled: list[bool] = []  # the supervisor took a worker idle when it was asked for
 
             async def one(
                 tid: uuid.UUID,
@@ -231,25 +268,34 @@ async def main(args: argparse.Namespace) -> None:
                 run_id: uuid.UUID,
                 into: list[dict[str, Any]],
                 order: list[tuple[float, float]],
+                pooled: list[bool],
             ) -> None:
                 async with sem:
                     started = time.monotonic()
+                    idle_before = {p.pid for p in idle_workers()}
                     up, sync, status = await activate(launcher, db, tid, cid, run_id)
                     order.append((started, up))
                     # measured while it is active (its actors outlive the sync by idle_s)
-                    into.extend(await measure_actors({str(tid)}))
+                    mine = await measure_actors({str(tid)})
+                    into.extend(mine)
+                    sup = [p["pid"] for p in mine if p["kind"] == "supervisor"]
+                    pooled.append(bool(sup) and sup[0] in idle_before)
                 assert status == "succeeded", status
                 ups.append(up)
                 syncs.append(sync)
 
             t0 = time.monotonic()
             await asyncio.gather(
-                *(one(t, c, r, procs, order) for t, (c, r) in zip(wave_tids, prepared, strict=True))
+                *(
+                    one(t, c, r, procs, order, pooled)
+                    for t, (c, r) in zip(wave_tids, prepared, strict=True)
+                )
             )
             wall = time.monotonic() - t0
             print(
                 f"\nwave {wave + 1}: activations in the order they started (s): "
                 + " ".join(f"{up:.2f}" for _, up in sorted(order))
+                + f"; {sum(pooled)} of {len(pooled)} supervisors in an idle (warm) worker"
             )
             ids = {str(t) for t in wave_tids}
             node_active = psutil.virtual_memory().used
@@ -293,6 +339,12 @@ async def main(args: argparse.Namespace) -> None:
                 f"  at the end of the wave, at once: {live_tenants} tenants, {len(live)} actor "
                 f"processes ({live_kinds}): USS {mib(sum(p['uss'] for p in live))}, "
                 f"RSS {mib(sum(p['rss'] for p in live))}"
+            )
+            idle = idle_workers()
+            print(
+                f"  warm pool at the end of the wave: {len(idle)} idle Ray workers, USS "
+                f"{mib(sum(process_uss(p) for p in idle))} "
+                f"({warm_pool(settings).requested} requested so far by the launcher's process)"
             )
             t0 = time.monotonic()
             while tenant_actors(ids):
@@ -348,6 +400,12 @@ if __name__ == "__main__":
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2)
     parser.add_argument(
         "--baseline", type=int, default=2, help="rounds of --parallel bare actors started"
+    )
+    parser.add_argument(
+        "--warm-workers",
+        type=int,
+        default=None,
+        help="AUTONOMOS_ACTOR_WARM_WORKERS (default: the setting's default; 0: no warm pool)",
     )
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     asyncio.run(main(parser.parse_args()))

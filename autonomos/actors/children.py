@@ -29,6 +29,7 @@ from uuid import UUID
 
 from autonomos.actors.naming import KINDS, actor_name
 from autonomos.actors.placement import placement
+from autonomos.actors.warm import get_or_create
 
 if TYPE_CHECKING:
     from autonomos.config import Settings
@@ -87,13 +88,19 @@ def create_child(
     if spec.keyed != (child_id is not None):
         raise ValueError(f"child kind {kind!r} {'needs' if spec.keyed else 'takes no'} child id")
     args: tuple[Any, ...] = (settings, tenant_id) + ((child_id,) if spec.keyed else ())
-    return (
-        spec.actor_class()
-        .options(
-            name=actor_name(kind, tenant_id, child_id),
-            namespace=namespace,
-            get_if_exists=True,
-            **{**placement(settings, kind), **spec.options},
-        )
-        .remote(*args)
+    name = actor_name(kind, tenant_id, child_id)
+    return get_or_create(
+        settings,
+        name,
+        namespace,
+        lambda: (
+            spec.actor_class()
+            .options(
+                name=name,
+                namespace=namespace,
+                get_if_exists=True,
+                **{**placement(settings, kind), **spec.options},
+            )
+            .remote(*args)
+        ),
     )

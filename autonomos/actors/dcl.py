@@ -39,6 +39,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 from autonomos.actors.naming import actor_name
 from autonomos.actors.placement import placement
 from autonomos.actors.process import process_info
+from autonomos.actors.warm import get_or_create
 from autonomos.dcl.errors import DCLUnavailable
 
 if TYPE_CHECKING:
@@ -192,13 +193,19 @@ def dcl_handle(settings: Settings, tenant_id: uuid.UUID) -> Any:
 
     Detached: it outlives whichever API replica or supervisor created it.
     """
-    return DCL.options(  # type: ignore[attr-defined]
-        name=actor_name("dcl", tenant_id),
-        namespace=settings.ray_namespace,
-        get_if_exists=True,
-        lifetime="detached",
-        **placement(settings, "dcl"),
-    ).remote(settings, tenant_id)
+    name = actor_name("dcl", tenant_id)
+    return get_or_create(
+        settings,
+        name,
+        settings.ray_namespace,
+        lambda: DCL.options(  # type: ignore[attr-defined]
+            name=name,
+            namespace=settings.ray_namespace,
+            get_if_exists=True,
+            lifetime="detached",
+            **placement(settings, "dcl"),
+        ).remote(settings, tenant_id),
+    )
 
 
 class RayDCL:

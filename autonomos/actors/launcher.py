@@ -30,6 +30,7 @@ from autonomos.actors.supervisor import (
     SupervisorExiting,
     TenantSupervisor,
 )
+from autonomos.actors.warm import get_or_create, pool
 
 if TYPE_CHECKING:
     from autonomos.config import Settings
@@ -54,21 +55,32 @@ class RaySyncLauncher:
         self.idle_s, self.check_s = idle_s, check_s
         self.kinds = dict(kinds or {})
 
+    def warm(self) -> None:
+        """Fill the node's warm worker pool (``AUTONOMOS_ACTOR_WARM_WORKERS``, see
+        :mod:`autonomos.actors.warm`); an API process calls this once Ray is connected."""
+        pool(self.settings).fill()
+
     def supervisor(self, tenant_id: UUID) -> Any:
-        """The tenant's supervisor handle, created if it does not exist (blocking GCS call)."""
-        return TenantSupervisor.options(  # type: ignore[attr-defined]
-            name=actor_name("supervisor", tenant_id),
-            namespace=self.namespace,
-            get_if_exists=True,
-            lifetime="detached",
-            **placement(self.settings, "supervisor"),
-        ).remote(
+        """The tenant's supervisor handle, created if it does not exist (blocking GCS calls)."""
+        name = actor_name("supervisor", tenant_id)
+        return get_or_create(
             self.settings,
-            tenant_id,
-            namespace=self.namespace,
-            idle_s=self.idle_s,
-            check_s=self.check_s,
-            kinds=self.kinds,
+            name,
+            self.namespace,
+            lambda: TenantSupervisor.options(  # type: ignore[attr-defined]
+                name=name,
+                namespace=self.namespace,
+                get_if_exists=True,
+                lifetime="detached",
+                **placement(self.settings, "supervisor"),
+            ).remote(
+                self.settings,
+                tenant_id,
+                namespace=self.namespace,
+                idle_s=self.idle_s,
+                check_s=self.check_s,
+                kinds=self.kinds,
+            ),
         )
 
     async def launch(self, tenant_id: UUID, connection_id: UUID, run_id: UUID) -> None:

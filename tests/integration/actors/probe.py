@@ -32,3 +32,28 @@ class Probe:
 
     def events(self) -> list[dict[str, Any]]:
         return list(self._events)
+
+
+MARKED: str | None = None  # set by ``mark`` in whichever worker process runs it
+
+
+@ray.remote(num_cpus=0)
+def mark(tenant_id: str) -> int:
+    """Leave a trace of ``tenant_id`` in this worker process; returns its pid."""
+    global MARKED
+    MARKED = tenant_id
+    return os.getpid()
+
+
+@ray.remote(num_cpus=0)
+class Marker:
+    """A detached tenant actor that runs tasks (as the supervisor's agent tasks do)."""
+
+    def __init__(self, tenant_id: str) -> None:
+        self.tenant_id = tenant_id
+
+    def run_tasks(self, n: int) -> list[int]:
+        return list(ray.get([mark.remote(self.tenant_id) for _ in range(n)]))
+
+    def ping(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "marked": MARKED}

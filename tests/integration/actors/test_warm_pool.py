@@ -1,0 +1,100 @@
+"""The warm worker pool (:mod:`autonomos.actors.warm`): a tenant's activation takes a
+prestarted Ray worker instead of starting a process, and a worker that has run anything
+for one tenant is never given to another tenant's actor."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+import pytest
+import ray
+
+from autonomos.actors.launcher import RaySyncLauncher
+from autonomos.actors.warm import WarmPool
+from autonomos.config import Settings
+from tests.integration.actors.probe import Marker
+
+pytestmark = pytest.mark.ray
+
+
+def idle_pids() -> set[int]:
+    """The local node's idle Ray workers (the raylet's children titled ``ray::IDLE``)."""
+    node = ray._private.worker.global_worker.node
+    raylet = psutil.Process(node.all_processes["raylet"][0].process.pid)
+    out = set()
+    for child in raylet.children():
+        try:
+            if child.cmdline()[:1] == ["ray::IDLE"]:
+                out.add(child.pid)
+        except psutil.Error:
+            continue
+    return out
+
+
+async def until(check: Callable[[], Any], what: str, within_s: float = 60) -> Any:
+    deadline = time.monotonic() + within_s
+    while not (result := check()):
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
+    return result
+
+
+async def test_activation_takes_a_prestarted_worker(
+    settings: Settings, launcher: RaySyncLauncher, cleanup: list[uuid.UUID]
+) -> None:
+    before = idle_pids()
+    warm = WarmPool(len(before) + 1, keep_s=120)
+    warm.replace(delay_s=0)  # the node has fewer idle workers than the pool's size
+    assert warm.requested == 1
+    await until(lambda: idle_pids() - before, "the raylet started no worker")
+    idle = idle_pids()
+    full = WarmPool(len(idle), keep_s=120)
+    full.replace(delay_s=0)  # as many idle as the pool's size: nothing to replace
+    assert full.requested == 0
+    tid = uuid.uuid4()
+    cleanup.append(tid)
+    status = await launcher.call(tid, "status")
+    assert status["process"]["pid"] in idle  # no process started for this activation
+    assert warm.enabled
+
+
+async def test_a_worker_that_served_one_tenant_is_not_given_to_another(
+    settings: Settings,
+) -> None:
+    ns = settings.ray_namespace
+    a = Marker.options(name=f"marker-{uuid.uuid4()}", namespace=ns, lifetime="detached").remote(
+        "tenant-a"
+    )
+    b = None
+    try:
+        ran = set(await a.run_tasks.remote(3))
+        # the task workers go back to the node's idle set, bound to tenant A's actor tree
+        served = await until(lambda: ran & idle_pids(), "no worker of tenant A's tasks idle")
+        b = Marker.options(name=f"marker-{uuid.uuid4()}", namespace=ns, lifetime="detached").remote(
+            "tenant-b"
+        )
+        info = await b.ping.remote()
+        assert info["pid"] not in served and info["marked"] is None
+    finally:
+        for handle in (a, b):
+            if handle is not None:
+                ray.kill(handle)
+
+
+async def test_a_failing_raylet_call_turns_the_pool_off(ray_cluster: None) -> None:
+    warm = WarmPool(10, keep_s=60)
+
+    def broken(n: int) -> Any:
+        raise RuntimeError("no PrestartWorkers here")
+
+    warm._request = broken  # type: ignore[method-assign]
+    warm.replace(delay_s=0)
+    assert not warm.enabled and warm.requested == 0
+    warm.fill()  # a no-op from now on
+    assert warm.requested == 0
+    assert WarmPool(0, keep_s=60).enabled is False
