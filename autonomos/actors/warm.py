@@ -10,8 +10,8 @@ every live actor's worker counted) soon after they go idle. On a node with tenan
 the idle set is therefore empty and every activation pays a process start.
 
 This module asks the local raylet to start workers ahead of need (its ``PrestartWorkers``
-RPC, which Ray's Python API does not expose): ``AUTONOMOS_ACTOR_WARM_WORKERS`` of them when
-an API process starts (:meth:`WarmPool.fill`), and, ``REFILL_DELAY_S`` after every tenant
+RPC, which Ray's Python API does not expose): up to ``AUTONOMOS_ACTOR_WARM_WORKERS`` idle
+ones when an API process starts (:meth:`WarmPool.fill`), and, ``REFILL_DELAY_S`` after every tenant
 actor this process creates, one more if the node then has fewer than that many idle
 workers (:meth:`WarmPool.replace`). Not at once: the new worker's start then competed for
 the CPUs with the activation that had just taken one, and on the loaded 2-core box
@@ -69,11 +69,13 @@ class WarmPool:
         return not self._off
 
     def fill(self) -> None:
-        """Ask for ``size`` workers (an API process starting), one every ``FILL_PACE_S``:
-        the raylet starts at most ``worker_maximum_startup_concurrency`` (the node's CPU
-        count) workers at once and does not retry a prestart beyond that."""
+        """Top the node up to ``size`` idle workers (an API process starting), one request
+        every ``FILL_PACE_S``: the raylet starts at most ``worker_maximum_startup_concurrency``
+        (the node's CPU count) workers at once and does not retry a prestart beyond that.
+        A top-up, not ``size`` more: every API process (replica, restart, CLI) fills, and
+        the node's idle workers must stay about ``size`` however many there are."""
         for i in range(self.size if self.enabled else 0):
-            timer = threading.Timer(i * FILL_PACE_S, self._prestart, (1,))
+            timer = threading.Timer(i * FILL_PACE_S, self._top_up)
             timer.daemon = True
             timer.start()
 

@@ -56,6 +56,10 @@ async def test_activation_takes_a_prestarted_worker(
     full = WarmPool(len(idle), keep_s=120)
     full.replace(delay_s=0)  # as many idle as the pool's size: nothing to replace
     assert full.requested == 0
+    one = WarmPool(1, keep_s=120)
+    one.fill()  # an API process starting on a node that already has an idle worker
+    await asyncio.sleep(0.5)
+    assert one.requested == 0
     tid = uuid.uuid4()
     cleanup.append(tid)
     status = await launcher.call(tid, "status")
