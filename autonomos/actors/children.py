@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from autonomos.actors.naming import KINDS, actor_name
-from autonomos.actors.placement import placement
 from autonomos.actors.warm import get_or_create
 
 if TYPE_CHECKING:
@@ -90,17 +89,5 @@ def create_child(
     args: tuple[Any, ...] = (settings, tenant_id) + ((child_id,) if spec.keyed else ())
     name = actor_name(kind, tenant_id, child_id)
     return get_or_create(
-        settings,
-        name,
-        namespace,
-        lambda: (
-            spec.actor_class()
-            .options(
-                name=name,
-                namespace=namespace,
-                get_if_exists=True,
-                **{**placement(settings, kind), **spec.options},
-            )
-            .remote(*args)
-        ),
+        settings, spec.actor_class(), kind, name, namespace, args, options=spec.options
     )

@@ -37,7 +37,6 @@ import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 
 from autonomos.actors.naming import actor_name
-from autonomos.actors.placement import placement
 from autonomos.actors.process import process_info
 from autonomos.actors.warm import get_or_create
 from autonomos.dcl.errors import DCLUnavailable
@@ -196,15 +195,12 @@ def dcl_handle(settings: Settings, tenant_id: uuid.UUID) -> Any:
     name = actor_name("dcl", tenant_id)
     return get_or_create(
         settings,
+        DCL,
+        "dcl",
         name,
         settings.ray_namespace,
-        lambda: DCL.options(  # type: ignore[attr-defined]
-            name=name,
-            namespace=settings.ray_namespace,
-            get_if_exists=True,
-            lifetime="detached",
-            **placement(settings, "dcl"),
-        ).remote(settings, tenant_id),
+        (settings, tenant_id),
+        options={"lifetime": "detached"},
     )
 
 

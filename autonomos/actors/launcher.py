@@ -23,7 +23,6 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError
 
 from autonomos.actors.children import ChildSpec
 from autonomos.actors.naming import actor_name
-from autonomos.actors.placement import placement
 from autonomos.actors.supervisor import (
     DEFAULT_CHECK_S,
     DEFAULT_IDLE_S,
@@ -62,25 +61,20 @@ class RaySyncLauncher:
 
     def supervisor(self, tenant_id: UUID) -> Any:
         """The tenant's supervisor handle, created if it does not exist (blocking GCS calls)."""
-        name = actor_name("supervisor", tenant_id)
         return get_or_create(
             self.settings,
-            name,
+            TenantSupervisor,
+            "supervisor",
+            actor_name("supervisor", tenant_id),
             self.namespace,
-            lambda: TenantSupervisor.options(  # type: ignore[attr-defined]
-                name=name,
-                namespace=self.namespace,
-                get_if_exists=True,
-                lifetime="detached",
-                **placement(self.settings, "supervisor"),
-            ).remote(
-                self.settings,
-                tenant_id,
-                namespace=self.namespace,
-                idle_s=self.idle_s,
-                check_s=self.check_s,
-                kinds=self.kinds,
-            ),
+            (self.settings, tenant_id),
+            {
+                "namespace": self.namespace,
+                "idle_s": self.idle_s,
+                "check_s": self.check_s,
+                "kinds": self.kinds,
+            },
+            options={"lifetime": "detached"},
         )
 
     async def launch(self, tenant_id: UUID, connection_id: UUID, run_id: UUID) -> None:

@@ -38,10 +38,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import ray
+
+from autonomos.actors.placement import placement
 
 if TYPE_CHECKING:
     from autonomos.config import Settings
@@ -192,13 +194,29 @@ def pool(settings: Settings) -> WarmPool:
         return _pools[key]
 
 
-def get_or_create(settings: Settings, name: str, namespace: str, create: Callable[[], Any]) -> Any:
-    """The live actor ``name``, else the one ``create()`` makes, and then a worker is
-    prestarted in place of the one it takes (blocking GCS calls: call from a thread)."""
+def get_or_create(
+    settings: Settings,
+    actor_class: Any,
+    kind: str,
+    name: str,
+    namespace: str,
+    args: tuple[Any, ...] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Any:
+    """The live actor ``name``, else a new ``actor_class(*args, **kwargs)`` of ``kind``
+    placed as the settings prefer, and then a worker is prestarted in place of the one it
+    took (blocking GCS calls: call from a thread). ``get_if_exists`` settles a race with
+    another creator; ``options`` adds to ``.options(...)`` (e.g. ``lifetime``)."""
     try:
         return ray.get_actor(name, namespace=namespace)
-    except ValueError:  # none by that name (``create`` uses get_if_exists for the race)
+    except ValueError:  # none by that name
         pass
-    handle = create()
+    handle = actor_class.options(
+        name=name,
+        namespace=namespace,
+        get_if_exists=True,
+        **{**placement(settings, kind), **(options or {})},
+    ).remote(*args, **(kwargs or {}))
     pool(settings).replace()
     return handle
