@@ -50,6 +50,8 @@ import ray  # noqa: E402
 
 from autonomos.actors.launcher import RaySyncLauncher  # noqa: E402
 from autonomos.actors.process import process_info  # noqa: E402
+from autonomos.actors.warm import idle_workers as warm_idle_workers  # noqa: E402
+from autonomos.actors.warm import local_raylet  # noqa: E402
 from autonomos.actors.warm import pool as warm_pool  # noqa: E402
 from autonomos.config import Settings  # noqa: E402
 from autonomos.store import migrate  # noqa: E402
@@ -67,17 +69,9 @@ class Bare:
 
 
 def idle_workers() -> list[psutil.Process]:
-    """The node's idle Ray worker processes (the raylet's children titled ``ray::IDLE``)."""
-    node = ray._private.worker.global_worker.node
-    raylet = psutil.Process(node.all_processes["raylet"][0].process.pid)
-    out = []
-    for child in raylet.children():
-        try:
-            if child.cmdline()[:1] == ["ray::IDLE"]:
-                out.append(child)
-        except psutil.Error:
-            continue
-    return out
+    """The node's idle Ray worker processes."""
+    raylet = local_raylet()
+    return warm_idle_workers(raylet) if raylet is not None else []
 
 
 def process_uss(process: psutil.Process) -> int:

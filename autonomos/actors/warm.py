@@ -46,6 +46,8 @@ import ray
 from autonomos.actors.placement import placement
 
 if TYPE_CHECKING:
+    import psutil  # a declared dependency, imported where used: actors stay lean
+
     from autonomos.config import Settings
 
 log = logging.getLogger("autonomos.actors.warm")
@@ -64,7 +66,7 @@ class WarmPool:
         self._stub: Any = None
         self._lock = threading.Lock()
         self._off = size <= 0
-        self._raylet: Any = None  # psutil.Process of the local raylet, once found
+        self._raylet: psutil.Process | None = None  # the local raylet, once found
 
     @property
     def enabled(self) -> bool:
@@ -101,26 +103,16 @@ class WarmPool:
             self._prestart(1)
 
     def _idle_workers(self) -> int | None:
-        """The local node's idle and starting Ray workers: the raylet's child processes
-        titled ``ray::IDLE`` or still starting (``default_worker.py``); None when the
-        raylet is not visible from this process."""
-        import psutil  # Ray's dependency (it ships a copy)
+        """The local node's idle and starting Ray workers; None when the raylet is not
+        visible from this process."""
+        import psutil
 
         try:
             if self._raylet is None:
-                self._raylet = _local_raylet()
+                self._raylet = local_raylet()
             if self._raylet is None:
                 return None
-            n = 0
-            for child in self._raylet.children():
-                try:
-                    cmdline = child.cmdline()
-                except psutil.Error:
-                    continue
-                title = cmdline[0] if cmdline else ""
-                if title == "ray::IDLE" or any("default_worker.py" in a for a in cmdline[:3]):
-                    n += 1
-            return n
+            return len(idle_workers(self._raylet, starting=True))
         except psutil.Error:
             return None
 
@@ -165,7 +157,7 @@ class WarmPool:
         return self._stub, request
 
 
-def _local_raylet() -> Any:
+def local_raylet() -> psutil.Process | None:
     """The local raylet's process: an actor's parent, else found by its socket name."""
     import psutil
 
@@ -179,6 +171,24 @@ def _local_raylet() -> Any:
         ):
             return process
     return None
+
+
+def idle_workers(raylet: psutil.Process, *, starting: bool = False) -> list[psutil.Process]:
+    """The ``raylet``'s idle workers (its children titled ``ray::IDLE``), with ``starting``
+    also those still starting (``default_worker.py``, not yet titled)."""
+    import psutil
+
+    out = []
+    for child in raylet.children():
+        try:
+            cmdline = child.cmdline()
+        except psutil.Error:
+            continue
+        if cmdline[:1] == ["ray::IDLE"] or (
+            starting and any("default_worker.py" in a for a in cmdline[:3])
+        ):
+            out.append(child)
+    return out
 
 
 _pools: dict[tuple[int, float], WarmPool] = {}

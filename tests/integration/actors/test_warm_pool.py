@@ -15,7 +15,7 @@ import pytest
 import ray
 
 from autonomos.actors.launcher import RaySyncLauncher
-from autonomos.actors.warm import WarmPool
+from autonomos.actors.warm import WarmPool, idle_workers, local_raylet
 from autonomos.config import Settings
 from tests.integration.actors.probe import Marker
 
@@ -23,8 +23,9 @@ pytestmark = pytest.mark.ray
 
 
 def _raylet() -> psutil.Process:
-    node = ray._private.worker.global_worker.node
-    return psutil.Process(node.all_processes["raylet"][0].process.pid)
+    raylet = local_raylet()
+    assert raylet is not None, "the local raylet's process is not visible"
+    return raylet
 
 
 def worker_pids() -> set[int]:
@@ -33,15 +34,8 @@ def worker_pids() -> set[int]:
 
 
 def idle_pids() -> set[int]:
-    """The local node's idle Ray workers (the raylet's children titled ``ray::IDLE``)."""
-    out = set()
-    for child in _raylet().children():
-        try:
-            if child.cmdline()[:1] == ["ray::IDLE"]:
-                out.add(child.pid)
-        except psutil.Error:
-            continue
-    return out
+    """The local node's idle Ray workers."""
+    return {p.pid for p in idle_workers(_raylet())}
 
 
 async def until(check: Callable[[], Any], what: str, within_s: float = 60) -> Any:
