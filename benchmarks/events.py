@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 import uuid
+from array import array
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -239,30 +240,54 @@ async def clients_main(args: argparse.Namespace) -> None:
                 hop.append(read_at - at)
             else:
                 unstamped += 1
-    hop.sort()
-
-    def pct(values: list[float], q: float) -> float | None:
-        return 1000 * values[min(len(values) - 1, int(len(values) * q))] if values else None
-
-    lost = sum(max(0, expected[c.tenant] - c.received) for c in clients)
     result = {
         "expected": sum(expected[c.tenant] for c in clients),
         "received": sum(c.received for c in clients),
-        "lost": lost,
+        "lost": sum(max(0, expected[c.tenant] - c.received) for c in clients),
         "repeats": sum(c.repeats for c in clients),
         "gaps": sum(c.gaps for c in clients),
         "overflows": sum(c.overflows for c in clients),
         "opened_s": opened_s,
-        "p50_ms": pct(hop, 0.5),
-        "p90_ms": pct(hop, 0.9),
-        "p99_ms": pct(hop, 0.99),
-        "max_ms": pct(hop, 1.0),
-        "e2e_p50_ms": pct(lat, 0.5),
-        "e2e_p99_ms": pct(lat, 0.99),
-        "mean_ms": 1000 * statistics.fmean(hop) if hop else None,
         "unstamped": unstamped,
     }
-    Path(args.clients_out).write_text(json.dumps(result))
+    out = Path(args.clients_out)
+    out.write_text(json.dumps(result))
+    # the raw samples (millions of floats: binary, not JSON), merged by the parent
+    Path(f"{out}.hop").write_bytes(array("d", hop).tobytes())
+    Path(f"{out}.lat").write_bytes(array("d", lat).tobytes())
+
+
+def merge(outs: list[Path]) -> dict[str, Any]:
+    """One result from the reader processes' own: counts summed, percentiles of all samples."""
+    parts = [json.loads(o.read_text()) for o in outs]
+    result: dict[str, Any] = {
+        k: sum(p[k] for p in parts)
+        for k in ("expected", "received", "lost", "repeats", "gaps", "overflows", "unstamped")
+    }
+    result["opened_s"] = max(p["opened_s"] for p in parts)
+
+    def samples(suffix: str) -> list[float]:
+        values = array("d")
+        for o in outs:
+            values.frombytes(Path(f"{o}.{suffix}").read_bytes())
+        return sorted(values)
+
+    def pct(values: list[float], q: float) -> float | None:
+        return 1000 * values[min(len(values) - 1, int(len(values) * q))] if values else None
+
+    hop, lat = samples("hop"), samples("lat")
+    result.update(
+        {
+            "p50_ms": pct(hop, 0.5),
+            "p90_ms": pct(hop, 0.9),
+            "p99_ms": pct(hop, 0.99),
+            "max_ms": pct(hop, 1.0),
+            "e2e_p50_ms": pct(lat, 0.5),
+            "e2e_p99_ms": pct(lat, 0.99),
+            "mean_ms": 1000 * statistics.fmean(hop) if hop else None,
+        }
+    )
+    return result
 
 
 # -- the parent --------------------------------------------------------------------------
@@ -358,7 +383,8 @@ def run(args: argparse.Namespace) -> int:
 
     load_start = os.getloadavg()
     print(
-        f"events: {args.clients} SSE clients over {args.tenants} tenants, {args.rate:g} "
+        f"events: {args.clients} SSE clients ({args.readers} reader processes) over "
+        f"{args.tenants} tenants, {args.rate:g} "
         f"events/s for {args.duration:g} s, Serve (HAProxy + 1 replica) on 127.0.0.1, "
         f"{'Redis Streams' if args.redis_url else 'no Redis (the replica polls the log)'}, "
         f"{'PostgreSQL' if args.postgres else 'SQLite'}; load average "
@@ -392,32 +418,32 @@ def run(args: argparse.Namespace) -> int:
                 for i in range(args.clients)
             ],
         }
-        (workdir / "clients.json").write_text(json.dumps(spec))
         me = str(Path(__file__).resolve())
-        files = {k: str(workdir / k) for k in ("clients-ready", "produced", "clients-out")}
-        clients = spawn(
-            [
-                me,
-                "--_child",
-                "clients",
-                "--clients-spec",
-                str(workdir / "clients.json"),
-                "--clients-ready",
-                files["clients-ready"],
-                "--produced",
-                files["produced"],
-                "--clients-out",
-                files["clients-out"],
-                "--drain",
-                str(args.drain),
-            ],
-            "clients",
-            env,
-        )
-        while not Path(files["clients-ready"]).exists():
-            if clients.poll() is not None:
-                raise RuntimeError((workdir / "clients.log").read_text()[-3000:])
-            time.sleep(0.2)
+        produced_file = str(workdir / "produced")
+        readers: list[tuple[subprocess.Popen[bytes], Path, Path]] = []
+        for j in range(args.readers):  # each reader a slice of every tenant's clients
+            part = {**spec, "clients": spec["clients"][j :: args.readers]}
+            (workdir / f"clients-{j}.json").write_text(json.dumps(part))
+            ready_j, out_j = workdir / f"clients-ready-{j}", workdir / f"clients-out-{j}"
+            proc = spawn(
+                [
+                    me,
+                    *("--_child", "clients"),
+                    *("--clients-spec", str(workdir / f"clients-{j}.json")),
+                    *("--clients-ready", str(ready_j)),
+                    *("--produced", produced_file),
+                    *("--clients-out", str(out_j)),
+                    *("--drain", str(args.drain)),
+                ],
+                f"clients-{j}",
+                env,
+            )
+            readers.append((proc, ready_j, out_j))
+        for j, (proc, ready_j, _) in enumerate(readers):
+            while not ready_j.exists():
+                if proc.poll() is not None:
+                    raise RuntimeError((workdir / f"clients-{j}.log").read_text()[-3000:])
+                time.sleep(0.2)
         time.sleep(1)
         rss = [replica_rss_mib() or 0.0]
         producer = spawn(
@@ -434,22 +460,23 @@ def run(args: argparse.Namespace) -> int:
                 "--tick",
                 str(args.tick),
                 "--produced",
-                files["produced"],
+                produced_file,
             ],
             "producer",
             env,
         )
         load_peak = 0.0
-        while clients.poll() is None:
+        while any(proc.poll() is None for proc, _, _ in readers):
             rss.append(replica_rss_mib() or 0.0)
             load_peak = max(load_peak, os.getloadavg()[0])
             if producer.poll() not in (None, 0):
                 raise RuntimeError((workdir / "producer.log").read_text()[-3000:])
             time.sleep(1)
-        if clients.returncode != 0:
-            raise RuntimeError((workdir / "clients.log").read_text()[-3000:])
-        result = json.loads(Path(files["clients-out"]).read_text())
-        made = json.loads(Path(files["produced"]).read_text())
+        for j, (proc, _, _) in enumerate(readers):
+            if proc.returncode != 0:
+                raise RuntimeError((workdir / f"clients-{j}.log").read_text()[-3000:])
+        result = merge([out for _, _, out in readers])
+        made = json.loads(Path(produced_file).read_text())
     finally:
         for p in procs:
             al.stop_process(p, grace_s=60)
@@ -525,6 +552,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the producer commits one transaction per tenant every tick seconds",
     )
     p.add_argument("--drain", type=float, default=60.0, help="seconds to wait for stragglers")
+    p.add_argument(
+        "--readers",
+        type=int,
+        default=2,
+        help="processes the SSE clients are spread over (each reads and parses its "
+        "clients' frames on one core; with one, its queue was part of the measured tail)",
+    )
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     p.add_argument("--no-redis", dest="redis_url", action="store_const", const=None)
     p.add_argument(
