@@ -398,6 +398,11 @@ class Settings(BaseSettings):
     embedder_batch_size: int = Field(
         64, ge=1, le=4_096, description="Texts per forward pass and per Serve request."
     )
+    embedder_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="`auto`: bfloat16 matrix products (float32 vectors out) on a CPU with "
+        "bfloat16 instructions (AVX512-BF16, AMX), float32 elsewhere; `float32`: exact.",
+    )
     embedder_threads: int = Field(
         0,
         ge=0,

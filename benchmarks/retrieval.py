@@ -92,7 +92,11 @@ def baselines(
 
 
 async def platform(
-    docs: list[dict[str, Any]], queries: list[dict[str, Any]], redact: bool, data_dir: Path
+    docs: list[dict[str, Any]],
+    queries: list[dict[str, Any]],
+    redact: bool,
+    data_dir: Path,
+    precision: str = "auto",
 ) -> tuple[float, dict[str, dict[str, list[tuple[str, float]]]], dict[str, Any]]:
     from autonomos.config import Settings
     from autonomos.models.embedder import LocalEmbedder
@@ -108,7 +112,8 @@ async def platform(
     )
     db = Database(settings.app_database_url)
     recorder = UsageRecorder()
-    embedder = LocalEmbedder(recorder=recorder)  # no cache: every text is computed
+    # no cache: every text is computed
+    embedder = LocalEmbedder(recorder=recorder, precision=precision)  # type: ignore[arg-type]
     embedder.load()
     kb = await build_knowledge_base(settings, db, embedder)
     tenant = uuid.uuid4()
@@ -136,7 +141,16 @@ async def platform(
             for q, hits in zip(queries, results, strict=True)
         }
     await db.dispose()
-    return took, runs, {"chunks": n_chunks, "search_s": search_s, "tokens": tokens}
+    return (
+        took,
+        runs,
+        {
+            "chunks": n_chunks,
+            "search_s": search_s,
+            "tokens": tokens,
+            "precision": embedder.precision,
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=0, help="first N documents only (a smoke run)")
     ap.add_argument("--redact", action="store_true", help="redact PII before indexing")
+    ap.add_argument(
+        "--precision",
+        choices=["auto", "float32", "bfloat16"],
+        default="auto",
+        help="the platform embedder's (AUTONOMOS_EMBEDDER_PRECISION); the direct model is "
+        "sentence-transformers' own encode, float32",
+    )
     a = ap.parse_args(argv)
     docs = _load(a.data / "corpus.jsonl")
     queries = _load(a.data / "queries.jsonl")
@@ -172,9 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     with tempfile.TemporaryDirectory(prefix="retrieval-kb-") as tmp:
-        took, runs, info = asyncio.run(platform(docs, queries, a.redact, Path(tmp)))
+        took, runs, info = asyncio.run(platform(docs, queries, a.redact, Path(tmp), a.precision))
     print(
-        f"platform:     {len(docs)} documents ({info['chunks']} chunks) in {took:.1f} s "
+        f"platform ({info['precision']}): {len(docs)} documents ({info['chunks']} chunks) "
+        f"in {took:.1f} s "
         f"({len(docs) / took:.1f} docs/s) = {direct_s / took:.2f}x the direct model",
         flush=True,
     )

@@ -15,6 +15,7 @@ the first encode that misses the cache, and never by the Serve client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
@@ -37,6 +38,22 @@ SERVE_APP_NAME = "embedder"
 SERVE_DEPLOYMENT_NAME = "Embedder"
 
 Device = Literal["auto", "cpu", "cuda"]
+Precision = Literal["auto", "float32", "bfloat16"]
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this machine's CPU has bfloat16 instructions (AVX512-BF16 or AMX-BF16), on
+    which torch's oneDNN kernels run bfloat16 matrix products at about twice float32's
+    speed; without them bfloat16 is emulated and slower than float32."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
 
 
 @runtime_checkable
@@ -186,6 +203,11 @@ class LocalEmbedder(CachedEmbedder):
 
     ``threads`` > 0 sets torch's intra-op threads for the whole process (torch has one
     setting per process), so only set it where this process is the model's owner.
+
+    ``precision``: ``auto`` runs the model's matrix products in bfloat16 (torch autocast,
+    float32 accumulation and output) on a CPU with bfloat16 instructions, in float32
+    elsewhere (GPUs included). On all-MiniLM-L6-v2 the bfloat16 vectors are within cosine
+    0.99997 of float32's (SciFact documents) at ~1.7x the speed; ``float32`` is exact.
     """
 
     def __init__(
@@ -195,6 +217,7 @@ class LocalEmbedder(CachedEmbedder):
         device: Device = "auto",
         batch_size: int = 64,
         threads: int = 0,
+        precision: Precision = "auto",
         cache: EmbeddingCache | None = None,
         recorder: UsageRecorder | None = None,
     ) -> None:
@@ -204,6 +227,7 @@ class LocalEmbedder(CachedEmbedder):
         self.device = device
         self.batch_size = batch_size
         self.threads = threads
+        self.precision = precision  # resolved to float32 or bfloat16 by load()
         self._model: Any = None
         self._load_lock = threading.Lock()
 
@@ -231,18 +255,30 @@ class LocalEmbedder(CachedEmbedder):
                     raise EmbedderError(f"no model at {path}", failure=FailureType.CONFIGURATION)
                 self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
                 self.device = device
+                if self.precision == "auto":
+                    native = device == "cpu" and cpu_has_native_bf16()
+                    self.precision = "bfloat16" if native else "float32"
         return self._model
+
+    def _precision(self) -> Any:
+        """The context the model runs in: bfloat16 autocast, or nothing (float32)."""
+        if self.precision != "bfloat16":
+            return contextlib.nullcontext()
+        import torch
+
+        return torch.autocast(self.device, dtype=torch.bfloat16)
 
     def embed_texts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Uncached: (unit vectors, tokens per text). What the Serve replica calls."""
         model = self.load()
-        vectors = model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._precision():  # thread-local: only this call's forward passes
+            vectors = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32), token_counts(model, texts)
 
     def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:

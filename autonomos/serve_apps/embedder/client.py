@@ -134,6 +134,7 @@ def build_embedder(settings: Settings) -> CachedEmbedder:
         device=settings.embedder_device,
         batch_size=settings.embedder_batch_size,
         threads=settings.embedder_threads,
+        precision=settings.embedder_precision,
         cache=cache,
         recorder=recorder,
     )

@@ -51,9 +51,15 @@ class EmbedderReplica:
         threads: int,
         batch_size: int,
         batch_wait_s: float,
+        precision: str = "auto",
     ) -> None:
         self.batch_size = batch_size
-        self._model = LocalEmbedder(model_path, device=device, batch_size=batch_size)  # type: ignore[arg-type]
+        self._model = LocalEmbedder(
+            model_path,
+            device=device,  # type: ignore[arg-type]
+            batch_size=batch_size,
+            precision=precision,  # type: ignore[arg-type]
+        )
         if device == "cpu":
             import torch
 
@@ -132,6 +138,7 @@ def build_app(settings: Settings) -> Any:
         threads,
         settings.embedder_batch_size,
         settings.embedder_batch_wait_s,
+        settings.embedder_precision,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from autonomos.config import Settings
 from autonomos.models._cache import EmbeddingCache
-from autonomos.models.embedder import EMBEDDING_DIM, LocalEmbedder
+from autonomos.models.embedder import EMBEDDING_DIM, LocalEmbedder, cpu_has_native_bf16
 from autonomos.models.errors import EmbedderError
 from autonomos.models.telemetry import UsageRecorder
 from autonomos.serve_apps.embedder.client import build_embedder
@@ -85,3 +85,14 @@ def test_build_embedder_from_settings(tmp_path: Path) -> None:
     assert isinstance(emb, LocalEmbedder) and emb.batch_size == 64
     assert emb.cache is not None and emb.cache.max_entries == 7
     assert emb.cache.path == tmp_path / "embeddings" / "cache.sqlite"
+
+
+def test_precision_auto_follows_the_cpu_and_float32_is_exact(model: LocalEmbedder) -> None:
+    assert model.precision == ("bfloat16" if cpu_has_native_bf16() else "float32")
+    exact = LocalEmbedder(cache=None, precision="float32")
+    exact._model = model._model  # the same weights
+    got = exact.encode(FIELDS)
+    raw = model._model.encode(FIELDS, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.allclose(got, raw, atol=1e-6)  # no autocast around a float32 embedder
+    # the default (bfloat16 on this CPU when it has the instructions) points the same way
+    assert (model.encode(FIELDS) * got).sum(axis=1).min() >= 0.9999
