@@ -308,16 +308,17 @@ ARGS_PG = ["127.0.0.1:5432"]
 
 
 def replica_rss_mib() -> float | None:
-    """RSS of the API replica (the ServeReplica process of the ``api`` app)."""
+    """RSS of the largest API replica (the ServeReplica processes of the ``api`` app)."""
+    found: list[float] = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             if b"ServeReplica:api" in cmdline.read_bytes():
                 for line in (cmdline.parent / "status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) / 1024
+                        found.append(int(line.split()[1]) / 1024)
         except OSError:
             continue
-    return None
+    return max(found, default=None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -352,12 +353,15 @@ def run(args: argparse.Namespace) -> int:
         env["AUTONOMOS_REDIS_URL"] = args.redis_url
     else:
         env.pop("AUTONOMOS_REDIS_URL", None)
+    if args.replicas:
+        env["AUTONOMOS_SERVE_REPLICAS"] = str(args.replicas)
     os.environ.update(env)
     from autonomos.config import Settings
     from autonomos.serve_apps.api.deployment import serve_env
     from autonomos.store import migrate
 
     settings = Settings()
+    replicas = settings.serve_replicas
     migrate.upgrade(settings.owner_database_url, "head", settings.app_database_url)
     ray_env = serve_env(settings)
     serve_env_all = {**env, **al.isolation_env(ray_env, workdir), **ray_env}
@@ -385,7 +389,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"events: {args.clients} SSE clients ({args.readers} reader processes) over "
         f"{args.tenants} tenants, {args.rate:g} "
-        f"events/s for {args.duration:g} s, Serve (HAProxy + 1 replica) on 127.0.0.1, "
+        f"events/s for {args.duration:g} s, Serve (HAProxy + {replicas} API "
+        f"replica{'s' if replicas > 1 else ''}) on 127.0.0.1, "
         f"{'Redis Streams' if args.redis_url else 'no Redis (the replica polls the log)'}, "
         f"{'PostgreSQL' if args.postgres else 'SQLite'}; load average "
         f"{load_start[0]:.1f}",
@@ -514,7 +519,8 @@ def run(args: argparse.Namespace) -> int:
             "figures"
         )
     print(
-        f"replica RSS {rss[0]:.0f} MiB before, peak {max(rss):.0f} MiB, end {rss[-1]:.0f} MiB; "
+        f"replica RSS (the largest of {replicas}) {rss[0]:.0f} MiB before, peak {max(rss):.0f} "
+        f"MiB, end {rss[-1]:.0f} MiB; "
         f"load average peak {load_peak:.1f} (1 min)"
     )
     if args.json:
@@ -552,6 +558,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the producer commits one transaction per tenant every tick seconds",
     )
     p.add_argument("--drain", type=float, default=60.0, help="seconds to wait for stragglers")
+    p.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="API replicas (AUTONOMOS_SERVE_REPLICAS; default: the setting's, 1); each "
+        "follows the Redis stream and serves the streams HAProxy gives it",
+    )
     p.add_argument(
         "--readers",
         type=int,
