@@ -227,7 +227,7 @@ async def clients_main(args: argparse.Namespace) -> None:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     assert expected is not None
-    lat = sorted(x for c in clients for x in c.latencies)
+    lat = [x for c in clients for x in c.latencies]  # sorted by merge(), with the others'
     # an event the producer's listener never saw was numbered by another process (the
     # API's sweep numbers what a lagging producer left): no numbering time to measure from
     hop: list[float] = []

@@ -28,9 +28,11 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
+
+from autonomos.models.embedder import Precision
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "retrieval"
 if not EVAL_DIR.exists():
@@ -96,7 +98,7 @@ async def platform(
     queries: list[dict[str, Any]],
     redact: bool,
     data_dir: Path,
-    precision: str = "auto",
+    precision: Precision = "auto",
 ) -> tuple[float, dict[str, dict[str, list[tuple[str, float]]]], dict[str, Any]]:
     from autonomos.config import Settings
     from autonomos.models.embedder import LocalEmbedder
@@ -113,7 +115,7 @@ async def platform(
     db = Database(settings.app_database_url)
     recorder = UsageRecorder()
     # no cache: every text is computed
-    embedder = LocalEmbedder(recorder=recorder, precision=precision)  # type: ignore[arg-type]
+    embedder = LocalEmbedder(recorder=recorder, precision=precision)
     embedder.load()
     kb = await build_knowledge_base(settings, db, embedder)
     tenant = uuid.uuid4()
@@ -161,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--redact", action="store_true", help="redact PII before indexing")
     ap.add_argument(
         "--precision",
-        choices=["auto", "float32", "bfloat16"],
+        choices=get_args(Precision),
         default="auto",
         help="the platform embedder's (AUTONOMOS_EMBEDDER_PRECISION); the direct model is "
         "sentence-transformers' own encode, float32",

@@ -29,6 +29,7 @@ from autonomos.models.embedder import (
     SERVE_APP_NAME,
     SERVE_DEPLOYMENT_NAME,
     LocalEmbedder,
+    Precision,
 )
 
 APP_NAME = SERVE_APP_NAME
@@ -51,14 +52,14 @@ class EmbedderReplica:
         threads: int,
         batch_size: int,
         batch_wait_s: float,
-        precision: str = "auto",
+        precision: Precision = "auto",
     ) -> None:
         self.batch_size = batch_size
         self._model = LocalEmbedder(
             model_path,
             device=device,  # type: ignore[arg-type]
             batch_size=batch_size,
-            precision=precision,  # type: ignore[arg-type]
+            precision=precision,
         )
         if device == "cpu":
             import torch
