@@ -272,10 +272,10 @@ async def start_runtime(settings: Settings) -> Runtime:
         )
         runtime.job_follower.start()
         runtime.live.start()
+        await _start_agent_scheduler(runtime)  # with Ray, this connects the process
         warm = getattr(runtime.launcher, "warm", None)  # Ray: the node's warm worker pool
         if warm is not None:
             warm()
-        await _start_agent_scheduler(runtime)
     except BaseException:
         await runtime.close()
         raise

@@ -98,6 +98,11 @@ class WarmPool:
         timer.start()
 
     def _top_up(self) -> None:
+        if self._off or not ray.is_initialized():
+            # Not connected (yet, or any more): there is no node to fill. A timer of
+            # fill() that fires before this process connects used to die in its thread
+            # on the missing node; callers fill once connected (runtime.start_runtime).
+            return
         idle = self._idle_workers()
         if idle is None or idle < self.size:  # unknown (the raylet not visible): ask
             self._prestart(1)
