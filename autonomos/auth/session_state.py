@@ -62,13 +62,6 @@ class Principal:
     state: UserState
 
 
-def _uuid_claim(value: str | None, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise TokenError(f"invalid {name} claim") from None
-
-
 class UserStates:
     """Per-process, short-lived cache of (user, session) -> current role, or no access."""
 
@@ -88,9 +81,8 @@ class UserStates:
             raise TokenError("token has no session; log in again")
         if claims.role not in _ROLES:  # only informative, yet one we could have issued
             raise TokenError("invalid role claim")
-        user_id = _uuid_claim(claims.sub, "sub")
-        session_id = _uuid_claim(claims.sid, "sid")
-        tenant_id = uuid.UUID(claims.tid)  # canonical already (tokens.py)
+        user_id, tenant_id, session_id = claims.ids
+        assert session_id is not None  # sid checked above
         state = await self._state(tenant_id, user_id, session_id)
         if state is None:
             raise AuthError("session ended or account disabled; log in again")

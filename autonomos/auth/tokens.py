@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Literal, get_args
 
 import jwt
@@ -180,6 +181,20 @@ class AccessClaims:
     iat: int
     exp: int
     sid: str | None = None  # the login session (optional here; the API requires it)
+
+    @cached_property
+    def ids(self) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]:
+        """(user, tenant, session) as UUIDs; ``TokenError`` if ``sub`` or ``sid`` is not
+        one. Parsed once per token: :class:`KeyRing` hands out the claims it verified."""
+        try:
+            user_id = uuid.UUID(self.sub)
+        except (ValueError, TypeError):
+            raise TokenError("invalid sub claim") from None
+        try:
+            session_id = None if self.sid is None else uuid.UUID(self.sid)
+        except (ValueError, TypeError):
+            raise TokenError("invalid sid claim") from None
+        return user_id, uuid.UUID(self.tid), session_id  # tid: canonical already
 
 
 # pyjwt exception -> client-safe reason. Order matters: subclasses first

@@ -8,7 +8,7 @@ it, so routes never read ``request.app.state``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.requests import HTTPConnection
@@ -37,11 +37,19 @@ from autonomos.store.session import Database
 
 # Roles appear in the OpenAPI document as OAuth2 scopes of the routes that need more than
 # the weakest one (the token's role decides; no scope is requested or issued).
-oauth2 = OAuth2PasswordBearer(
-    tokenUrl="/api/v1/auth/login",
-    auto_error=False,
-    scopes={"operator": "the operator or admin role", "admin": "the admin role"},
-)
+_B = TypeVar("_B", bound=OAuth2PasswordBearer)
+
+
+def _bearer_scheme(cls: type[_B]) -> _B:
+    return cls(
+        tokenUrl="/api/v1/auth/login",
+        scopes={"operator": "the operator or admin role", "admin": "the admin role"},
+        scheme_name="OAuth2PasswordBearer",  # the token (``oauth2``) and the caller
+        auto_error=False,  # (``current_principal``) are one scheme in the document
+    )
+
+
+oauth2 = _bearer_scheme(OAuth2PasswordBearer)
 
 
 # Dependencies are ``async def``: a plain ``def`` dependency costs a thread-pool hop per
@@ -137,17 +145,10 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def current_principal(
-    request: Request, token: Annotated[str | None, Depends(oauth2)]
-) -> Principal:
-    """The caller, with their current role: a demoted, deactivated or logged-out user's
-    token stops working (at once here, within ``auth_state_cache_s`` on other replicas).
-
-    Every authenticated request runs this: it takes the auth port straight from the
-    runtime rather than through ``AuthDep``: two fewer dependencies for FastAPI to solve
-    on every authenticated request (solving them was the largest cost left in a cached
-    ``/auth/me``).
-    """
+async def authenticate(request: HTTPConnection, token: str | None) -> Principal:
+    """The caller of a bearer token, with their current role: a demoted, deactivated or
+    logged-out user's token stops working (at once here, within ``auth_state_cache_s`` on
+    other replicas). For routes that look at the token first (an agent's own token)."""
     if not token:
         raise _unauthorized("missing bearer token")
     try:
@@ -158,6 +159,20 @@ async def current_principal(
         raise _unauthorized(str(e)) from None
 
 
+class _BearerPrincipal(OAuth2PasswordBearer):
+    """The OAuth2 bearer scheme that answers with the caller (:func:`authenticate`).
+
+    Every authenticated request runs this, so it is one dependency with no dependencies
+    of its own (the scheme reads the header, the runtime gives the auth port): each level
+    of dependencies FastAPI solves per request was a visible share of a cached
+    ``/auth/me``. It is still the security scheme, so the OpenAPI document is unchanged.
+    """
+
+    async def __call__(self, request: HTTPConnection) -> Principal:  # type: ignore[override]
+        return await authenticate(request, await super().__call__(request))
+
+
+current_principal = _bearer_scheme(_BearerPrincipal)
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 

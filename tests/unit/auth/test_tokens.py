@@ -126,6 +126,29 @@ def test_tid_is_canonicalised() -> None:
     assert claims.tid == TENANT
 
 
+def test_ids_are_parsed_once_per_verified_token() -> None:
+    keyring = ring(HS_KEY)
+    user, session = uuid.uuid4(), uuid.uuid4()
+    token = keyring.issue(str(user).upper(), TENANT, "member", ttl_s=60, sid=str(session))
+    claims = keyring.decode(token)
+    assert claims.ids == (user, uuid.UUID(TENANT), session)
+    again = keyring.decode(token)  # the remembered claims, with their ids
+    assert again is claims and again.ids is claims.ids
+    no_session = keyring.decode(keyring.issue(str(user), TENANT, "member", ttl_s=60))
+    assert no_session.ids == (user, uuid.UUID(TENANT), None)
+
+
+@pytest.mark.parametrize(
+    ("sub", "sid", "reason"),
+    [("user-1", None, "invalid sub claim"), (str(uuid.uuid4()), "s-1", "invalid sid claim")],
+)
+def test_ids_of_a_non_uuid_claim_are_a_token_error(sub: str, sid: str | None, reason: str) -> None:
+    keyring = ring(HS_KEY)
+    claims = keyring.decode(keyring.issue(sub, TENANT, "member", ttl_s=60, sid=sid))
+    with pytest.raises(TokenError, match=reason):
+        claims.ids
+
+
 # --- attacks and invalid tokens ---------------------------------------------
 
 

@@ -32,7 +32,7 @@ from autonomos.serve_apps.api.deps import (
     Operator,
     TenantSession,
     Viewer,
-    current_principal,
+    authenticate,
 )
 from autonomos.serve_apps.api.errors import ApiError
 from autonomos.serve_apps.api.schemas_aoa import (
@@ -140,7 +140,7 @@ async def start_run(
             out = RunOut.model_validate(run)
         response.status_code = 201 if created else 200
         return out
-    principal = await current_principal(request, token)
+    principal = await authenticate(request, token)
     if not principal.role.allows(Role.OPERATOR):
         raise ApiError(403, "forbidden", "this action needs the operator role")
     async with db.tenant_session(principal.tenant_id) as s:
