@@ -272,7 +272,9 @@ async def start_runtime(settings: Settings) -> Runtime:
         )
         runtime.job_follower.start()
         runtime.live.start()
-        await _start_agent_scheduler(runtime)  # with Ray, this connects the process
+        # With Ray and the scheduler on, this connects the process (its first actor call);
+        # a process not connected yet has no node to fill, and its pool stays empty.
+        await _start_agent_scheduler(runtime)
         warm = getattr(runtime.launcher, "warm", None)  # Ray: the node's warm worker pool
         if warm is not None:
             warm()

@@ -121,9 +121,7 @@ class WarmPool:
         except psutil.Error:
             return None
 
-    def _prestart(self, n: int) -> None:
-        if self._off or n <= 0 or not ray.is_initialized():
-            return
+    def _prestart(self, n: int) -> None:  # from _top_up, which checked the connection
         try:
             stub, request = self._request(n)
             future = stub.PrestartWorkers.future(request, timeout=RPC_TIMEOUT_S)
